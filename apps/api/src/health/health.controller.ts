@@ -1,0 +1,57 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, MemoryHealthIndicator, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
+import { schemaIsCurrent } from '@app/db';
+import { ShutdownState } from '../lifecycle/shutdown-state';
+import { EventLoopMonitor } from './event-loop.monitor';
+
+/** A process whose heap grows past this is restarted rather than left to thrash. */
+const HEAP_LIMIT_BYTES = 1536 * 1024 * 1024;
+/** A loop blocked this long serves nobody; restart it. */
+const EVENT_LOOP_DELAY_LIMIT_MS = 5000;
+const DATABASE_TIMEOUT_MS = 1500;
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly memory: MemoryHealthIndicator,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly dataSource: DataSource,
+    private readonly eventLoop: EventLoopMonitor,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  /** Liveness: this process only, never the database, so an outage does not restart every pod. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([
+      () => this.memory.checkHeap('heap', HEAP_LIMIT_BYTES),
+      () => {
+        const delayMs = Math.round(this.eventLoop.delayP99Ms);
+        const session = this.indicators.check('eventLoop');
+        return delayMs < EVENT_LOOP_DELAY_LIMIT_MS ? session.up({ delayP99Ms: delayMs }) : session.down({ delayP99Ms: delayMs });
+      },
+    ]);
+  }
+
+  /** Readiness: not draining, the database answers in time and the schema is current. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    if (this.shutdown.isDraining) {
+      throw new ServiceUnavailableException({ status: 'error', error: { shutdown: { status: 'down', message: 'draining' } } });
+    }
+    return this.health.check([
+      () => this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS),
+      async () => {
+        const session = this.indicators.check('migrations');
+        return (await schemaIsCurrent(this.dataSource)) ? session.up() : session.down({ message: 'migrations pending' });
+      },
+    ]);
+  }
+}

@@ -1,0 +1,203 @@
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  Validate,
+  ValidatorConstraint,
+  ValidationArguments,
+  ValidatorConstraintInterface,
+  getMetadataStorage,
+} from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{16,}$/;
+
+@ValidatorConstraint({ name: 'ianaTimeZone' })
+class IanaTimeZone implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string' || value === '') return false;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  defaultMessage(): string {
+    return 'METRICS_TIMEZONE must be an IANA time zone name such as UTC or Asia/Tokyo';
+  }
+}
+
+@ValidatorConstraint({ name: 'postgresUrl' })
+class PostgresUrl implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }
+  defaultMessage(): string {
+    return 'DATABASE_URL must be a postgres:// or postgresql:// URL with a host';
+  }
+}
+
+@ValidatorConstraint({ name: 'tokenList' })
+class TokenList implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return Array.isArray(value) && value.every((token) => typeof token === 'string' && TOKEN_PATTERN.test(token));
+  }
+  defaultMessage(args?: ValidationArguments): string {
+    return `${args?.property} must be a comma-separated list of tokens, each at least 16 characters of [A-Za-z0-9._~+/=-]`;
+  }
+}
+
+@ValidatorConstraint({ name: 'httpUrl' })
+class HttpUrl implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }
+  defaultMessage(args?: ValidationArguments): string {
+    return `${args?.property} must be an http(s) URL`;
+  }
+}
+
+const splitList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+    : value;
+
+const parseBoolean = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const normalised = value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(normalised)) return true;
+  if (['false', '0', 'no', ''].includes(normalised)) return false;
+  return value;
+};
+
+/**
+ * Every environment variable the processes read, one property each. The
+ * names are the variable names so that a validation error names the variable.
+ */
+export class EnvironmentVariables {
+  @IsOptional()
+  @Validate(PostgresUrl)
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  DB_HOST?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  DB_PORT: number = 5432;
+
+  @IsOptional()
+  @IsString()
+  DB_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  DB_PASSWORD?: string;
+
+  @IsOptional()
+  @IsString()
+  DB_NAME?: string;
+
+  @Transform(parseBoolean)
+  @IsBoolean()
+  DB_SSL: boolean = false;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_MAX: number = 10;
+
+  @IsString()
+  @MinLength(1)
+  EMBEDDED_PG_DIR: string = '.data';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT: number = 8080;
+
+  @IsString()
+  @MinLength(1)
+  HOST: string = '0.0.0.0';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600)
+  SHUTDOWN_DRAIN_SECONDS: number = 5;
+
+  @Transform(splitList)
+  @Validate(TokenList)
+  API_TOKENS: string[] = [];
+
+  @Transform(splitList)
+  @Validate(TokenList)
+  API_ADMIN_TOKENS: string[] = [];
+
+  @IsOptional()
+  @Matches(/^xox[a-z]-[A-Za-z0-9-]+$/, { message: 'SLACK_BOT_TOKEN must look like a Slack token (xoxb-…)' })
+  SLACK_BOT_TOKEN?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  SLACK_SIGNING_SECRET?: string;
+
+  @Validate(HttpUrl)
+  SLACK_API_URL: string = 'https://slack.com/api/';
+
+  @Validate(IanaTimeZone)
+  METRICS_TIMEZONE: string = 'UTC';
+
+  @Transform(parseBoolean)
+  @IsBoolean()
+  STORE_MESSAGE_TEXT: boolean = false;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  @IsString()
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'COLLECT_CRON must be a cron expression of 5 or 6 fields' })
+  COLLECT_CRON: string = '*/15 * * * *';
+
+  @IsString()
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'AGGREGATE_CRON must be a cron expression of 5 or 6 fields' })
+  AGGREGATE_CRON: string = '*/5 * * * *';
+}
+
+/** Names of every variable the configuration reads, from the validation metadata. */
+export function environmentVariableNames(): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(EnvironmentVariables, '', true, false);
+  return [...new Set(metadata.map((entry) => entry.propertyName))].sort();
+}

@@ -1,0 +1,51 @@
+import { DataSource } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { ENTITIES } from './entities';
+import { MIGRATIONS } from './migrations';
+
+/** Where to connect, once any embedded server is running. */
+export type DatabaseEndpoint =
+  | { url: string; ssl: boolean }
+  | { host: string; port: number; user?: string; password?: string; database?: string; ssl: boolean };
+
+export interface DataSourceSettings {
+  /** Absent while the endpoint is still unknown (the embedded server starts on first use). */
+  endpoint?: DatabaseEndpoint;
+  poolMax: number;
+  applicationName: string;
+}
+
+/** The connection fields of the DataSource options for an endpoint. */
+export function endpointOptions(endpoint: DatabaseEndpoint): Partial<PostgresDataSourceOptions> {
+  const { ssl, ...where } = endpoint;
+  return { ...where, ssl: ssl ? { rejectUnauthorized: true } : false };
+}
+
+/**
+ * The options of the one DataSource every process uses: the api, the worker
+ * commands and the migration command alike.
+ */
+export function dataSourceOptions({ endpoint, poolMax, applicationName }: DataSourceSettings): PostgresDataSourceOptions {
+  return {
+    type: 'postgres',
+    ...(endpoint ? endpointOptions(endpoint) : {}),
+    applicationName,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    migrationsRun: false,
+    synchronize: false,
+    logging: ['error'],
+    extra: {
+      max: poolMax,
+      // Fail fast while the database is away instead of queueing requests.
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30000,
+      keepAlive: true,
+    },
+  };
+}
+
+export function createDataSource(settings: DataSourceSettings): DataSource {
+  return new DataSource(dataSourceOptions(settings));
+}

