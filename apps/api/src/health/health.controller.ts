@@ -50,7 +50,9 @@ export class HealthController {
       () => this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS),
       async () => {
         const session = this.indicators.check('migrations');
-        return (await schemaIsCurrent(this.dataSource)) ? session.up() : session.down({ message: 'migrations pending' });
+        const current = await schemaIsCurrent(this.dataSource).catch(() => undefined);
+        if (current === undefined) return session.down({ message: 'could not read the migrations table' });
+        return current ? session.up() : session.down({ message: 'migrations pending' });
       },
     ]);
   }

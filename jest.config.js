@@ -1,0 +1,40 @@
+/**
+ * Two projects: `unit` (specs beside the code) and `e2e` (test/, real
+ * PostgreSQL and real processes). NestJS 12 ships ES modules only, so those
+ * packages go through the same SWC transform as our TypeScript.
+ */
+const swcTransform = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+const shared = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  setupFiles: ['reflect-metadata'],
+  transform: { '^.+\\.(t|j|mj)s$': swcTransform },
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@fastify|fastify-plugin)/)'],
+  moduleNameMapper: {
+    '^@app/(config|db|slack|metrics|observability)$': '<rootDir>/libs/$1/src',
+    '^@app/(config|db|slack|metrics|observability)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  },
+};
+
+module.exports = {
+  testTimeout: 120_000,
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};

@@ -1,0 +1,77 @@
+import { appliedMigrationNames, createDataSource, MIGRATIONS, revertLastMigration, runPendingMigrations } from '@app/db';
+import { Client } from 'pg';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { runWorker } from './support/processes';
+
+async function tableNames(url: string): Promise<string[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+  await client.end();
+  return rows.map((row) => row.tablename);
+}
+
+describe('schema migrations', () => {
+  let database: TestDatabase;
+
+  beforeEach(async () => {
+    database = await createTestDatabase('migrations');
+  });
+
+  afterEach(async () => {
+    await database.drop();
+  });
+
+  it('apply on an empty database and revert down to nothing', async () => {
+    const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
+    await dataSource.initialize();
+    try {
+      const applied = await runPendingMigrations(dataSource);
+      expect(applied).toEqual(MIGRATIONS.map((migration) => migration.name));
+      expect(await tableNames(database.url)).toEqual(
+        expect.arrayContaining(['workspaces', 'channels', 'users', 'messages', 'channel_sync_state', 'processed_events', 'schema_migrations']),
+      );
+      expect(await runPendingMigrations(dataSource)).toEqual([]);
+
+      for (let remaining = MIGRATIONS.length; remaining > 0; remaining--) {
+        expect(await revertLastMigration(dataSource)).toBe(MIGRATIONS[remaining - 1].name);
+      }
+      expect(await revertLastMigration(dataSource)).toBeUndefined();
+      expect(await tableNames(database.url)).toEqual(['schema_migrations']);
+
+      // And up again: every down left the database fit for its up.
+      expect(await runPendingMigrations(dataSource)).toHaveLength(MIGRATIONS.length);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('`worker migrate` started twice at once applies the schema once and both exit 0', async () => {
+    const env = { DATABASE_URL: database.url, LOG_LEVEL: 'info' };
+    const [first, second] = await Promise.all([runWorker(['migrate'], env), runWorker(['migrate'], env)]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+
+    const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 1, applicationName: 'test' });
+    await dataSource.initialize();
+    try {
+      expect(await appliedMigrationNames(dataSource)).toEqual(MIGRATIONS.map((migration) => migration.name));
+    } finally {
+      await dataSource.destroy();
+    }
+    const outputs = [first, second].map((run) => run.stdout + run.stderr);
+    expect(outputs.filter((output) => output.includes('applied RawActivity')).length).toBe(1);
+    expect(outputs.filter((output) => output.includes('schema is up to date')).length).toBe(1);
+
+    const rerun = await runWorker(['migrate'], env);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout + rerun.stderr).toContain('schema is up to date');
+  });
+
+  it('`worker migrate --revert` undoes the last migration', async () => {
+    const env = { DATABASE_URL: database.url, LOG_LEVEL: 'info' };
+    expect((await runWorker(['migrate'], env)).code).toBe(0);
+    const reverted = await runWorker(['migrate', '--revert'], env);
+    expect(reverted.code).toBe(0);
+    expect(reverted.stdout + reverted.stderr).toContain(`reverted ${MIGRATIONS[MIGRATIONS.length - 1].name}`);
+  });
+});

@@ -1,0 +1,43 @@
+import { createDataSource, runPendingMigrations } from '@app/db';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+function serverUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (its global setup starts PostgreSQL)');
+  return url;
+}
+
+/** A fresh, empty database on the test server, so test files never see each other's rows. */
+export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new Client({ connectionString: serverUrl() });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** A connected DataSource with the schema applied, on a fresh database. */
+export async function migratedDataSource(database: TestDatabase): Promise<DataSource> {
+  const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 5, applicationName: 'test' });
+  await dataSource.initialize();
+  await runPendingMigrations(dataSource);
+  return dataSource;
+}
