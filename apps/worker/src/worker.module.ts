@@ -1,5 +1,6 @@
 import { AppConfig, AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/db';
+import { ObservabilityModule } from '@app/observability';
 import { DynamicModule, Module } from '@nestjs/common';
 import { MigrateModule } from './migrate/migrate.module';
 
@@ -8,7 +9,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [AppConfigModule.forRoot(config), DatabaseModule.forRoot('slack-metrics-worker'), MigrateModule],
+      imports: [AppConfigModule.forRoot(config), ObservabilityModule, DatabaseModule.forRoot('slack-metrics-worker'), MigrateModule],
     };
   }
 }
