@@ -20,13 +20,19 @@ FORCE=0
 # `go install pkg@version` refuses (v1.0.3+) or are missing from the Go checksum database
 # (v1.0.1, so `go install` cannot verify it), hence v1.0.0.
 #
+# helm's release builds stamp its version and the Kubernetes version that `helm template` and
+# `helm lint` assume (from its client-go, v0.34 -> 1.34); a plain build would assume 1.20.
+HELM_LDFLAGS="-X helm.sh/helm/v3/internal/version.version=v3.19.5"
+HELM_LDFLAGS+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=34"
+HELM_LDFLAGS+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=34"
+#
 # Method `install` is `go install pkg@version`. Method `module` builds the package inside a
 # throw-away module that requires it at that version: used for chart-testing, whose
 # `go install` aborts because the proxy refuses the module's version list (403), which
 # `go install` reads to check deprecation. Both resolve the same dependency versions (the
 # tool's own go.mod) and verify them against the checksum database.
 GO_TOOLS=(
-  "helm|install|helm.sh/helm/v3/cmd/helm|v3.19.5"
+  "helm|install|helm.sh/helm/v3/cmd/helm|v3.19.5|$HELM_LDFLAGS"
   "helm-unittest|install|github.com/helm-unittest/helm-unittest/cmd/helm-unittest|v1.0.0"
   "ct|module|github.com/helm/chart-testing/v3/ct|v3.14.0"
   "kube-score|install|github.com/zegl/kube-score/cmd/kube-score|v1.20.0"
@@ -59,8 +65,9 @@ export GOFLAGS="${GOFLAGS:-} -trimpath -buildvcs=false"
 log "using $(go version)"
 
 for entry in "${GO_TOOLS[@]}"; do
-  IFS='|' read -r name method pkg version <<<"$entry"
-  stamp="$STAMPS/$name@$version"
+  IFS='|' read -r name method pkg version ldflags <<<"$entry"
+  # The stamp also hashes method and flags, so changing how a tool is built rebuilds it.
+  stamp="$STAMPS/$name@$version.$(printf '%s' "$entry" | sha256sum | cut -c1-12)"
   if [[ $FORCE -eq 0 && -f "$stamp" && -x "$BIN/$name" ]]; then
     log "ok      $name $version (already installed)"
     continue
@@ -69,14 +76,14 @@ for entry in "${GO_TOOLS[@]}"; do
   log "build   $name $version ($pkg) ..."
   rm -f "$STAMPS/$name@"*
   if [[ $method == install ]]; then
-    go install -ldflags="-s -w" "$pkg@$version"
+    go install -ldflags="-s -w ${ldflags:-}" "$pkg@$version"
   else
     work="$(mktemp -d)"
     (
       cd "$work"
       go mod init local/tools-build >/dev/null 2>&1
-      go get "$pkg@$version"
-      go build -ldflags="-s -w" -o "$BIN/$name" "$pkg"
+      go get "$pkg@$version" 2>"$work/get.log" || { cat "$work/get.log"; exit 1; }
+      go build -ldflags="-s -w ${ldflags:-}" -o "$BIN/$name" "$pkg"
     )
     rm -rf "$work"
   fi
@@ -84,9 +91,7 @@ for entry in "${GO_TOOLS[@]}"; do
   log "done    $name $version in $(( $(now) - t0 ))s"
 done
 
-# helm's own version string comes from ldflags in its release builds; a plain `go install`
-# reports v3.x-dev style strings, which is fine: we only need a working binary. Check it runs.
-"$BIN/helm" version --short >/dev/null || { log "ERROR: helm does not run"; exit 1; }
+"$BIN/helm" version --short | grep -q '^v3.19.5' || { log "ERROR: helm does not run or is not v3.19.5"; exit 1; }
 
 py_stamp="$STAMPS/venv@$(printf '%s\n' "${PY_TOOLS[@]}" | sha256sum | cut -c1-16)"
 if [[ $FORCE -eq 0 && -f "$py_stamp" && -x "$VENV/bin/python" ]]; then
