@@ -111,4 +111,34 @@ for exe in yamllint yamale shellcheck hadolint; do
   ln -sf "$VENV/bin/$exe" "$BIN/$exe"
 done
 
+# Offline Kubernetes JSON schemas for kubeconform, from the kubernetes-validate wheel. Its files
+# carry `$id: https://kubernetes.io/api/...` and absolute `$ref`s resolved against that URL,
+# which kubeconform would try to fetch; the copy drops `$id` and makes the refs file-relative.
+K8S_SCHEMA_VERSIONS=(1.30.0 1.33.0)
+schema_stamp="$STAMPS/k8s-schemas@$(printf '%s\n' "${PY_TOOLS[@]}" "${K8S_SCHEMA_VERSIONS[@]}" | sha256sum | cut -c1-16)"
+if [[ $FORCE -eq 0 && -f "$schema_stamp" && -d "$TOOLS/k8s-schemas" ]]; then
+  log "ok      Kubernetes schemas ${K8S_SCHEMA_VERSIONS[*]} (already prepared)"
+else
+  rm -rf "$TOOLS/k8s-schemas" "$STAMPS"/k8s-schemas@*
+  "$VENV/bin/python" - "$TOOLS/k8s-schemas" "${K8S_SCHEMA_VERSIONS[@]}" <<'PYEOF'
+import json, pathlib, sys
+import kubernetes_validate
+src = pathlib.Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+dst = pathlib.Path(sys.argv[1])
+for version in sys.argv[2:]:
+    for flavour in ("-local", "-local-strict"):
+        files = list((src / f"v{version}{flavour}").glob("*.json"))
+        if not files:
+            sys.exit(f"kubernetes-validate ships no schemas for v{version}{flavour}")
+        out = dst / f"v{version}{flavour}"
+        out.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            doc = json.loads(f.read_text().replace('"/api/_definitions.json#', '"_definitions.json#'))
+            doc.pop("$id", None)
+            (out / f.name).write_text(json.dumps(doc))
+PYEOF
+  touch "$schema_stamp"
+  log "done    Kubernetes schemas ${K8S_SCHEMA_VERSIONS[*]} into .tools/k8s-schemas"
+fi
+
 log "all tools ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"
