@@ -1,0 +1,232 @@
+import { AppConfig } from '@app/config';
+import { DatabaseConnector } from '@app/db';
+import { AppMetrics } from '@app/observability';
+import {
+  ActivityStore,
+  ChannelRecord,
+  channelRecord,
+  compareTs,
+  MessageRecord,
+  messageRecord,
+  newestTs,
+  nextCursor,
+  SlackApi,
+  slackErrorCode,
+  SlackChannel,
+  SlackMessage,
+  SlackTeam,
+  SlackUser,
+  userRecord,
+  workspaceRecord,
+} from '@app/slack';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** Slack's recommended page size for the methods used here. */
+const PAGE_LIMIT = 200;
+
+export interface ChannelFailure {
+  channelId: string;
+  name: string | null;
+  error: string;
+}
+
+export interface CollectSummary {
+  teamId: string;
+  channels: number;
+  /** Channels the bot is not a member of: Slack refuses their history, so they are not asked for. */
+  channelsNotJoined: number;
+  users: number;
+  messagesStored: number;
+  failures: ChannelFailure[];
+}
+
+interface SyncState {
+  newest_ts: string | null;
+  pending_cursor: string | null;
+  pending_newest_ts: string | null;
+}
+
+/**
+ * Polls the Slack Web API into the raw tables. Each channel's history is read
+ * newest-first from its stored high-water mark; every page is committed with
+ * the cursor of the next one, so a run that dies half-way resumes where it
+ * stopped, and the mark moves only once a walk has reached its end.
+ */
+@Injectable()
+export class SlackCollector {
+  private readonly logger = new Logger('collect');
+
+  constructor(
+    private readonly connector: DatabaseConnector,
+    private readonly config: AppConfig,
+    private readonly metrics: AppMetrics,
+  ) {}
+
+  async collect(): Promise<CollectSummary> {
+    const token = this.config.slack.botToken;
+    if (!token) throw new Error('SLACK_BOT_TOKEN is not set: the collector needs a bot token');
+    const dataSource = await this.connector.connect();
+    const api = new SlackApi(token, this.config.slack.apiUrl, this.metrics);
+
+    const team = (await api.call('team.info', {})).team as SlackTeam | undefined;
+    if (!team?.id) throw new Error('team.info answered without a team id');
+    const teamId = team.id;
+    await ActivityStore.transaction(dataSource, (store) => store.upsertWorkspace(workspaceRecord({ ...team, id: teamId })));
+
+    const channels = await this.collectChannels(api, dataSource, teamId);
+    const users = await this.collectUsers(api, dataSource, teamId);
+
+    const summary: CollectSummary = { teamId, channels: channels.length, channelsNotJoined: 0, users, messagesStored: 0, failures: [] };
+    for (const { channel, isMember } of channels) {
+      if (!isMember) {
+        summary.channelsNotJoined++;
+        continue;
+      }
+      try {
+        summary.messagesStored += await this.collectChannel(api, dataSource, teamId, channel);
+      } catch (error) {
+        const code = slackErrorCode(error);
+        // Anything but Slack refusing this one channel (the database, the network) stops the run.
+        if (code === undefined) throw error;
+        summary.failures.push({ channelId: channel.id, name: channel.name, error: code });
+        await recordChannelError(dataSource, channel.id, code);
+        this.logger.warn(`channel ${channel.id} (${channel.name ?? 'unnamed'}) failed: ${code}`);
+      }
+    }
+    return summary;
+  }
+
+  private async collectChannels(api: SlackApi, dataSource: DataSource, teamId: string): Promise<{ channel: ChannelRecord; isMember: boolean }[]> {
+    const seen: { channel: ChannelRecord; isMember: boolean }[] = [];
+    const args = { types: 'public_channel,private_channel', exclude_archived: false, limit: PAGE_LIMIT };
+    for await (const page of api.pages('conversations.list', args)) {
+      const listed = ((page.channels as SlackChannel[] | undefined) ?? []).filter((channel): channel is SlackChannel & { id: string } => !!channel.id);
+      const records = listed.map((channel) => channelRecord(channel, teamId));
+      await ActivityStore.transaction(dataSource, (store) => store.upsertChannels(records));
+      records.forEach((channel, index) => seen.push({ channel, isMember: listed[index].is_member !== false }));
+    }
+    return seen;
+  }
+
+  private async collectUsers(api: SlackApi, dataSource: DataSource, teamId: string): Promise<number> {
+    let count = 0;
+    for await (const page of api.pages('users.list', { limit: PAGE_LIMIT })) {
+      const users = ((page.members as SlackUser[] | undefined) ?? [])
+        .filter((user): user is SlackUser & { id: string } => !!user.id)
+        .map((user) => userRecord(user, teamId));
+      await ActivityStore.transaction(dataSource, (store) => store.upsertUsers(users));
+      count += users.length;
+    }
+    return count;
+  }
+
+  /** Walks one channel's new history; returns the number of messages stored or changed. */
+  private async collectChannel(api: SlackApi, dataSource: DataSource, teamId: string, channel: ChannelRecord): Promise<number> {
+    const [state] = await dataSource.query<SyncState[]>(
+      `SELECT newest_ts, pending_cursor, pending_newest_ts FROM channel_sync_state WHERE channel_id = $1`,
+      [channel.id],
+    );
+    const oldest = state?.newest_ts ?? undefined;
+    let cursor = state?.pending_cursor ?? undefined;
+    // The newest message of this walk, seen on its first page; it becomes the mark when the walk completes.
+    let walkNewest = cursor ? (state?.pending_newest_ts ?? null) : null;
+    let stored = 0;
+    const history = { channel: channel.id, limit: PAGE_LIMIT, ...(oldest ? { oldest, inclusive: false } : {}) };
+
+    for (;;) {
+      let page;
+      try {
+        page = await api.call('conversations.history', cursor ? { ...history, cursor } : history);
+      } catch (error) {
+        // A resume cursor Slack no longer accepts: start the walk again; stored pages are simply rewritten.
+        if (cursor && slackErrorCode(error) === 'invalid_cursor') {
+          cursor = undefined;
+          walkNewest = null;
+          continue;
+        }
+        throw error;
+      }
+      const messages = (page.messages as SlackMessage[] | undefined) ?? [];
+      const context = { teamId, channelId: channel.id, storeText: this.config.privacy.storeMessageText };
+      const records = messages.map((message) => messageRecord(message, context)).filter((record) => record !== undefined);
+      if (!cursor) walkNewest = newestTs(records.map((record) => record.ts));
+      const replies = await this.newReplies(api, dataSource, channel.id, records, context);
+      const next = nextCursor(page);
+      stored += await ActivityStore.transaction(dataSource, async (store) => {
+        const count = await store.upsertMessages(uniqueByTs([...records, ...replies]), 'collect');
+        await saveProgress(store, channel.id, next ?? null, walkNewest, !next);
+        return count;
+      });
+      if (!next) break;
+      cursor = next;
+    }
+    this.metrics.recordMessagesStored('collect', stored);
+    return stored;
+  }
+
+  /**
+   * Replies of the threads on a history page that Slack says have replies the
+   * store does not have yet (a newer latest_reply), read from the newest reply
+   * already stored onwards.
+   */
+  private async newReplies(
+    api: SlackApi,
+    dataSource: DataSource,
+    channelId: string,
+    records: MessageRecord[],
+    context: { teamId: string; channelId: string; storeText: boolean },
+  ): Promise<MessageRecord[]> {
+    const parents = records.filter((record) => record.replyCount > 0 && record.ts === (record.threadTs ?? record.ts));
+    if (parents.length === 0) return [];
+    const storedRows = await dataSource.query<{ ts: string; latest_reply_ts: string | null }[]>(
+      `SELECT ts, latest_reply_ts FROM messages WHERE channel_id = $1 AND ts = ANY($2::text[])`,
+      [channelId, parents.map((parent) => parent.ts)],
+    );
+    const storedLatest = new Map(storedRows.map((row) => [row.ts, row.latest_reply_ts]));
+    const replies: MessageRecord[] = [];
+    for (const parent of parents) {
+      const known = storedLatest.get(parent.ts) ?? null;
+      if (known !== null && (parent.latestReplyTs === null || compareTs(parent.latestReplyTs, known) <= 0)) continue;
+      const args = { channel: channelId, ts: parent.ts, limit: PAGE_LIMIT, ...(known ? { oldest: known, inclusive: false } : {}) };
+      for await (const page of api.pages('conversations.replies', args)) {
+        for (const message of (page.messages as SlackMessage[] | undefined) ?? []) {
+          const reply = messageRecord(message, context);
+          // The parent comes back first on every thread; the history page already has it.
+          if (reply && reply.ts !== parent.ts) replies.push(reply);
+        }
+      }
+    }
+    return replies;
+  }
+}
+
+/** A message can be on a history page and in a thread (a broadcast reply); it is written once. */
+function uniqueByTs(records: MessageRecord[]): MessageRecord[] {
+  return [...new Map(records.map((record) => [record.ts, record])).values()];
+}
+
+async function saveProgress(store: ActivityStore, channelId: string, cursor: string | null, walkNewest: string | null, complete: boolean): Promise<void> {
+  if (complete) {
+    await store.query(
+      `INSERT INTO channel_sync_state AS s (channel_id, newest_ts, last_run_at, last_success_at) VALUES ($1, $2, now(), now())
+       ON CONFLICT (channel_id) DO UPDATE SET newest_ts = COALESCE($2, s.newest_ts), pending_cursor = NULL, pending_newest_ts = NULL,
+         last_run_at = now(), last_success_at = now(), last_error = NULL, last_error_at = NULL`,
+      [channelId, walkNewest],
+    );
+    return;
+  }
+  await store.query(
+    `INSERT INTO channel_sync_state AS s (channel_id, pending_cursor, pending_newest_ts, last_run_at) VALUES ($1, $2, $3, now())
+     ON CONFLICT (channel_id) DO UPDATE SET pending_cursor = $2, pending_newest_ts = $3, last_run_at = now()`,
+    [channelId, cursor, walkNewest],
+  );
+}
+
+async function recordChannelError(dataSource: DataSource, channelId: string, code: string): Promise<void> {
+  await dataSource.query(
+    `INSERT INTO channel_sync_state (channel_id, last_run_at, last_error, last_error_at) VALUES ($1, now(), $2, now())
+     ON CONFLICT (channel_id) DO UPDATE SET last_run_at = now(), last_error = $2, last_error_at = now()`,
+    [channelId, code],
+  );
+}

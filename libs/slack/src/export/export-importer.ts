@@ -1,0 +1,221 @@
+import type { ChannelKind } from '@app/db';
+import { posix } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { ActivityStore } from '../activity-store';
+import { ChannelRecord, channelRecord, MessageRecord, messageRecord, userRecord } from '../records';
+import type { SlackChannel, SlackMessage, SlackUser } from '../slack-payloads';
+import { directoryOf, ExportArchive, ExportError, openExport } from './export-archive';
+
+/** The export's channel lists and the kind of conversation each holds. */
+const CHANNEL_LISTS: [file: string, kind: ChannelKind][] = [
+  ['channels.json', 'public'],
+  ['groups.json', 'private'],
+  ['mpims.json', 'mpim'],
+  ['dms.json', 'im'],
+];
+const USERS_FILE = 'users.json';
+const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.json$/;
+
+/** Messages written per COPY + merge; bounds memory (two batches in flight) while keeping statements few. */
+export const DEFAULT_IMPORT_BATCH_SIZE = 10_000;
+
+export type SkipReason = 'not a message object' | 'no valid ts' | 'not a day file';
+
+export interface ImportOptions {
+  storeText: boolean;
+  /** The workspace id; by default the team_id most users in users.json carry. */
+  teamId?: string;
+  batchSize?: number;
+  /** Called after each day file. */
+  onProgress?: (progress: { filesDone: number; filesTotal: number; messagesRead: number }) => void;
+}
+
+export interface ImportSummary {
+  teamId: string;
+  channels: number;
+  users: number;
+  dayFiles: number;
+  messagesRead: number;
+  /** Inserted, or changed from what was stored. */
+  messagesStored: number;
+  /** Already stored exactly so (a re-import), or repeated within the export. */
+  messagesUnchanged: number;
+  skipped: Partial<Record<SkipReason, number>>;
+}
+
+interface DayFile {
+  path: string;
+  channel: ChannelRecord;
+}
+
+/**
+ * Imports a Slack workspace export (ZIP or directory) in one transaction:
+ * either all of it is stored or, on any bad file, none of it. Files are read
+ * one at a time and messages written in batches, so memory depends on the
+ * batch size, not on the size of the export. Time comes from each message's
+ * ts, never from the day file's name.
+ */
+export async function importSlackExport(dataSource: DataSource, path: string, options: ImportOptions): Promise<ImportSummary> {
+  const archive = await openExport(path);
+  try {
+    return await importArchive(dataSource, archive, options);
+  } finally {
+    await archive.close();
+  }
+}
+
+async function importArchive(dataSource: DataSource, archive: ExportArchive, options: ImportOptions): Promise<ImportSummary> {
+  const root = exportRoot(archive);
+  const users = await readUsers(archive, root);
+  const teamId = options.teamId ?? mostCommonTeam(users);
+  if (!teamId) throw new ExportError(`${archive.name}: cannot tell the workspace: ${USERS_FILE} names no team_id; pass --team-id`);
+  const userRecords = users.filter((user): user is SlackUser & { id: string } => typeof user.id === 'string').map((user) => userRecord(user, teamId));
+  const channels = await readChannels(archive, root, teamId);
+  const { dayFiles, skippedFiles } = planDayFiles(archive, root, channels);
+
+  const summary: ImportSummary = {
+    teamId,
+    channels: channels.length,
+    users: userRecords.length,
+    dayFiles: dayFiles.length,
+    messagesRead: 0,
+    messagesStored: 0,
+    messagesUnchanged: 0,
+    skipped: skippedFiles > 0 ? { 'not a day file': skippedFiles } : {},
+  };
+  const skip = (reason: SkipReason) => (summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1);
+  const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_SIZE;
+
+  await ActivityStore.transaction(dataSource, async (store) => {
+    await store.ensureWorkspace(teamId);
+    await store.upsertChannels(channels);
+    await store.upsertUsers(userRecords);
+
+    let batch = new Map<string, MessageRecord>();
+    let accepted = 0;
+    // The previous batch is merged while the next one is parsed; one statement at a time on the connection.
+    let writing: Promise<number> = Promise.resolve(0);
+    const flush = async () => {
+      summary.messagesStored += await writing;
+      const full = batch;
+      batch = new Map();
+      writing = store.upsertMessages(full.values(), 'import');
+      // Its failure is seen at the next await of `writing`; until then it must not count as unhandled.
+      writing.catch(() => undefined);
+    };
+
+    try {
+      for (const [index, day] of dayFiles.entries()) {
+        const messages = parseJsonArray(archive, day.path, await archive.read(day.path));
+        const context = { teamId, channelId: day.channel.id, storeText: options.storeText };
+        for (const message of messages) {
+          summary.messagesRead++;
+          if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+            skip('not a message object');
+            continue;
+          }
+          const record = messageRecord(message as SlackMessage, context);
+          if (!record) {
+            skip('no valid ts');
+            continue;
+          }
+          accepted++;
+          batch.set(`${record.channelId}\u0000${record.ts}`, record);
+        }
+        if (batch.size >= batchSize) await flush();
+        options.onProgress?.({ filesDone: index + 1, filesTotal: dayFiles.length, messagesRead: summary.messagesRead });
+      }
+      await flush();
+      summary.messagesStored += await writing;
+    } catch (error) {
+      // Let the statement in flight finish before the transaction is rolled back.
+      await writing.catch(() => undefined);
+      throw error;
+    }
+    summary.messagesUnchanged = accepted - summary.messagesStored;
+  });
+  return summary;
+}
+
+/** The folder holding users.json/channels.json: the archive root, or the one folder some tools wrap it in. */
+function exportRoot(archive: ExportArchive): string {
+  const candidates = archive.files
+    .filter((file) => [USERS_FILE, ...CHANNEL_LISTS.map(([name]) => name)].includes(posix.basename(file)))
+    .map(directoryOf)
+    .sort((left, right) => left.split('/').length - right.split('/').length || left.localeCompare(right));
+  if (candidates.length === 0) throw new ExportError(`${archive.name}: not a Slack export: no ${USERS_FILE} or channels.json found`);
+  return candidates[0];
+}
+
+function inRoot(root: string, name: string): string {
+  return root === '' ? name : `${root}/${name}`;
+}
+
+async function readJsonArray(archive: ExportArchive, file: string): Promise<unknown[]> {
+  return parseJsonArray(archive, file, await archive.read(file));
+}
+
+function parseJsonArray(archive: ExportArchive, file: string, content: Buffer): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content.toString('utf8'));
+  } catch (error) {
+    throw new ExportError(`${archive.name}: ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new ExportError(`${archive.name}: ${file} is not a JSON array`);
+  return parsed;
+}
+
+async function readUsers(archive: ExportArchive, root: string): Promise<SlackUser[]> {
+  const file = inRoot(root, USERS_FILE);
+  if (!archive.files.includes(file)) return [];
+  return (await readJsonArray(archive, file)).filter((user): user is SlackUser => typeof user === 'object' && user !== null);
+}
+
+function mostCommonTeam(users: SlackUser[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const user of users) if (user.team_id) counts.set(user.team_id, (counts.get(user.team_id) ?? 0) + 1);
+  return [...counts.entries()].sort((left, right) => right[1] - left[1] || left[0].localeCompare(right[0]))[0]?.[0];
+}
+
+async function readChannels(archive: ExportArchive, root: string, teamId: string): Promise<ChannelRecord[]> {
+  const channels = new Map<string, ChannelRecord>();
+  for (const [name, kind] of CHANNEL_LISTS) {
+    const file = inRoot(root, name);
+    if (!archive.files.includes(file)) continue;
+    for (const channel of await readJsonArray(archive, file)) {
+      const entry = channel as SlackChannel;
+      if (typeof entry?.id !== 'string') continue;
+      channels.set(entry.id, channelRecord({ ...entry, id: entry.id }, teamId, kind));
+    }
+  }
+  return [...channels.values()];
+}
+
+/**
+ * Every day file with the channel its folder names (by name, or by id as
+ * some tools and DM folders do). A folder no channel matches stops the import
+ * before anything is written.
+ */
+function planDayFiles(archive: ExportArchive, root: string, channels: ChannelRecord[]): { dayFiles: DayFile[]; skippedFiles: number } {
+  const byFolder = new Map<string, ChannelRecord>();
+  for (const channel of channels) byFolder.set(channel.id, channel);
+  for (const channel of channels) if (channel.name) byFolder.set(channel.name, channel);
+  const dayFiles: DayFile[] = [];
+  let skippedFiles = 0;
+  const prefix = root === '' ? '' : `${root}/`;
+  for (const file of archive.files) {
+    if (!file.startsWith(prefix)) continue;
+    const relativePath = file.slice(prefix.length);
+    const parts = relativePath.split('/');
+    if (parts.length === 1) continue;
+    if (parts.length !== 2 || !DAY_FILE.test(parts[1])) {
+      skippedFiles++;
+      continue;
+    }
+    const channel = byFolder.get(parts[0]);
+    if (!channel) throw new ExportError(`${archive.name}: folder ${parts[0]}/ (${file}) matches no channel in channels.json, groups.json, mpims.json or dms.json`);
+    dayFiles.push({ path: file, channel });
+  }
+  return { dayFiles, skippedFiles };
+}

@@ -1,0 +1,2 @@
+export * from './export-archive';
+export * from './export-importer';
