@@ -74,7 +74,7 @@ export class ImportCommand extends CommandRunner {
 }
 
 export function formatSummary(path: string, summary: ImportSummary, seconds: number): string {
-  const skipped = Object.entries(summary.skipped);
+  const skipped = Object.entries(summary.skipped).sort(([left], [right]) => left.localeCompare(right));
   const rate = seconds > 0 ? Math.round(summary.messagesRead / seconds) : summary.messagesRead;
   return [
     `imported ${path} into workspace ${summary.teamId} in ${seconds.toFixed(1)} s (${rate} messages/s)`,
