@@ -1,0 +1,7 @@
+export * from './advisory-locks';
+export * from './aggregation/aggregation.service';
+export * from './calendar';
+export * from './definitions';
+export * from './metrics.module';
+export * from './queries/metrics-queries.service';
+export * from './queries/sorting';

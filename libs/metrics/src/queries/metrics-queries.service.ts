@@ -1,0 +1,260 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ChannelMetricSort, UserMetricSort, orderBy } from './sorting';
+
+export const GRANULARITIES = ['day', 'week', 'month'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
+
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
+export interface Summary {
+  messages: number;
+  humanMessages: number;
+  threadReplies: number;
+  threadsStarted: number;
+  reactions: number;
+  activeMembers: number;
+  activeChannels: number;
+}
+
+export interface ActiveMembersDay {
+  date: string;
+  dau: number;
+  wau: number;
+  mau: number;
+}
+
+export interface ChannelCounts {
+  messages: number;
+  humanMessages: number;
+  threadReplies: number;
+  threadsStarted: number;
+  reactions: number;
+  activePosters: number;
+  firstReplyP50Seconds: number | null;
+  firstReplyP90Seconds: number | null;
+}
+
+export interface ChannelMetrics extends ChannelCounts {
+  channelId: string;
+  name: string | null;
+}
+
+export interface UserCounts {
+  messages: number;
+  reactionsAdded: number;
+  channelsActive: number;
+  daysActive: number;
+}
+
+export interface UserMetrics extends UserCounts {
+  userId: string;
+  name: string | null;
+  realName: string | null;
+}
+
+export interface HeatmapCell {
+  weekday: number;
+  hour: number;
+  messages: number;
+}
+
+const CHANNEL_COUNT_COLUMNS = `
+  coalesce(totals.messages, 0) AS messages, coalesce(totals.human_messages, 0) AS "humanMessages",
+  coalesce(totals.thread_replies, 0) AS "threadReplies", coalesce(totals.threads_started, 0) AS "threadsStarted",
+  coalesce(totals.reactions, 0) AS reactions, coalesce(posters.active_posters, 0) AS "activePosters",
+  replies.p50 AS "firstReplyP50Seconds", replies.p90 AS "firstReplyP90Seconds"`;
+
+const CHANNEL_TOTALS = `
+  sum(messages)::int AS messages, sum(human_messages)::int AS human_messages, sum(thread_replies)::int AS thread_replies,
+  sum(threads_started)::int AS threads_started, sum(reactions)::int AS reactions`;
+
+const ACTIVE_POSTERS = `count(DISTINCT user_id) FILTER (WHERE messages > 0)::int AS active_posters`;
+
+const FIRST_REPLY_PERCENTILES = `
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY first_reply_seconds) AS p50,
+  percentile_cont(0.9) WITHIN GROUP (ORDER BY first_reply_seconds) AS p90`;
+
+const USER_COUNT_COLUMNS = `
+  coalesce(days.messages, 0) AS messages, coalesce(days.reactions_added, 0) AS "reactionsAdded",
+  coalesce(channels.channels_active, 0) AS "channelsActive", coalesce(days.days_active, 0) AS "daysActive"`;
+
+const USER_DAY_TOTALS = `sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added, count(*)::int AS days_active`;
+
+/** Periods of a series: `$2` from, `$3` to, `$4` granularity; a period's first day labels it. */
+const PERIODS = `SELECT listed::date AS date FROM generate_series(date_trunc($4, $2::timestamp), $3::timestamp, ('1 ' || $4)::interval) AS listed`;
+const PERIOD_OF_DAY = `date_trunc($4, day::timestamp)::date`;
+
+/**
+ * Reads the rollups for the API. Every query filters on indexed
+ * (team|channel|user, day) ranges; none reads raw messages.
+ */
+@Injectable()
+export class MetricsQueries {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async workspaceIds(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query('SELECT id FROM workspaces ORDER BY id');
+    return rows.map((row) => row.id);
+  }
+
+  async workspaceExists(teamId: string): Promise<boolean> {
+    const rows = await this.dataSource.query('SELECT 1 FROM workspaces WHERE id = $1', [teamId]);
+    return rows.length > 0;
+  }
+
+  async summary(teamId: string, { from, to }: DayRange): Promise<Summary> {
+    const [row] = await this.dataSource.query(
+      `SELECT coalesce(totals.messages, 0) AS messages, coalesce(totals.human_messages, 0) AS "humanMessages",
+              coalesce(totals.thread_replies, 0) AS "threadReplies", coalesce(totals.threads_started, 0) AS "threadsStarted",
+              coalesce(totals.reactions, 0) AS reactions, totals.active_channels AS "activeChannels",
+              (SELECT count(DISTINCT user_id)::int FROM member_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3) AS "activeMembers"
+       FROM (
+         SELECT ${CHANNEL_TOTALS}, count(DISTINCT channel_id)::int AS active_channels
+         FROM channel_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3
+       ) totals`,
+      [teamId, from, to],
+    );
+    return row;
+  }
+
+  activeMembers(teamId: string, { from, to }: DayRange): Promise<ActiveMembersDay[]> {
+    return this.dataSource.query(
+      `SELECT listed::date::text AS date, coalesce(a.dau, 0) AS dau, coalesce(a.wau, 0) AS wau, coalesce(a.mau, 0) AS mau
+       FROM generate_series($2::date, $3::date, interval '1 day') AS listed
+       LEFT JOIN team_activity_rollups a ON a.team_id = $1 AND a.day = listed::date
+       ORDER BY 1`,
+      [teamId, from, to],
+    );
+  }
+
+  channelMetrics(teamId: string, { from, to }: DayRange, sort: ChannelMetricSort, limit: number): Promise<ChannelMetrics[]> {
+    return this.dataSource.query(
+      `WITH totals AS (
+         SELECT channel_id, ${CHANNEL_TOTALS} FROM channel_day_rollups
+         WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY channel_id
+       ),
+       posters AS (
+         SELECT channel_id, ${ACTIVE_POSTERS} FROM member_channel_day_rollups
+         WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY channel_id
+       ),
+       replies AS (
+         SELECT channel_id, ${FIRST_REPLY_PERCENTILES} FROM thread_rollups
+         WHERE team_id = $1 AND day BETWEEN $2 AND $3 AND first_reply_seconds IS NOT NULL GROUP BY channel_id
+       )
+       SELECT totals.channel_id AS "channelId", c.name, ${CHANNEL_COUNT_COLUMNS}
+       FROM totals
+       LEFT JOIN posters USING (channel_id)
+       LEFT JOIN replies USING (channel_id)
+       LEFT JOIN channels c ON c.id = totals.channel_id
+       ORDER BY ${orderBy(sort, 'totals.channel_id')}
+       LIMIT $4`,
+      [teamId, from, to, limit],
+    );
+  }
+
+  async channelKnown(channelId: string): Promise<{ channelId: string; name: string | null; teamId: string } | undefined> {
+    const rows = await this.dataSource.query(
+      `SELECT id AS "channelId", name, team_id AS "teamId" FROM channels WHERE id = $1
+       UNION ALL
+       SELECT channel_id, NULL, team_id FROM channel_day_rollups WHERE channel_id = $1 AND NOT EXISTS (SELECT 1 FROM channels WHERE id = $1)
+       LIMIT 1`,
+      [channelId],
+    );
+    return rows[0];
+  }
+
+  channelSeries(channelId: string, { from, to }: DayRange, granularity: Granularity): Promise<Array<ChannelCounts & { date: string }>> {
+    return this.dataSource.query(
+      `WITH periods AS (${PERIODS}),
+       totals AS (
+         SELECT ${PERIOD_OF_DAY} AS date, ${CHANNEL_TOTALS} FROM channel_day_rollups
+         WHERE channel_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+       ),
+       posters AS (
+         SELECT ${PERIOD_OF_DAY} AS date, ${ACTIVE_POSTERS} FROM member_channel_day_rollups
+         WHERE channel_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+       ),
+       replies AS (
+         SELECT ${PERIOD_OF_DAY} AS date, ${FIRST_REPLY_PERCENTILES} FROM thread_rollups
+         WHERE channel_id = $1 AND day BETWEEN $2 AND $3 AND first_reply_seconds IS NOT NULL GROUP BY 1
+       )
+       SELECT periods.date::text AS date, ${CHANNEL_COUNT_COLUMNS}
+       FROM periods
+       LEFT JOIN totals USING (date)
+       LEFT JOIN posters USING (date)
+       LEFT JOIN replies USING (date)
+       ORDER BY periods.date`,
+      [channelId, from, to, granularity],
+    );
+  }
+
+  userMetrics(teamId: string, { from, to }: DayRange, sort: UserMetricSort, limit: number): Promise<UserMetrics[]> {
+    return this.dataSource.query(
+      `WITH days AS (
+         SELECT user_id, ${USER_DAY_TOTALS} FROM member_day_rollups
+         WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY user_id
+       ),
+       channels AS (
+         SELECT user_id, count(DISTINCT channel_id)::int AS channels_active FROM member_channel_day_rollups
+         WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY user_id
+       )
+       SELECT days.user_id AS "userId", u.name, u.real_name AS "realName", ${USER_COUNT_COLUMNS}
+       FROM days
+       JOIN channels USING (user_id)
+       LEFT JOIN users u ON u.id = days.user_id
+       ORDER BY ${orderBy(sort, 'days.user_id')}
+       LIMIT $4`,
+      [teamId, from, to, limit],
+    );
+  }
+
+  async userKnown(userId: string): Promise<{ userId: string; name: string | null; realName: string | null } | undefined> {
+    const rows = await this.dataSource.query(
+      `SELECT id AS "userId", name, real_name AS "realName" FROM users WHERE id = $1
+       UNION ALL
+       SELECT user_id, NULL, NULL FROM member_day_rollups WHERE user_id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE id = $1)
+       LIMIT 1`,
+      [userId],
+    );
+    return rows[0];
+  }
+
+  userSeries(userId: string, { from, to }: DayRange, granularity: Granularity): Promise<Array<UserCounts & { date: string }>> {
+    return this.dataSource.query(
+      `WITH periods AS (${PERIODS}),
+       days AS (
+         SELECT ${PERIOD_OF_DAY} AS date, ${USER_DAY_TOTALS} FROM member_day_rollups
+         WHERE user_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+       ),
+       channels AS (
+         SELECT ${PERIOD_OF_DAY} AS date, count(DISTINCT channel_id)::int AS channels_active FROM member_channel_day_rollups
+         WHERE user_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+       )
+       SELECT periods.date::text AS date, ${USER_COUNT_COLUMNS}
+       FROM periods
+       LEFT JOIN days USING (date)
+       LEFT JOIN channels USING (date)
+       ORDER BY periods.date`,
+      [userId, from, to, granularity],
+    );
+  }
+
+  /** All 168 weekday (ISO, 1 = Monday) × local hour cells, zeros included. */
+  heatmap(teamId: string, { from, to }: DayRange): Promise<HeatmapCell[]> {
+    return this.dataSource.query(
+      `SELECT weekday, hour, coalesce(counted.messages, 0) AS messages
+       FROM generate_series(1, 7) AS weekday
+       CROSS JOIN generate_series(0, 23) AS hour
+       LEFT JOIN (
+         SELECT extract(isodow FROM day)::int AS weekday, hour::int AS hour, sum(messages)::int AS messages
+         FROM team_hour_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1, 2
+       ) counted USING (weekday, hour)
+       ORDER BY weekday, hour`,
+      [teamId, from, to],
+    );
+  }
+}
