@@ -1,0 +1,85 @@
+import { AggregationService, daysInclusive } from '@app/metrics';
+import { BadRequestException, Body, ConflictException, Get, HttpCode, InternalServerErrorException, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOperation } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
+import { CsvRows } from '../common/csv.interceptor';
+import { ErrorResponse } from '../common/error-response.dto';
+import { MAX_RANGE_DAYS } from '../common/query.dto';
+import {
+  AggregationRunDto,
+  AggregationRunsResponse,
+  RUN_COLUMNS,
+  RunsQuery,
+  StartAggregationBody,
+  SYNC_COLUMNS,
+  SyncStatusQuery,
+  SyncStatusResponse,
+} from './admin.dto';
+
+const DEFAULT_RUNS_LISTED = 20;
+
+function isoOrNull(value: Date | null): string | null {
+  return value ? value.toISOString() : null;
+}
+
+@ApiV1Controller('admin', 'admin')
+export class AdminController {
+  constructor(
+    private readonly aggregation: AggregationService,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  @Post('aggregations')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Run aggregation now (incremental, or the days from..to); admin token' })
+  @ApiBody({ type: StartAggregationBody, required: false })
+  @ApiCreatedResponse({ type: AggregationRunDto, description: 'The finished run' })
+  @ApiConflictResponse({ type: ErrorResponse, description: 'Another aggregation run is in progress' })
+  async start(@Body() body: StartAggregationBody = {}): Promise<AggregationRunDto> {
+    if (body.to && !body.from) throw new BadRequestException('to needs from');
+    const to = body.to ?? body.from;
+    if (body.from && to && to < body.from) throw new BadRequestException(`to (${to}) is before from (${body.from})`);
+    if (body.from && to && daysInclusive(body.from, to) > MAX_RANGE_DAYS) {
+      throw new BadRequestException(`the range ${body.from}..${to} spans ${daysInclusive(body.from, to)} days; the maximum is ${MAX_RANGE_DAYS}`);
+    }
+    const outcome = await this.aggregation.run({ trigger: 'api', from: body.from, to });
+    if (outcome.status === 'skipped') throw new ConflictException(outcome.reason);
+    if (outcome.status === 'failed') throw new InternalServerErrorException(`aggregation run ${outcome.run.id} failed: ${outcome.run.error}`);
+    return outcome.run;
+  }
+
+  @Get('aggregations')
+  @ApiOperation({ summary: 'Recent aggregation runs: range, rows, duration, status' })
+  @ApiOkJsonOrCsv(AggregationRunsResponse, 'Newest first')
+  @CsvRows(RUN_COLUMNS, 'aggregation-runs')
+  async runs(@Query() query: RunsQuery): Promise<AggregationRunsResponse> {
+    return { data: await this.aggregation.recentRuns(query.limit ?? DEFAULT_RUNS_LISTED) };
+  }
+
+  @Get('sync-status')
+  @ApiOperation({ summary: 'Per channel: newest message collected, last run, last error' })
+  @ApiOkJsonOrCsv(SyncStatusResponse, 'Every channel the collector has visited')
+  @CsvRows(SYNC_COLUMNS, 'sync-status')
+  async syncStatus(@Query() query: SyncStatusQuery): Promise<SyncStatusResponse> {
+    const rows = await this.dataSource.query(
+      `SELECT s.channel_id AS "channelId", c.team_id AS "teamId", c.name, s.newest_ts AS "newestTs",
+              to_timestamp(s.newest_ts::double precision) AS "newestMessageAt",
+              s.last_run_at AS "lastRunAt", s.last_success_at AS "lastSuccessAt", s.last_error AS "lastError", s.last_error_at AS "lastErrorAt"
+       FROM channel_sync_state s
+       LEFT JOIN channels c ON c.id = s.channel_id
+       WHERE $1::text IS NULL OR c.team_id = $1
+       ORDER BY c.team_id, c.name, s.channel_id`,
+      [query.teamId ?? null],
+    );
+    return {
+      data: rows.map((row: Record<string, unknown>) => ({
+        ...row,
+        newestMessageAt: isoOrNull(row.newestMessageAt as Date | null),
+        lastRunAt: isoOrNull(row.lastRunAt as Date | null),
+        lastSuccessAt: isoOrNull(row.lastSuccessAt as Date | null),
+        lastErrorAt: isoOrNull(row.lastErrorAt as Date | null),
+      })),
+    };
+  }
+}

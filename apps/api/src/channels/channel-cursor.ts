@@ -1,0 +1,24 @@
+import { BadRequestException } from '@nestjs/common';
+
+/** Position after the last channel of a page: its sort key (name, id). Opaque to clients. */
+export interface ChannelCursor {
+  name: string;
+  id: string;
+}
+
+export function encodeCursor(cursor: ChannelCursor): string {
+  return Buffer.from(JSON.stringify([cursor.name, cursor.id])).toString('base64url');
+}
+
+export function decodeCursor(value: string): ChannelCursor {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch {
+    decoded = undefined;
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 2 || !decoded.every((part) => typeof part === 'string')) {
+    throw new BadRequestException('cursor is not one this API returned (use nextCursor from the previous page)');
+  }
+  return { name: decoded[0], id: decoded[1] };
+}

@@ -1,0 +1,117 @@
+import { Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { DataSource } from 'typeorm';
+import { ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
+import { CsvRows } from '../common/csv.interceptor';
+import { DEFAULT_LIMIT, FormatQuery, MAX_LIMIT, SLACK_ID_PATTERN, parseBooleanQuery } from '../common/query.dto';
+import { decodeCursor, encodeCursor } from './channel-cursor';
+
+export class ChannelsQuery extends FormatQuery {
+  @ApiPropertyOptional({ description: 'Only channels of this workspace' })
+  @IsOptional()
+  @Matches(SLACK_ID_PATTERN, { message: 'teamId must be a Slack team id (letters, digits, _ or -, at most 64)' })
+  teamId?: string;
+
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of the channel name', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+
+  @ApiPropertyOptional({ type: Boolean, default: false, description: 'Include archived channels' })
+  @IsOptional()
+  @Transform(parseBooleanQuery)
+  @IsBoolean({ message: 'includeArchived must be true or false' })
+  includeArchived?: boolean;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LIMIT)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  cursor?: string;
+}
+
+export class ChannelDto {
+  @ApiProperty({ example: 'C0123ABCD' })
+  id: string;
+
+  @ApiProperty()
+  teamId: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  name: string | null;
+
+  @ApiProperty({ enum: ['public', 'private', 'im', 'mpim'] })
+  kind: string;
+
+  @ApiProperty()
+  isPrivate: boolean;
+
+  @ApiProperty()
+  isArchived: boolean;
+
+  @ApiProperty({ type: Number, nullable: true })
+  memberCount: number | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Newest message as of the last aggregation' })
+  lastActivityAt: string | null;
+}
+
+export class ChannelsResponse {
+  @ApiProperty({ type: [ChannelDto], description: 'Ordered by name, then id' })
+  data: ChannelDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page (CSV: X-Next-Cursor header)' })
+  nextCursor: string | null;
+}
+
+const CHANNEL_COLUMNS = ['id', 'teamId', 'name', 'kind', 'isPrivate', 'isArchived', 'memberCount', 'lastActivityAt'] as const;
+
+@ApiV1Controller('channels', 'channels')
+export class ChannelsController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Channels with member count and last activity, a page at a time' })
+  @ApiOkJsonOrCsv(ChannelsResponse, 'A page of channels')
+  @CsvRows(CHANNEL_COLUMNS, 'channels')
+  async list(@Query() query: ChannelsQuery): Promise<ChannelsResponse> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const pattern = query.q ? `%${query.q.replace(/[\\%_]/g, (character) => `\\${character}`)}%` : null;
+    const rows: Array<ChannelDto & { sortName: string }> = await this.dataSource.query(
+      `SELECT c.id, c.team_id AS "teamId", c.name, c.kind, c.is_private AS "isPrivate", c.is_archived AS "isArchived",
+              c.member_count AS "memberCount", latest.last_message_at AS "lastActivityAt", coalesce(c.name, '') AS "sortName"
+       FROM channels c
+       LEFT JOIN LATERAL (
+         SELECT last_message_at FROM channel_day_rollups r WHERE r.channel_id = c.id ORDER BY r.day DESC LIMIT 1
+       ) latest ON true
+       WHERE ($1::text IS NULL OR c.team_id = $1)
+         AND ($2::boolean OR NOT c.is_archived)
+         AND ($3::text IS NULL OR c.name ILIKE $3)
+         AND ($4::text IS NULL OR (coalesce(c.name, ''), c.id) > ($4::text, $5::text))
+       ORDER BY coalesce(c.name, ''), c.id
+       LIMIT $6`,
+      [query.teamId ?? null, query.includeArchived ?? false, pattern, after?.name ?? null, after?.id ?? null, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(({ sortName: _sortName, lastActivityAt, ...channel }) => ({
+        ...channel,
+        lastActivityAt: lastActivityAt ? new Date(lastActivityAt).toISOString() : null,
+      })),
+      nextCursor: rows.length > limit ? encodeCursor({ name: last.sortName, id: last.id }) : null,
+    };
+  }
+}

@@ -1,0 +1,23 @@
+import { DayRange, addDays, dayInZone, daysInclusive } from '@app/metrics';
+import { BadRequestException } from '@nestjs/common';
+import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './query.dto';
+
+/**
+ * The inclusive day range of a request: `to` defaults to today in the
+ * metrics time zone, `from` to 29 days before `to`.
+ */
+export function resolveRange(query: { from?: string; to?: string }, timeZone: string, now = new Date()): DayRange {
+  const to = query.to ?? (query.from ? laterOf(query.from, dayInZone(now, timeZone)) : dayInZone(now, timeZone));
+  const from = query.from ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
+  if (to < from) throw new BadRequestException(`to (${to}) is before from (${from})`);
+  const days = daysInclusive(from, to);
+  if (days > MAX_RANGE_DAYS) {
+    throw new BadRequestException(`the range ${from}..${to} spans ${days} days; the maximum is ${MAX_RANGE_DAYS}`);
+  }
+  return { from, to };
+}
+
+/** With only `from` given, `to` is today, or `from` itself when `from` is in the future. */
+function laterOf(a: string, b: string): string {
+  return a > b ? a : b;
+}

@@ -1,0 +1,140 @@
+import { AppConfig } from '@app/config';
+import { MetricsQueries } from '@app/metrics';
+import { BadRequestException, Get, NotFoundException, Param, Query } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import { ApiNotFound, ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
+import { CsvRows } from '../common/csv.interceptor';
+import { resolveRange } from '../common/date-range';
+import { DEFAULT_LIMIT, TeamRangeQuery } from '../common/query.dto';
+import {
+  ACTIVE_MEMBERS_COLUMNS,
+  ActiveMembersResponse,
+  CHANNEL_COUNT_COLUMNS,
+  ChannelIdParam,
+  ChannelMetricsQuery,
+  ChannelMetricsResponse,
+  ChannelSeriesResponse,
+  HEATMAP_COLUMNS,
+  HeatmapResponse,
+  SUMMARY_COLUMNS,
+  SeriesQuery,
+  SummaryResponse,
+  USER_COUNT_COLUMNS,
+  UserIdParam,
+  UserMetricsQuery,
+  UserMetricsResponse,
+  UserSeriesResponse,
+} from './metrics.dto';
+
+@ApiV1Controller('metrics', 'metrics')
+export class MetricsController {
+  constructor(
+    private readonly queries: MetricsQueries,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get('summary')
+  @ApiOperation({ summary: 'Totals over a range; distinct counts are over the whole range' })
+  @ApiOkJsonOrCsv(SummaryResponse, 'Totals of the range')
+  @ApiNotFound('workspace')
+  @CsvRows(SUMMARY_COLUMNS, 'summary', 'body')
+  async summary(@Query() query: TeamRangeQuery): Promise<SummaryResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    return { teamId, ...range, ...(await this.queries.summary(teamId, range)) };
+  }
+
+  @Get('active-members')
+  @ApiOperation({ summary: 'DAU, WAU and MAU for every day of a range' })
+  @ApiOkJsonOrCsv(ActiveMembersResponse, 'One row per day')
+  @ApiNotFound('workspace')
+  @CsvRows(ACTIVE_MEMBERS_COLUMNS, 'active-members')
+  async activeMembers(@Query() query: TeamRangeQuery): Promise<ActiveMembersResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    return { teamId, ...range, data: await this.queries.activeMembers(teamId, range) };
+  }
+
+  @Get('channels')
+  @ApiOperation({ summary: 'Per channel totals over a range' })
+  @ApiOkJsonOrCsv(ChannelMetricsResponse, 'Channels with messages in the range')
+  @ApiNotFound('workspace')
+  @CsvRows(['channelId', 'name', ...CHANNEL_COUNT_COLUMNS], 'channels')
+  async channels(@Query() query: ChannelMetricsQuery): Promise<ChannelMetricsResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    const sort = query.sort ?? '-messages';
+    return { teamId, ...range, sort, data: await this.queries.channelMetrics(teamId, range, sort, query.limit ?? DEFAULT_LIMIT) };
+  }
+
+  @Get('channels/:channelId')
+  @ApiOperation({ summary: 'One channel as a series by day, ISO week or month' })
+  @ApiOkJsonOrCsv(ChannelSeriesResponse, 'One row per period, empty periods included')
+  @ApiNotFound('channel')
+  @CsvRows(['date', ...CHANNEL_COUNT_COLUMNS], 'channel-series')
+  async channel(@Param() { channelId }: ChannelIdParam, @Query() query: SeriesQuery): Promise<ChannelSeriesResponse> {
+    const range = this.range(query);
+    const channel = await this.queries.channelKnown(channelId);
+    if (!channel) throw new NotFoundException(`no channel ${channelId}`);
+    const granularity = query.granularity ?? 'day';
+    return {
+      channelId,
+      name: channel.name,
+      ...range,
+      granularity,
+      data: await this.queries.channelSeries(channelId, range, granularity),
+    };
+  }
+
+  @Get('users')
+  @ApiOperation({ summary: 'Per member totals over a range' })
+  @ApiOkJsonOrCsv(UserMetricsResponse, 'Members active in the range')
+  @ApiNotFound('workspace')
+  @CsvRows(['userId', 'name', 'realName', ...USER_COUNT_COLUMNS], 'users')
+  async users(@Query() query: UserMetricsQuery): Promise<UserMetricsResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    const sort = query.sort ?? '-messages';
+    return { teamId, ...range, sort, data: await this.queries.userMetrics(teamId, range, sort, query.limit ?? DEFAULT_LIMIT) };
+  }
+
+  @Get('users/:userId')
+  @ApiOperation({ summary: 'One member as a series by day, ISO week or month' })
+  @ApiOkJsonOrCsv(UserSeriesResponse, 'One row per period, empty periods included')
+  @ApiNotFound('user')
+  @CsvRows(['date', ...USER_COUNT_COLUMNS], 'user-series')
+  async user(@Param() { userId }: UserIdParam, @Query() query: SeriesQuery): Promise<UserSeriesResponse> {
+    const range = this.range(query);
+    const user = await this.queries.userKnown(userId);
+    if (!user) throw new NotFoundException(`no user ${userId}`);
+    const granularity = query.granularity ?? 'day';
+    return { ...user, ...range, granularity, data: await this.queries.userSeries(userId, range, granularity) };
+  }
+
+  @Get('heatmap')
+  @ApiOperation({ summary: 'Messages by ISO weekday and hour of day in METRICS_TIMEZONE' })
+  @ApiOkJsonOrCsv(HeatmapResponse, '168 cells')
+  @ApiNotFound('workspace')
+  @CsvRows(HEATMAP_COLUMNS, 'heatmap')
+  async heatmap(@Query() query: TeamRangeQuery): Promise<HeatmapResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    return { teamId, ...range, timezone: this.config.metrics.timezone, data: await this.queries.heatmap(teamId, range) };
+  }
+
+  private range(query: { from?: string; to?: string }) {
+    return resolveRange(query, this.config.metrics.timezone);
+  }
+
+  /** The requested workspace, or the only one stored when none is named. */
+  private async workspace(teamId: string | undefined): Promise<string> {
+    if (teamId) {
+      if (!(await this.queries.workspaceExists(teamId))) throw new NotFoundException(`no workspace ${teamId}`);
+      return teamId;
+    }
+    const ids = await this.queries.workspaceIds();
+    if (ids.length === 1) return ids[0];
+    if (ids.length === 0) throw new NotFoundException('no workspace has been collected yet');
+    throw new BadRequestException(`teamId is required: ${ids.length} workspaces are stored`);
+  }
+}

@@ -1,0 +1,246 @@
+import { CHANNEL_METRIC_SORTS, ChannelMetricSort, GRANULARITIES, Granularity, USER_METRIC_SORTS, UserMetricSort } from '@app/metrics';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { RangeQuery, SLACK_ID_PATTERN, TeamRangeLimitQuery } from '../common/query.dto';
+
+export class ChannelMetricsQuery extends TeamRangeLimitQuery {
+  @ApiPropertyOptional({ enum: CHANNEL_METRIC_SORTS, default: '-messages', description: 'Field to sort by; a leading `-` sorts descending' })
+  @IsOptional()
+  @IsIn(CHANNEL_METRIC_SORTS)
+  sort?: ChannelMetricSort;
+}
+
+export class UserMetricsQuery extends TeamRangeLimitQuery {
+  @ApiPropertyOptional({ enum: USER_METRIC_SORTS, default: '-messages', description: 'Field to sort by; a leading `-` sorts descending' })
+  @IsOptional()
+  @IsIn(USER_METRIC_SORTS)
+  sort?: UserMetricSort;
+}
+
+export class SeriesQuery extends RangeQuery {
+  @ApiPropertyOptional({ enum: GRANULARITIES, default: 'day', description: 'Period of each row; weeks are ISO weeks starting on Monday' })
+  @IsOptional()
+  @IsIn(GRANULARITIES)
+  granularity?: Granularity;
+}
+
+export class ChannelIdParam {
+  @ApiProperty({ example: 'C0123ABCD' })
+  @Matches(SLACK_ID_PATTERN, { message: 'channelId must be a Slack channel id' })
+  channelId: string;
+}
+
+export class UserIdParam {
+  @ApiProperty({ example: 'U0123ABCD' })
+  @Matches(SLACK_ID_PATTERN, { message: 'userId must be a Slack user id' })
+  userId: string;
+}
+
+class RangeEcho {
+  @ApiProperty({ format: 'date', example: '2025-01-01' })
+  from: string;
+
+  @ApiProperty({ format: 'date', example: '2025-01-31' })
+  to: string;
+}
+
+class TeamRangeEcho extends RangeEcho {
+  @ApiProperty({ example: 'T0123ABCD' })
+  teamId: string;
+}
+
+export const SUMMARY_COLUMNS = ['teamId', 'from', 'to', 'messages', 'humanMessages', 'threadReplies', 'threadsStarted', 'reactions', 'activeMembers', 'activeChannels'] as const;
+
+export class SummaryResponse extends TeamRangeEcho {
+  @ApiProperty({ description: 'Messages (system subtypes and deleted messages excluded), bots included' })
+  messages: number;
+
+  @ApiProperty({ description: 'Messages by humans' })
+  humanMessages: number;
+
+  @ApiProperty()
+  threadReplies: number;
+
+  @ApiProperty({ description: 'Top-level messages of the range with at least one reply' })
+  threadsStarted: number;
+
+  @ApiProperty({ description: 'Reactions on messages posted in the range' })
+  reactions: number;
+
+  @ApiProperty({ description: 'Distinct humans who posted or reacted over the whole range' })
+  activeMembers: number;
+
+  @ApiProperty({ description: 'Channels with at least one message in the range' })
+  activeChannels: number;
+}
+
+export const ACTIVE_MEMBERS_COLUMNS = ['date', 'dau', 'wau', 'mau'] as const;
+
+export class ActiveMembersRow {
+  @ApiProperty({ format: 'date' })
+  date: string;
+
+  @ApiProperty({ description: 'Active members that day' })
+  dau: number;
+
+  @ApiProperty({ description: 'Distinct active members over that day and the 6 before it' })
+  wau: number;
+
+  @ApiProperty({ description: 'Distinct active members over that day and the 27 before it' })
+  mau: number;
+}
+
+export class ActiveMembersResponse extends TeamRangeEcho {
+  @ApiProperty({ type: [ActiveMembersRow], description: 'One row per day of the range' })
+  data: ActiveMembersRow[];
+}
+
+export const CHANNEL_COUNT_COLUMNS = [
+  'messages',
+  'humanMessages',
+  'threadReplies',
+  'threadsStarted',
+  'reactions',
+  'activePosters',
+  'firstReplyP50Seconds',
+  'firstReplyP90Seconds',
+] as const;
+
+class ChannelCountsDto {
+  @ApiProperty()
+  messages: number;
+
+  @ApiProperty()
+  humanMessages: number;
+
+  @ApiProperty()
+  threadReplies: number;
+
+  @ApiProperty()
+  threadsStarted: number;
+
+  @ApiProperty()
+  reactions: number;
+
+  @ApiProperty({ description: 'Distinct humans who posted in the channel over the period' })
+  activePosters: number;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'Median seconds to the first reply by another human, over threads started in the period' })
+  firstReplyP50Seconds: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: '90th percentile of the same (linear interpolation)' })
+  firstReplyP90Seconds: number | null;
+}
+
+export class ChannelMetricsRow extends ChannelCountsDto {
+  @ApiProperty()
+  channelId: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  name: string | null;
+}
+
+export class ChannelMetricsResponse extends TeamRangeEcho {
+  @ApiProperty({ enum: CHANNEL_METRIC_SORTS })
+  sort: string;
+
+  @ApiProperty({ type: [ChannelMetricsRow], description: 'Channels with messages in the range' })
+  data: ChannelMetricsRow[];
+}
+
+export class ChannelSeriesRow extends ChannelCountsDto {
+  @ApiProperty({ format: 'date', description: 'First day of the period (the day, the ISO week\'s Monday or the month\'s 1st); only days inside from..to count' })
+  date: string;
+}
+
+export class ChannelSeriesResponse extends RangeEcho {
+  @ApiProperty()
+  channelId: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  name: string | null;
+
+  @ApiProperty({ enum: GRANULARITIES })
+  granularity: string;
+
+  @ApiProperty({ type: [ChannelSeriesRow] })
+  data: ChannelSeriesRow[];
+}
+
+export const USER_COUNT_COLUMNS = ['messages', 'reactionsAdded', 'channelsActive', 'daysActive'] as const;
+
+class UserCountsDto {
+  @ApiProperty({ description: 'Human messages posted' })
+  messages: number;
+
+  @ApiProperty({ description: 'Reactions added to messages of the period (one per emoji per message)' })
+  reactionsAdded: number;
+
+  @ApiProperty({ description: 'Distinct channels where the member posted or reacted' })
+  channelsActive: number;
+
+  @ApiProperty({ description: 'Distinct days on which the member was active' })
+  daysActive: number;
+}
+
+export class UserMetricsRow extends UserCountsDto {
+  @ApiProperty()
+  userId: string;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Slack user name; null for authors missing from users.json' })
+  name: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  realName: string | null;
+}
+
+export class UserMetricsResponse extends TeamRangeEcho {
+  @ApiProperty({ enum: USER_METRIC_SORTS })
+  sort: string;
+
+  @ApiProperty({ type: [UserMetricsRow], description: 'Members active in the range' })
+  data: UserMetricsRow[];
+}
+
+export class UserSeriesRow extends UserCountsDto {
+  @ApiProperty({ format: 'date', description: 'First day of the period; only days inside from..to count' })
+  date: string;
+}
+
+export class UserSeriesResponse extends RangeEcho {
+  @ApiProperty()
+  userId: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  name: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  realName: string | null;
+
+  @ApiProperty({ enum: GRANULARITIES })
+  granularity: string;
+
+  @ApiProperty({ type: [UserSeriesRow] })
+  data: UserSeriesRow[];
+}
+
+export const HEATMAP_COLUMNS = ['weekday', 'hour', 'messages'] as const;
+
+export class HeatmapCellDto {
+  @ApiProperty({ minimum: 1, maximum: 7, description: 'ISO weekday, 1 = Monday' })
+  weekday: number;
+
+  @ApiProperty({ minimum: 0, maximum: 23, description: 'Hour of the day in METRICS_TIMEZONE' })
+  hour: number;
+
+  @ApiProperty()
+  messages: number;
+}
+
+export class HeatmapResponse extends TeamRangeEcho {
+  @ApiProperty({ example: 'Asia/Tokyo' })
+  timezone: string;
+
+  @ApiProperty({ type: [HeatmapCellDto], description: 'All 168 cells, Monday 00 first' })
+  data: HeatmapCellDto[];
+}

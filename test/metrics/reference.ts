@@ -1,0 +1,283 @@
+import { DataSource } from 'typeorm';
+
+/**
+ * An independent computation of every metric straight from raw rows, in
+ * plain TypeScript, following docs/design.md's definitions word for word. It
+ * shares no code with the production SQL.
+ */
+const MESSAGE_SUBTYPES = new Set(['thread_broadcast', 'file_share', 'me_message', 'bot_message']);
+
+interface RawMessage {
+  channelId: string;
+  ts: string;
+  teamId: string;
+  userId: string | null;
+  botId: string | null;
+  threadTs: string | null;
+  subtype: string | null;
+  postedAt: Date;
+  reactionCount: number;
+  reactions: Array<{ name: string; count: number; users?: string[] }>;
+  reactors: string[];
+  deletedAt: Date | null;
+}
+
+interface Derived extends RawMessage {
+  day: string;
+  hour: number;
+  bot: boolean;
+}
+
+export type Granularity = 'day' | 'week' | 'month';
+
+function addDays(day: string, count: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + count * 86_400_000).toISOString().slice(0, 10);
+}
+
+function daysOf(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
+  return days;
+}
+
+/** First day of the period holding `day`: itself, its ISO week's Monday, or the 1st of its month. */
+export function periodOf(day: string, granularity: Granularity): string {
+  if (granularity === 'day') return day;
+  if (granularity === 'month') return `${day.slice(0, 8)}01`;
+  const weekday = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7;
+  return addDays(day, -weekday);
+}
+
+function periodsOf(from: string, to: string, granularity: Granularity): string[] {
+  return [...new Set(daysOf(from, to).map((day) => periodOf(day, granularity)))];
+}
+
+/** Linear interpolation between closest ranks, as PostgreSQL's percentile_cont. */
+function percentile(values: number[], fraction: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = fraction * (sorted.length - 1);
+  const lower = Math.floor(position);
+  const upper = Math.ceil(position);
+  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+}
+
+/** Exact seconds between two Slack ts values. */
+function secondsBetween(earlier: string, later: string): number {
+  const micros = (ts: string) => {
+    const [seconds, fraction = ''] = ts.split('.');
+    return BigInt(seconds) * 1_000_000n + BigInt(fraction.padEnd(6, '0'));
+  };
+  return Number(micros(later) - micros(earlier)) / 1e6;
+}
+
+interface Activity {
+  userId: string;
+  channelId: string;
+  teamId: string;
+  day: string;
+  messages: number;
+  reactionsAdded: number;
+}
+
+export class Reference {
+  private constructor(
+    private readonly messages: Derived[],
+    private readonly channelNames: Map<string, string | null>,
+    private readonly userNames: Map<string, { name: string | null; realName: string | null }>,
+    private readonly botUsers: Set<string>,
+  ) {}
+
+  static async load(dataSource: DataSource, timeZone: string): Promise<Reference> {
+    const rows: RawMessage[] = await dataSource.query(
+      `SELECT channel_id AS "channelId", ts, team_id AS "teamId", user_id AS "userId", bot_id AS "botId", thread_ts AS "threadTs",
+              subtype, posted_at AS "postedAt", reaction_count AS "reactionCount", reactions, reactors, deleted_at AS "deletedAt"
+       FROM messages`,
+    );
+    const users: Array<{ id: string; name: string | null; realName: string | null; isBot: boolean }> = await dataSource.query(
+      `SELECT id, name, real_name AS "realName", is_bot AS "isBot" FROM users`,
+    );
+    const channels: Array<{ id: string; name: string | null }> = await dataSource.query('SELECT id, name FROM channels');
+    const botUsers = new Set(users.filter((user) => user.isBot).map((user) => user.id));
+    botUsers.add('USLACKBOT');
+    const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    const hourFormat = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', hourCycle: 'h23' });
+    const messages = rows
+      .filter((row) => row.deletedAt === null && (row.subtype === null || MESSAGE_SUBTYPES.has(row.subtype)))
+      .map((row) => ({
+        ...row,
+        day: dayFormat.format(row.postedAt),
+        hour: Number(hourFormat.format(row.postedAt)),
+        bot: row.subtype === 'bot_message' || row.botId !== null || (row.userId !== null && botUsers.has(row.userId)),
+      }));
+    return new Reference(
+      messages,
+      new Map(channels.map((channel) => [channel.id, channel.name])),
+      new Map(users.map((user) => [user.id, { name: user.name, realName: user.realName }])),
+      botUsers,
+    );
+  }
+
+  private isReply(message: RawMessage): boolean {
+    return message.threadTs !== null && message.threadTs !== message.ts;
+  }
+
+  /** Threads started: top-level messages with at least one reply, with their first-reply seconds if any. */
+  private threads(): Array<{ parent: Derived; firstReplySeconds: number | null }> {
+    const repliesByParent = new Map<string, Derived[]>();
+    for (const message of this.messages.filter((candidate) => this.isReply(candidate))) {
+      const key = `${message.channelId}/${message.threadTs}`;
+      repliesByParent.set(key, [...(repliesByParent.get(key) ?? []), message]);
+    }
+    return this.messages
+      .filter((message) => !this.isReply(message) && repliesByParent.has(`${message.channelId}/${message.ts}`))
+      .map((parent) => {
+        const qualifying = repliesByParent
+          .get(`${parent.channelId}/${parent.ts}`)!
+          .filter((reply) => !reply.bot && reply.userId !== parent.userId)
+          .sort((a, b) => secondsBetween(b.ts, a.ts));
+        return { parent, firstReplySeconds: qualifying.length > 0 ? secondsBetween(parent.ts, qualifying[0].ts) : null };
+      });
+  }
+
+  private activities(): Activity[] {
+    const byKey = new Map<string, Activity>();
+    const add = (userId: string, message: Derived, messages: number, reactionsAdded: number) => {
+      if (this.botUsers.has(userId)) return;
+      const key = `${userId}/${message.channelId}/${message.day}`;
+      const entry = byKey.get(key) ?? { userId, channelId: message.channelId, teamId: message.teamId, day: message.day, messages: 0, reactionsAdded: 0 };
+      entry.messages += messages;
+      entry.reactionsAdded += reactionsAdded;
+      byKey.set(key, entry);
+    };
+    for (const message of this.messages) {
+      if (!message.bot && message.userId) add(message.userId, message, 1, 0);
+      for (const reactor of message.reactors) add(reactor, message, 0, 0);
+      for (const reaction of message.reactions) for (const user of reaction.users ?? []) add(user, message, 0, 1);
+    }
+    return [...byKey.values()];
+  }
+
+  private inRange(day: string, from: string, to: string): boolean {
+    return day >= from && day <= to;
+  }
+
+  summary(teamId: string, from: string, to: string) {
+    const messages = this.messages.filter((message) => message.teamId === teamId && this.inRange(message.day, from, to));
+    return {
+      messages: messages.length,
+      humanMessages: messages.filter((message) => !message.bot).length,
+      threadReplies: messages.filter((message) => this.isReply(message)).length,
+      threadsStarted: this.threads().filter(({ parent }) => parent.teamId === teamId && this.inRange(parent.day, from, to)).length,
+      reactions: messages.reduce((sum, message) => sum + message.reactionCount, 0),
+      activeMembers: new Set(this.activities().filter((entry) => entry.teamId === teamId && this.inRange(entry.day, from, to)).map((entry) => entry.userId)).size,
+      activeChannels: new Set(messages.map((message) => message.channelId)).size,
+    };
+  }
+
+  activeMembers(teamId: string, from: string, to: string) {
+    const activities = this.activities().filter((entry) => entry.teamId === teamId);
+    const distinctOver = (first: string, last: string) =>
+      new Set(activities.filter((entry) => this.inRange(entry.day, first, last)).map((entry) => entry.userId)).size;
+    return daysOf(from, to).map((date) => ({
+      date,
+      dau: distinctOver(date, date),
+      wau: distinctOver(addDays(date, -6), date),
+      mau: distinctOver(addDays(date, -27), date),
+    }));
+  }
+
+  /** Counts of one channel over days accepted by `include`. */
+  private channelCounts(channelId: string, include: (day: string) => boolean) {
+    const messages = this.messages.filter((message) => message.channelId === channelId && include(message.day));
+    const threads = this.threads().filter(({ parent }) => parent.channelId === channelId && include(parent.day));
+    const replyTimes = threads.map((thread) => thread.firstReplySeconds).filter((seconds): seconds is number => seconds !== null);
+    return {
+      messages: messages.length,
+      humanMessages: messages.filter((message) => !message.bot).length,
+      threadReplies: messages.filter((message) => this.isReply(message)).length,
+      threadsStarted: threads.length,
+      reactions: messages.reduce((sum, message) => sum + message.reactionCount, 0),
+      activePosters: new Set(
+        this.activities()
+          .filter((entry) => entry.channelId === channelId && include(entry.day) && entry.messages > 0)
+          .map((entry) => entry.userId),
+      ).size,
+      firstReplyP50Seconds: percentile(replyTimes, 0.5),
+      firstReplyP90Seconds: percentile(replyTimes, 0.9),
+    };
+  }
+
+  channelMetrics(teamId: string, from: string, to: string) {
+    const channelIds = [...new Set(this.messages.filter((message) => message.teamId === teamId && this.inRange(message.day, from, to)).map((message) => message.channelId))];
+    return channelIds.map((channelId) => ({
+      channelId,
+      name: this.channelNames.get(channelId) ?? null,
+      ...this.channelCounts(channelId, (day) => this.inRange(day, from, to)),
+    }));
+  }
+
+  channelSeries(channelId: string, from: string, to: string, granularity: Granularity) {
+    return periodsOf(from, to, granularity).map((date) => ({
+      date,
+      ...this.channelCounts(channelId, (day) => this.inRange(day, from, to) && periodOf(day, granularity) === date),
+    }));
+  }
+
+  private userCounts(userId: string, include: (entry: Activity) => boolean) {
+    const entries = this.activities().filter((entry) => entry.userId === userId && include(entry));
+    return {
+      messages: entries.reduce((sum, entry) => sum + entry.messages, 0),
+      reactionsAdded: entries.reduce((sum, entry) => sum + entry.reactionsAdded, 0),
+      channelsActive: new Set(entries.map((entry) => entry.channelId)).size,
+      daysActive: new Set(entries.map((entry) => entry.day)).size,
+    };
+  }
+
+  userMetrics(teamId: string, from: string, to: string) {
+    const include = (entry: Activity) => entry.teamId === teamId && this.inRange(entry.day, from, to);
+    const userIds = [...new Set(this.activities().filter(include).map((entry) => entry.userId))];
+    return userIds.map((userId) => ({
+      userId,
+      name: this.userNames.get(userId)?.name ?? null,
+      realName: this.userNames.get(userId)?.realName ?? null,
+      ...this.userCounts(userId, include),
+    }));
+  }
+
+  userSeries(userId: string, from: string, to: string, granularity: Granularity) {
+    return periodsOf(from, to, granularity).map((date) => ({
+      date,
+      ...this.userCounts(userId, (entry) => this.inRange(entry.day, from, to) && periodOf(entry.day, granularity) === date),
+    }));
+  }
+
+  heatmap(teamId: string, from: string, to: string) {
+    const cells = [];
+    const messages = this.messages.filter((message) => message.teamId === teamId && this.inRange(message.day, from, to));
+    for (let weekday = 1; weekday <= 7; weekday++) {
+      for (let hour = 0; hour < 24; hour++) {
+        const count = messages.filter((message) => message.hour === hour && ((new Date(`${message.day}T00:00:00Z`).getUTCDay() + 6) % 7) + 1 === weekday).length;
+        cells.push({ weekday, hour, messages: count });
+      }
+    }
+    return cells;
+  }
+}
+
+/** Sorts rows like the API: field ascending, or descending with a leading '-'; nulls last; ties by `idField`. */
+export function sortLikeApi<T extends Record<string, unknown>>(rows: T[], sort: string, idField: keyof T): T[] {
+  const descending = sort.startsWith('-');
+  const field = descending ? sort.slice(1) : sort;
+  return [...rows].sort((a, b) => {
+    const x = a[field];
+    const y = b[field];
+    if (x !== y) {
+      if (x === null) return 1;
+      if (y === null) return -1;
+      const order = (x as number) < (y as number) ? -1 : 1;
+      return descending ? -order : order;
+    }
+    return String(a[idField]) < String(b[idField]) ? -1 : 1;
+  });
+}
