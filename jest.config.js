@@ -1,7 +1,6 @@
 /**
  * Two projects: `unit` (specs beside the code) and `e2e` (test/, real
- * PostgreSQL and real processes). NestJS 12 ships ES modules only, so those
- * packages go through the same SWC transform as our TypeScript.
+ * PostgreSQL and real processes).
  */
 const swcTransform = [
   '@swc/jest',
@@ -22,7 +21,10 @@ const shared = {
   testEnvironment: 'node',
   setupFiles: ['reflect-metadata'],
   transform: { '^.+\\.(t|j|mj)s$': swcTransform },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@fastify|fastify-plugin)/)'],
+  // Several dependencies ship ES modules only (NestJS 12 among them) and Jest's
+  // CommonJS runtime cannot require them, so dependencies are compiled too
+  // (SWC is fast, and Jest caches the result).
+  transformIgnorePatterns: [],
   moduleNameMapper: {
     '^@app/(config|db|slack|metrics|observability)$': '<rootDir>/libs/$1/src',
     '^@app/(config|db|slack|metrics|observability)/(.*)$': '<rootDir>/libs/$1/src/$2',

@@ -1,28 +1,34 @@
 import 'reflect-metadata';
 import { ConfigValidationError, loadConfig } from '@app/config';
+import { AppLogger, createRootLogger } from '@app/observability';
 import { CommandFactory } from 'nest-commander';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  await CommandFactory.run(WorkerModule.forRoot(config), {
+  const logger = createRootLogger(config, 'slack-metrics-worker');
+  const app = await CommandFactory.createWithoutRunning(WorkerModule.forRoot(config, logger), {
+    bufferLogs: true,
     cliName: 'worker',
-    logger: ['fatal', 'error', 'warn', 'log'],
     errorHandler: (error) => {
       // Commander reports --help and --version as "errors" with exit code 0.
-      const exitCode = (error as { exitCode?: number }).exitCode ?? 1;
-      process.exit(exitCode);
+      process.exit((error as { exitCode?: number }).exitCode ?? 1);
     },
     serviceErrorHandler: (error) => {
-      process.stderr.write(`worker failed: ${error.stack ?? error.message}\n`);
-      process.exit(1);
+      logger.error({ err: error }, 'command failed');
+      process.exitCode = 1;
     },
   });
+  app.useLogger(app.get(AppLogger));
+  await CommandFactory.runApplication(app);
+  await app.close();
 }
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    error instanceof ConfigValidationError ? `${error.message}\n` : `worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    error instanceof ConfigValidationError
+      ? `${error.message}\n`
+      : `worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );
   process.exit(1);
 });

@@ -1,15 +1,21 @@
 import { AppConfig, AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/db';
-import { ObservabilityModule } from '@app/observability';
+import { loggingModule, ObservabilityModule } from '@app/observability';
 import { DynamicModule, Module } from '@nestjs/common';
+import { Logger } from 'pino';
+import { AggregateModule } from './aggregate/aggregate.module';
+import { CollectModule } from './collect/collect.module';
+import { DemoModule } from './demo/demo.module';
+import { ImportModule } from './import/import.module';
 import { MigrateModule } from './migrate/migrate.module';
+import { RunModule } from './run/run.module';
 
 @Module({})
 export class WorkerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [AppConfigModule.forRoot(config), ObservabilityModule, DatabaseModule.forRoot('slack-metrics-worker'), MigrateModule],
+      imports: [AppConfigModule.forRoot(config), loggingModule(logger), ObservabilityModule, DatabaseModule.forRoot('slack-metrics-worker'), MigrateModule, CollectModule, ImportModule, AggregateModule, RunModule, DemoModule],
     };
   }
 }

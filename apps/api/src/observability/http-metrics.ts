@@ -1,0 +1,20 @@
+import { AppMetrics } from '@app/observability';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+/**
+ * Times every response by its route template (`/api/v1/channels/:channelId`),
+ * never the raw path, so an id or a scanner's random URLs add no series.
+ */
+export function installHttpMetrics(app: NestFastifyApplication): void {
+  const metrics = app.get(AppMetrics);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.httpRequestDuration.observe(
+        { method: request.method, route, status_code: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+    });
+}

@@ -1,0 +1,119 @@
+import { AppConfig } from '@app/config';
+import { DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
+import { Logger as PinoNestLogger, LoggerModule, Params, PARAMS_PROVIDER_TOKEN, PinoLogger } from 'nestjs-pino';
+import pino, { Logger } from 'pino';
+import pretty from 'pino-pretty';
+import { REDACTED, scrubbingStream } from './secret-scrubber';
+
+/** Probe and scrape paths: frequent, uninteresting, and noise in every log search. */
+const UNLOGGED_PATH = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-slack-signature"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+  '*.secret',
+  '*.signingSecret',
+  '*.botToken',
+  '*.text',
+];
+
+/** Every secret value the configuration holds, for the scrubbing stream. */
+export function configuredSecrets(config: AppConfig): string[] {
+  const target = config.database.target;
+  const databasePassword =
+    target.kind === 'params' ? target.password : target.kind === 'url' ? decodeURIComponent(new URL(target.url).password) : undefined;
+  return [
+    ...config.auth.readTokens,
+    ...config.auth.adminTokens,
+    config.slack.botToken,
+    config.slack.signingSecret,
+    databasePassword,
+  ].filter((value): value is string => !!value);
+}
+
+/**
+ * The process's root logger: JSON lines on stdout, or coloured lines when
+ * stdout is a terminal; secrets removed by path and by value.
+ */
+export function createRootLogger(config: AppConfig, name: string, destination: NodeJS.WritableStream = process.stdout): Logger {
+  const human = destination === process.stdout && process.stdout.isTTY === true;
+  const sink = human ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }) : destination;
+  return pino(
+    {
+      level: config.log.level,
+      redact: { paths: REDACTED_PATHS, censor: REDACTED },
+      base: { service: name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    scrubbingStream(sink, configuredSecrets(config)),
+  );
+}
+
+/** The caller's `X-Request-Id` when it is a sane token, otherwise a new UUID. */
+export function requestIdOf(request: IncomingMessage): string {
+  const offered = request.headers['x-request-id'];
+  return typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+}
+
+/** Nest's own start-up chatter, one line per module and route: debug, not info. */
+const FRAMEWORK_BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
+/** The Nest LoggerService of every process: pino underneath. */
+@Injectable()
+export class AppLogger extends PinoNestLogger {
+  constructor(logger: PinoLogger, @Inject(PARAMS_PROVIDER_TOKEN) params: Params) {
+    super(logger, params);
+  }
+
+  override log(message: unknown, ...optionalParams: unknown[]): void {
+    const context = optionalParams[optionalParams.length - 1];
+    if (typeof context === 'string' && FRAMEWORK_BOOT_CONTEXTS.has(context)) super.debug(message, ...optionalParams);
+    else super.log(message, ...optionalParams);
+  }
+}
+
+@Module({})
+class LoggingModule {}
+
+/** Nest's logging through pino, with one access-log line per request (probes excluded); provides `AppLogger`. */
+export function loggingModule(logger: Logger): DynamicModule {
+  return {
+    module: LoggingModule,
+    global: true,
+    imports: [pinoHttpModule(logger)],
+    providers: [AppLogger],
+    exports: [AppLogger],
+  };
+}
+
+function pinoHttpModule(logger: Logger): DynamicModule {
+  return LoggerModule.forRoot({
+    // nestjs-pino's default route pattern, `{/*splat}`, matches nothing under NestJS 12's Fastify adapter.
+    forRoutes: ['*'],
+    pinoHttp: {
+      logger,
+      autoLogging: { ignore: (request: IncomingMessage & { originalUrl?: string }) => UNLOGGED_PATH.test(request.originalUrl ?? request.url ?? '') },
+      // The HTTP server assigns the id (see `requestIdOf`); this only covers requests it did not see.
+      genReqId: (request: IncomingMessage) => requestIdOf(request),
+      customLogLevel: (_request, response, error) => (error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: {
+        req: (request: { id: string; method: string; url: string; originalUrl?: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
+          id: request.id,
+          method: request.method,
+          url: request.originalUrl ?? request.url,
+          userAgent: request.headers['user-agent'],
+          remoteAddress: request.remoteAddress,
+        }),
+        res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+      },
+    },
+  });
+}
