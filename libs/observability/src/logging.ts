@@ -58,7 +58,7 @@ export function createRootLogger(config: AppConfig, name: string, destination: N
 }
 
 /** The caller's `X-Request-Id` when it is a sane token, otherwise a new UUID. */
-export function requestIdOf(request: IncomingMessage): string {
+export function requestIdOf(request: { headers: IncomingMessage['headers'] }): string {
   const offered = request.headers['x-request-id'];
   return typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
 }
