@@ -1,0 +1,6 @@
+import { MetricsModule } from '@app/metrics';
+import { Module } from '@nestjs/common';
+import { AggregateCommand } from './aggregate.command';
+
+@Module({ imports: [MetricsModule], providers: [AggregateCommand] })
+export class AggregateModule {}
