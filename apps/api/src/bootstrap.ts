@@ -1,5 +1,6 @@
 import { AppConfig } from '@app/config';
-import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { HttpException, HttpStatus, INestApplication, ValidationPipe } from '@nestjs/common';
+import rateLimit from '@fastify/rate-limit';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppLogger, createRootLogger, requestIdOf } from '@app/observability';
@@ -19,7 +20,7 @@ export async function createApiApplication(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger),
     // Fastify's own request logging stays off: pino-http writes one line per request.
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true, logger: false, genReqId: requestIdOf }),
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: config.http.trustProxy, logger: false, genReqId: requestIdOf }),
     // The raw body is kept for verifying Slack's request signatures (POST /slack/events).
     { bufferLogs: true, rawBody: true },
   );
@@ -31,8 +32,36 @@ export async function createApiApplication(
       reply.header('x-request-id', request.id);
     });
   installHttpMetrics(app);
+  await installRateLimit(app, config.http.rateLimitPerMinute);
   configureApiApplication(app);
   return app;
+}
+
+/** Probes and scrapes come from the cluster itself and are never limited. */
+const UNLIMITED_PATH = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+
+/**
+ * Per-client-address limit, for when the API is exposed without an ingress
+ * in front (NodePort, LoadBalancer). Counted in memory, per process.
+ */
+async function installRateLimit(app: NestFastifyApplication, perMinute: number): Promise<void> {
+  if (perMinute === 0) return;
+  await app.register(rateLimit, {
+    global: true,
+    max: perMinute,
+    timeWindow: 60_000,
+    allowList: (request) => UNLIMITED_PATH.test(request.url),
+    // Thrown as an HttpException so the body has the API's error shape.
+    errorResponseBuilder: (_request, context) =>
+      new HttpException(
+        {
+          statusCode: HttpStatus.TOO_MANY_REQUESTS,
+          error: 'Too Many Requests',
+          message: `rate limit of ${context.max} requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`,
+        },
+        HttpStatus.TOO_MANY_REQUESTS,
+      ),
+  });
 }
 
 export function configureApiApplication(app: INestApplication): void {

@@ -16,7 +16,13 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.database.target).toEqual({ kind: 'embedded', directory: '.data' });
     expect(config.database.poolMax).toBe(10);
-    expect(config.http).toEqual({ port: 8080, host: '0.0.0.0', drainSeconds: 5 });
+    expect(config.http).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      drainSeconds: 5,
+      trustProxy: ['loopback', 'linklocal', 'uniquelocal'],
+      rateLimitPerMinute: 600,
+    });
     expect(config.metrics.timezone).toBe('UTC');
     expect(config.privacy.storeMessageText).toBe(false);
     expect(config.log.level).toBe('info');

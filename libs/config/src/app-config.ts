@@ -17,7 +17,7 @@ export type DatabaseTarget =
 /** The validated, typed configuration every process reads instead of process.env. */
 export class AppConfig {
   readonly database: { target: DatabaseTarget; poolMax: number };
-  readonly http: { port: number; host: string; drainSeconds: number };
+  readonly http: { port: number; host: string; drainSeconds: number; trustProxy: boolean | string[]; rateLimitPerMinute: number };
   readonly auth: { readTokens: string[]; adminTokens: string[] };
   readonly slack: { botToken?: string; signingSecret?: string; apiUrl: string };
   readonly metrics: { timezone: string };
@@ -27,7 +27,13 @@ export class AppConfig {
 
   constructor(env: EnvironmentVariables) {
     this.database = { target: databaseTarget(env), poolMax: env.DB_POOL_MAX };
-    this.http = { port: env.PORT, host: env.HOST, drainSeconds: env.SHUTDOWN_DRAIN_SECONDS };
+    this.http = {
+      port: env.PORT,
+      host: env.HOST,
+      drainSeconds: env.SHUTDOWN_DRAIN_SECONDS,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    };
     this.auth = { readTokens: env.API_TOKENS, adminTokens: env.API_ADMIN_TOKENS };
     this.slack = { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL };
     this.metrics = { timezone: env.METRICS_TIMEZONE };
@@ -35,6 +41,15 @@ export class AppConfig {
     this.log = { level: env.LOG_LEVEL };
     this.schedule = { collectCron: env.COLLECT_CRON, aggregateCron: env.AGGREGATE_CRON };
   }
+}
+
+function parseTrustProxy(value: string): boolean | string[] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }
 
 function databaseTarget(env: EnvironmentVariables): DatabaseTarget {

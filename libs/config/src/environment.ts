@@ -157,6 +157,23 @@ export class EnvironmentVariables {
   @Max(600)
   SHUTDOWN_DRAIN_SECONDS: number = 5;
 
+  /**
+   * Which peers may set X-Forwarded-For: `false`, `true` (any; only behind a
+   * proxy that overwrites it), or comma-separated addresses, CIDRs and the
+   * names `loopback`, `linklocal`, `uniquelocal`. The default trusts private
+   * addresses, where an in-cluster ingress controller lives.
+   */
+  @IsString()
+  @Matches(/^(true|false|[0-9A-Za-z.:/,\s]+)$/, { message: 'TRUST_PROXY must be true, false or a list of addresses, CIDRs, loopback, linklocal, uniquelocal' })
+  TRUST_PROXY: string = 'loopback,linklocal,uniquelocal';
+
+  /** Requests per minute per client address; 0 turns rate limiting off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  RATE_LIMIT_PER_MINUTE: number = 600;
+
   @Transform(splitList)
   @Validate(TokenList)
   API_TOKENS: string[] = [];
