@@ -36,14 +36,3 @@ export function eachDay(from: string, to: string): string[] {
   for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
   return days;
 }
-
-/** Groups sorted, distinct days into runs of consecutive days. */
-export function consecutiveRuns(sortedDays: string[]): Array<{ from: string; to: string }> {
-  const runs: Array<{ from: string; to: string }> = [];
-  for (const day of sortedDays) {
-    const last = runs[runs.length - 1];
-    if (last && addDays(last.to, 1) === day) last.to = day;
-    else runs.push({ from: day, to: day });
-  }
-  return runs;
-}

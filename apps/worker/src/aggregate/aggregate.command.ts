@@ -73,18 +73,14 @@ export class AggregateCommand extends CommandRunner {
       to: options.to ?? options.from,
       waitForLock: options.wait,
     });
-    reportOutcome(outcome, this.logger);
+    if (!reportOutcome(outcome, this.logger)) process.exitCode = 1;
   }
 }
 
-/** Logs a run's end; a failed run sets the exit code, a skipped one (lock held) does not. */
-export function reportOutcome(outcome: AggregationOutcome, logger: Logger): void {
-  if (outcome.status === 'skipped') {
-    logger.log(`${outcome.reason}; nothing to do`);
-    return;
-  }
-  if (outcome.status === 'failed') {
-    logger.error(`aggregation run ${outcome.run.id} failed: ${outcome.run.error}`);
-    process.exitCode = 1;
-  }
+/** Logs how a run ended; false when it failed (a run skipped because another holds the lock is no failure). */
+export function reportOutcome(outcome: AggregationOutcome, logger: Logger): boolean {
+  if (outcome.status === 'skipped') logger.log(`${outcome.reason}; nothing to do`);
+  if (outcome.status !== 'failed') return true;
+  logger.error(`aggregation run ${outcome.run.id} failed: ${outcome.run.error}`);
+  return false;
 }

@@ -56,6 +56,6 @@ export class DemoCommand extends CommandRunner {
       await rm(directory, { recursive: true, force: true });
     }
     const outcome = await this.aggregation.run({ trigger: 'demo', waitForLock: true });
-    reportOutcome(outcome, this.logger);
+    if (!reportOutcome(outcome, this.logger)) process.exitCode = 1;
   }
 }

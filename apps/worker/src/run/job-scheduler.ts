@@ -69,6 +69,7 @@ export class JobScheduler {
   }
 
   private async aggregate(): Promise<void> {
+    // A failed run is recorded and logged; the next tick tries again.
     reportOutcome(await this.aggregation.run({ trigger: 'schedule' }), this.logger);
   }
 

@@ -1,0 +1,191 @@
+import { DataSource } from 'typeorm';
+import { createTestDatabase, migratedDataSource, TestDatabase } from '../support/database';
+import { ADMIN_TOKEN, ApiHarness, READ_TOKEN, startApiHarness } from './api-harness';
+import { QUIET_DAY, TEAM, TIMEZONE, insertMessages, insertWorkspace, quietDay } from './fixture';
+
+const RANGE = `teamId=${TEAM}&from=${QUIET_DAY}&to=${QUIET_DAY}`;
+
+describe('REST API v1 contract', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let api: ApiHarness;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('metrics_contract');
+    dataSource = await migratedDataSource(database);
+    await insertWorkspace(dataSource);
+    await insertMessages(dataSource, quietDay().messages);
+    await dataSource.query(
+      `INSERT INTO channel_sync_state (channel_id, newest_ts, last_run_at, last_success_at, last_error, last_error_at)
+       VALUES ('C1', '1740009600.000100', now(), now(), NULL, NULL), ('C2', NULL, now(), NULL, 'not_in_channel', now())`,
+    );
+    api = await startApiHarness(database.url, TIMEZONE);
+    expect(await api.aggregation.run({ trigger: 'test' })).toMatchObject({ status: 'succeeded' });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  const errorOf = async (path: string, headers?: Record<string, string>) => {
+    const response = await api.get(path, headers);
+    return { status: response.status, body: response.json(), headers: response.headers };
+  };
+
+  describe('bearer tokens', () => {
+    it('401 without a token or with an unknown one, saying why', async () => {
+      const missing = await errorOf('/api/v1/workspaces', {});
+      expect(missing).toMatchObject({ status: 401, body: { statusCode: 401, error: 'Unauthorized', message: expect.stringContaining('missing bearer token') } });
+      expect(missing.headers['www-authenticate']).toContain('Bearer');
+      expect(await errorOf('/api/v1/workspaces', { authorization: `Bearer ${READ_TOKEN}x` })).toMatchObject({ status: 401, body: { message: 'unknown bearer token' } });
+      expect(await errorOf('/api/v1/workspaces', { authorization: `Basic ${READ_TOKEN}` })).toMatchObject({ status: 401 });
+    });
+
+    it('read tokens may read, only admin tokens may POST; health stays open', async () => {
+      expect((await api.get('/api/v1/workspaces')).status).toBe(200);
+      expect((await api.get('/api/v1/workspaces', { authorization: `Bearer ${ADMIN_TOKEN}` })).status).toBe(200);
+      const forbidden = await api.post('/api/v1/admin/aggregations', {}, READ_TOKEN);
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.json()).toMatchObject({ statusCode: 403, error: 'Forbidden', message: expect.stringContaining('admin token') });
+      expect((await api.get('/health/live', {})).status).toBe(200);
+    });
+  });
+
+  describe('validation', () => {
+    it.each([
+      ['/api/v1/metrics/summary?from=2025-02-30', 'from must be a calendar date written YYYY-MM-DD'],
+      ['/api/v1/metrics/summary?from=20250201', 'from must be a calendar date written YYYY-MM-DD'],
+      [`/api/v1/metrics/summary?teamId=${TEAM}&from=2025-03-02&to=2025-03-01`, 'to (2025-03-01) is before from (2025-03-02)'],
+      [`/api/v1/metrics/summary?teamId=${TEAM}&from=2024-01-01&to=2025-03-01`, 'spans 426 days; the maximum is 366'],
+      [`/api/v1/metrics/summary?${RANGE}&foo=1`, 'property foo should not exist'],
+      [`/api/v1/metrics/channels/C1?granularity=year`, 'granularity must be one of the following values: day, week, month'],
+      [`/api/v1/metrics/channels?${RANGE}&sort=bogus`, 'sort must be one of the following values'],
+      [`/api/v1/metrics/users?${RANGE}&limit=0`, 'limit must not be less than 1'],
+      [`/api/v1/metrics/users?${RANGE}&limit=1001`, 'limit must not be greater than 1000'],
+      [`/api/v1/metrics/users?${RANGE}&limit=ten`, 'limit must be an integer number'],
+      [`/api/v1/metrics/summary?${RANGE}&format=xml`, 'format must be one of the following values: json, csv'],
+      ['/api/v1/channels?cursor=bm90LWEtY3Vyc29y', 'cursor is not one this API returned'],
+      ['/api/v1/channels?includeArchived=maybe', 'includeArchived must be true or false'],
+      [`/api/v1/metrics/summary?from=${QUIET_DAY}&to=${QUIET_DAY}`, 'teamId is required: 2 workspaces are stored'],
+      ['/api/v1/metrics/users/U%20X', 'userId must be a Slack user id'],
+    ])('%s → 400 naming the problem', async (path, message) => {
+      const { status, body } = await errorOf(path);
+      expect(status).toBe(400);
+      expect(body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringContaining(message) });
+    });
+
+    it('404 for unknown ids', async () => {
+      expect(await errorOf('/api/v1/metrics/channels/CNOPE')).toMatchObject({ status: 404, body: { message: 'no channel CNOPE' } });
+      expect(await errorOf('/api/v1/metrics/users/UNOPE')).toMatchObject({ status: 404, body: { message: 'no user UNOPE' } });
+      expect(await errorOf('/api/v1/metrics/summary?teamId=TNOPE')).toMatchObject({ status: 404, body: { statusCode: 404, error: 'Not Found' } });
+      // An author missing from users.json still has metrics.
+      expect((await api.get('/api/v1/metrics/users/UGHOST')).status).toBe(200);
+    });
+
+    it('rejects unknown body fields and bad dates on POST', async () => {
+      expect((await api.post('/api/v1/admin/aggregations', { everything: true })).json()).toMatchObject({ statusCode: 400, message: 'property everything should not exist' });
+      expect((await api.post('/api/v1/admin/aggregations', { from: '2025-13-01' })).status).toBe(400);
+      const range = await api.post('/api/v1/admin/aggregations', { from: QUIET_DAY, to: '2025-02-22' });
+      expect(range.status).toBe(201);
+      expect(range.json()).toMatchObject({ mode: 'range', status: 'succeeded', fromDay: QUIET_DAY, toDay: '2025-02-22', days: 3, trigger: 'api' });
+    });
+  });
+
+  describe('CSV', () => {
+    it('serves lists as RFC 4180 CSV with a header row, by query or Accept header', async () => {
+      const response = await api.get(`/api/v1/metrics/channels?${RANGE}&format=csv&sort=-messages`);
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
+      const lines = response.body.split('\r\n');
+      expect(lines[0]).toBe('channelId,name,messages,humanMessages,threadReplies,threadsStarted,reactions,activePosters,firstReplyP50Seconds,firstReplyP90Seconds');
+      expect(lines[1]).toMatch(/^C1,general,14,9,4,2,4,3,90000\.0000\d+,90000\.0000\d+$/);
+      expect(lines[lines.length - 1]).toBe('');
+
+      const byAccept = await api.get(`/api/v1/metrics/active-members?${RANGE}`, { authorization: `Bearer ${READ_TOKEN}`, accept: 'text/csv' });
+      expect(byAccept.body).toBe(`date,dau,wau,mau\r\n${QUIET_DAY},5,5,5\r\n`);
+      const summary = await api.get(`/api/v1/metrics/summary?${RANGE}&format=csv`);
+      expect(summary.body.split('\r\n')[1]).toBe(`${TEAM},${QUIET_DAY},${QUIET_DAY},14,9,4,2,4,5,1`);
+    });
+
+    it('quotes commas and quotes, and disarms formulas', async () => {
+      await dataSource.query(`UPDATE channels SET name = '=HYPERLINK("x")' WHERE id = 'C4'`);
+      const csv = (await api.get('/api/v1/channels?includeArchived=true&format=csv')).body;
+      expect(csv).toContain('C3,T1,"dev, ""ops"" & =sums",public,false,true,7,');
+      expect(csv).toContain(`C4,T1,"'=HYPERLINK(""x"")",public,false,false,7,`);
+    });
+  });
+
+  describe('channels', () => {
+    it('pages with an opaque cursor through every channel exactly once', async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: Array<{ id: string }>; nextCursor: string | null } = (
+          await api.get(`/api/v1/channels?includeArchived=true&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        ).json();
+        expect(page.data.length).toBeLessThanOrEqual(2);
+        seen.push(...page.data.map((channel) => channel.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen.sort()).toEqual(['C1', 'C2', 'C3', 'C4', 'C9']);
+    });
+
+    it('filters by workspace, name and archived state, with member count and last activity', async () => {
+      const channels = (await api.get(`/api/v1/channels?teamId=${TEAM}&q=GEN`)).json().data;
+      expect(channels).toEqual([
+        { id: 'C1', teamId: TEAM, name: 'general', kind: 'public', isPrivate: false, isArchived: false, memberCount: 7, lastActivityAt: '2025-02-22T00:00:00.000Z' },
+      ]);
+      const ids = (await api.get(`/api/v1/channels?teamId=${TEAM}`)).json().data.map((channel: { id: string }) => channel.id);
+      expect(ids).not.toContain('C3');
+      expect((await api.get('/api/v1/channels?q=%25')).json().data).toEqual([]);
+    });
+  });
+
+  it('lists runs and sync status', async () => {
+    const runs = (await api.get('/api/v1/admin/aggregations?limit=5')).json().data;
+    expect(runs[0]).toMatchObject({ status: 'succeeded', mode: expect.any(String), rows: expect.any(Number), durationMs: expect.any(Number) });
+    const status = (await api.get(`/api/v1/admin/sync-status?teamId=${TEAM}`)).json().data;
+    expect(status).toEqual([
+      expect.objectContaining({ channelId: 'C1', name: 'general', newestTs: '1740009600.000100', newestMessageAt: '2025-02-20T00:00:00.000Z', lastError: null }),
+      expect.objectContaining({ channelId: 'C2', name: 'random', newestTs: null, lastError: 'not_in_channel' }),
+    ]);
+  });
+
+  it('describes every endpoint, parameter, response and error in the OpenAPI document', async () => {
+    const response = await api.get('/docs-json', {});
+    expect(response.status).toBe(200);
+    const document = response.json();
+    const operations = Object.entries(document.paths as Record<string, Record<string, { parameters?: Array<{ name: string }>; responses: Record<string, unknown>; security?: unknown }>>)
+      .filter(([path]) => path.startsWith('/api/v1'))
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ key: `${method.toUpperCase()} ${path}`, operation })));
+    expect(operations.map((entry) => entry.key).sort()).toEqual(
+      [
+        'GET /api/v1/workspaces',
+        'GET /api/v1/channels',
+        'GET /api/v1/metrics/summary',
+        'GET /api/v1/metrics/active-members',
+        'GET /api/v1/metrics/channels',
+        'GET /api/v1/metrics/channels/{channelId}',
+        'GET /api/v1/metrics/users',
+        'GET /api/v1/metrics/users/{userId}',
+        'GET /api/v1/metrics/heatmap',
+        'POST /api/v1/admin/aggregations',
+        'GET /api/v1/admin/aggregations',
+        'GET /api/v1/admin/sync-status',
+      ].sort(),
+    );
+    for (const { key, operation } of operations) {
+      expect({ key, codes: Object.keys(operation.responses).sort() }).toEqual({ key, codes: expect.arrayContaining(['400', '401', '403', '500']) });
+      expect(operation.security).toEqual([{ bearer: [] }]);
+    }
+    const channels = operations.find((entry) => entry.key === 'GET /api/v1/metrics/channels')!.operation;
+    expect(channels.parameters!.map((parameter) => parameter.name).sort()).toEqual(['format', 'from', 'limit', 'sort', 'teamId', 'to']);
+    expect(document.components.schemas.ErrorResponse.required).toEqual(['statusCode', 'error', 'message']);
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const ui = await api.get('/docs', {});
+    expect(ui.status).toBe(200);
+    expect(ui.body).toContain('swagger');
+  });
+});
