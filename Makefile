@@ -25,10 +25,10 @@ lint: install ## eslint over the whole tree
 typecheck: install ## tsc --noEmit over apps, libs, tests and benchmarks
 	npm run typecheck
 
-test-node: build ## unit and end-to-end tests (starts its own PostgreSQL)
+test-node: build tools ## unit and end-to-end tests (starts its own PostgreSQL)
 	npx jest --ci
 
-tools: ## pinned chart tooling into .tools/ (helm, ct, kube-score, ...)
+tools: ## pinned tooling into .tools/ (helm, ct, kube-score, pg_dump, ...)
 	bash scripts/install-tools.sh
 
 test-chart: tools ## lint, render, validate and unit-test the Helm chart

@@ -141,4 +141,33 @@ PYEOF
   log "done    Kubernetes schemas ${K8S_SCHEMA_VERSIONS[*]} into .tools/k8s-schemas"
 fi
 
+# PostgreSQL client tools for the backup and restore test: pg_dump/pg_restore of at least the
+# server's major version (15). Taken from the machine when present, otherwise from the Debian or
+# Ubuntu package (as root), and linked into .tools/bin like everything else.
+PG_CLIENT_MAJOR=15
+pg_client_major() { "$1" --version 2>/dev/null | sed -nE 's/^pg_dump \(PostgreSQL\) ([0-9]+).*/\1/p'; }
+find_pg_dump() {
+  local candidate
+  for candidate in "$(command -v pg_dump || true)" /usr/lib/postgresql/*/bin/pg_dump; do
+    [[ -x "$candidate" ]] || continue
+    local major; major="$(pg_client_major "$candidate")"
+    [[ -n "$major" && "$major" -ge $PG_CLIENT_MAJOR ]] && { printf '%s\n' "$candidate"; return 0; }
+  done
+  return 1
+}
+if ! pg_dump_path="$(find_pg_dump)"; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "install postgresql-client (Debian/Ubuntu package) for pg_dump/pg_restore"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-client >/dev/null
+    pg_dump_path="$(find_pg_dump)" || { log "ERROR: postgresql-client installed no pg_dump >= $PG_CLIENT_MAJOR"; exit 1; }
+  else
+    log "ERROR: pg_dump/pg_restore >= $PG_CLIENT_MAJOR not found; install your system's PostgreSQL client package"
+    exit 1
+  fi
+fi
+for exe in pg_dump pg_restore psql; do
+  ln -sf "$(dirname "$pg_dump_path")/$exe" "$BIN/$exe"
+done
+log "ok      $("$BIN/pg_dump" --version)"
+
 log "all tools ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"
