@@ -4,7 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { copyLine, copyText, copyTextArray } from './copy-text';
+import { MESSAGE_COPY_COLUMNS, MessageBatch } from './message-batch';
 import {
   ChannelRecord,
   compareTs,
@@ -12,35 +12,16 @@ import {
   MessageRecord,
   reactionCount,
   reactorsOf,
+  timestampOfTs,
   UserRecord,
   WorkspaceRecord,
 } from './records';
 
-/** The columns a snapshot (collector page, export file) writes, in COPY order. */
-const STAGING_COLUMNS = [
-  'channel_id',
-  'ts',
-  'team_id',
-  'user_id',
-  'bot_id',
-  'thread_ts',
-  'subtype',
-  'is_bot',
-  'reply_count',
-  'latest_reply_ts',
-  'reaction_count',
-  'reactions',
-  'reactors',
-  'file_count',
-  'text',
-  'edited_ts',
-] as const;
-
 /**
- * Rows are staged with COPY and merged with one INSERT … SELECT per batch: the
- * fastest way into an indexed table that still lets a conflict update the
- * existing row. `ON COMMIT DELETE ROWS` empties it when a transaction ends,
- * whichever way.
+ * Staged rows are merged with one INSERT … SELECT per batch: the way into an
+ * indexed table that lets a conflict update the existing row. `ON COMMIT
+ * DELETE ROWS` empties it when a transaction ends, whichever way; `ordinal`
+ * numbers rows in COPY order, so of a message staged twice the later wins.
  */
 const CREATE_STAGING = `
   CREATE TEMP TABLE IF NOT EXISTS message_staging (
@@ -51,6 +32,7 @@ const CREATE_STAGING = `
     bot_id text,
     thread_ts text,
     subtype text,
+    posted_at timestamptz NOT NULL,
     is_bot boolean NOT NULL,
     reply_count integer NOT NULL,
     latest_reply_ts text,
@@ -59,7 +41,9 @@ const CREATE_STAGING = `
     reactors text[] NOT NULL,
     file_count integer NOT NULL,
     text text,
-    edited_ts text
+    edited_at timestamptz,
+    source text NOT NULL,
+    ordinal bigint GENERATED ALWAYS AS IDENTITY
   ) ON COMMIT DELETE ROWS`;
 
 /**
@@ -71,12 +55,10 @@ const CREATE_STAGING = `
  * only on a real change (the aggregation recomputes days by it).
  */
 const MERGE_STAGING = `
-  INSERT INTO messages AS m (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot,
-    reply_count, latest_reply_ts, reaction_count, reactions, reactors, file_count, text, edited_at, deleted_at, source)
-  SELECT s.channel_id, s.ts, s.team_id, s.user_id, s.bot_id, s.thread_ts, s.subtype, to_timestamp(s.ts::numeric), s.is_bot,
-    s.reply_count, s.latest_reply_ts, s.reaction_count, s.reactions, s.reactors, s.file_count, s.text,
-    to_timestamp(s.edited_ts::numeric), CASE WHEN s.subtype = 'tombstone' THEN now() END, $1
-  FROM message_staging s
+  INSERT INTO messages AS m (${MESSAGE_COPY_COLUMNS}, deleted_at)
+  SELECT DISTINCT ON (channel_id, ts) ${MESSAGE_COPY_COLUMNS}, CASE WHEN subtype = 'tombstone' THEN now() END
+  FROM message_staging
+  ORDER BY channel_id, ts, ordinal DESC
   ON CONFLICT (channel_id, ts) DO UPDATE SET
     team_id = EXCLUDED.team_id,
     user_id = EXCLUDED.user_id,
@@ -101,6 +83,9 @@ const MERGE_STAGING = `
         (EXCLUDED.team_id, EXCLUDED.user_id, EXCLUDED.bot_id, EXCLUDED.thread_ts, EXCLUDED.subtype, EXCLUDED.is_bot,
          EXCLUDED.reply_count, EXCLUDED.latest_reply_ts, EXCLUDED.reaction_count, EXCLUDED.reactions, EXCLUDED.reactors,
          EXCLUDED.file_count, EXCLUDED.text, GREATEST(m.edited_at, EXCLUDED.edited_at), COALESCE(m.deleted_at, EXCLUDED.deleted_at))`;
+
+/** PostgreSQL's unique_violation: a COPY of rows assumed new met a stored one. */
+const UNIQUE_VIOLATION = '23505';
 
 /** What an event says about a message beyond its content. */
 export interface MessageEventFacts {
@@ -147,6 +132,7 @@ export function withReactionRemoved(reactions: MessageReaction[], name: string, 
  */
 export class ActivityStore {
   private stagingReady = false;
+  private lastBatchMetStoredRows = false;
 
   private constructor(
     private readonly runner: QueryRunner,
@@ -292,20 +278,63 @@ export class ActivityStore {
   }
 
   /**
-   * Writes full message snapshots (a history page, an export day file).
-   * Duplicates of one (channel, ts) within the call must have been removed by
-   * the caller. Returns how many rows were inserted or changed.
+   * Writes full message snapshots (a history page, an export's day files).
+   * Returns how many rows were inserted or changed.
+   *
+   * With `mostlyNew` (an import), a batch is first COPYed straight into
+   * messages — PostgreSQL's fastest way in — inside a savepoint; if any of its
+   * rows is already stored (or repeated in the batch) the COPY fails as a
+   * whole, is rolled back to the savepoint and the batch goes through the
+   * merge instead, as does every batch after one that met stored rows, until
+   * a batch is all new again. Tombstones always take the merge, which is where
+   * they are marked deleted.
    */
-  async upsertMessages(messages: Iterable<MessageRecord>, source: MessageSource): Promise<number> {
+  async upsertMessages(batch: MessageBatch, options: { mostlyNew?: boolean } = {}): Promise<number> {
+    try {
+      return await this.writeBatch(batch, options.mostlyNew === true);
+    } finally {
+      batch.release();
+    }
+  }
+
+  private async writeBatch(batch: MessageBatch, mostlyNew: boolean): Promise<number> {
+    const { snapshots, tombstones } = batch;
+    if (!mostlyNew || this.lastBatchMetStoredRows) {
+      const stored = (await this.mergeMessages(snapshots.all())) + (await this.mergeMessages(tombstones.all()));
+      // Every row was new (or changed): worth trying the fast way again.
+      if (mostlyNew) this.lastBatchMetStoredRows = stored < batch.size;
+      return stored;
+    }
+    await this.client.query('SAVEPOINT direct_copy');
+    let copied: number;
+    try {
+      copied = await this.copy(`COPY messages (${MESSAGE_COPY_COLUMNS}) FROM STDIN`, snapshots.all());
+      await this.client.query('RELEASE SAVEPOINT direct_copy');
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      await this.client.query('ROLLBACK TO SAVEPOINT direct_copy');
+      this.lastBatchMetStoredRows = true;
+      copied = await this.mergeMessages(snapshots.all());
+    }
+    return copied + (await this.mergeMessages(tombstones.all()));
+  }
+
+  private async mergeMessages(copyData: Buffer[]): Promise<number> {
+    if (copyData.length === 0) return 0;
     if (!this.stagingReady) {
-      await this.query(CREATE_STAGING);
+      await this.client.query(CREATE_STAGING);
       this.stagingReady = true;
     }
-    const copy = this.client.query(copyFrom(`COPY message_staging (${STAGING_COLUMNS.join(', ')}) FROM STDIN`));
-    await pipeline(Readable.from(stagingLines(messages), { objectMode: false }), copy);
-    const result: { rowCount: number | null } = await this.client.query(MERGE_STAGING, [source]);
+    await this.copy(`COPY message_staging (${MESSAGE_COPY_COLUMNS}) FROM STDIN`, copyData);
+    const result = await this.client.query(MERGE_STAGING);
     await this.client.query('TRUNCATE message_staging');
     return result.rowCount ?? 0;
+  }
+
+  private async copy(statement: string, copyData: Buffer[]): Promise<number> {
+    const stream = this.client.query(copyFrom(statement));
+    await pipeline(Readable.from(copyData), stream);
+    return stream.rowCount;
   }
 
   /**
@@ -319,8 +348,8 @@ export class ActivityStore {
     const inserted = await this.query(
       `INSERT INTO messages (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count,
          latest_reply_ts, reaction_count, reactions, reactors, file_count, text, edited_at, source)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($2::numeric), $8, $9, $10, $11, $12::jsonb, $13::text[], $14, $15,
-         to_timestamp($16::numeric), $17)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $18::timestamptz, $8, $9, $10, $11, $12::jsonb, $13::text[], $14, $15,
+         $16::timestamptz, $17)
        ON CONFLICT (channel_id, ts) DO NOTHING
        RETURNING ts`,
       [
@@ -339,15 +368,16 @@ export class ActivityStore {
         reactorsOf(record.reactions),
         record.fileCount,
         record.text,
-        record.editedTs,
+        record.editedTs === null ? null : timestampOfTs(record.editedTs),
         source,
+        timestampOfTs(record.ts),
       ],
     );
     if (inserted.length > 0) return { inserted: true, changed: true };
     const changed = await this.execute(
       `UPDATE messages m SET
          team_id = $3, user_id = $4, bot_id = $5, thread_ts = COALESCE($6, m.thread_ts), subtype = $7, is_bot = $8,
-         file_count = $9, text = $10, edited_at = GREATEST(m.edited_at, to_timestamp($11::numeric)),
+         file_count = $9, text = $10, edited_at = GREATEST(m.edited_at, $11::timestamptz),
          reply_count = CASE WHEN $12 THEN $13 ELSE m.reply_count END,
          latest_reply_ts = CASE WHEN $12 THEN $14 ELSE m.latest_reply_ts END,
          reaction_count = CASE WHEN $15 THEN $16 ELSE m.reaction_count END,
@@ -358,7 +388,7 @@ export class ActivityStore {
          AND (m.team_id, m.user_id, m.bot_id, m.thread_ts, m.subtype, m.is_bot, m.file_count, m.text, m.edited_at,
               m.reply_count, m.latest_reply_ts, m.reaction_count, m.reactions, m.reactors)
            IS DISTINCT FROM
-             ($3, $4, $5, COALESCE($6, m.thread_ts), $7, $8, $9, $10, GREATEST(m.edited_at, to_timestamp($11::numeric)),
+             ($3, $4, $5, COALESCE($6, m.thread_ts), $7, $8, $9, $10, GREATEST(m.edited_at, $11::timestamptz),
               CASE WHEN $12 THEN $13 ELSE m.reply_count END, CASE WHEN $12 THEN $14 ELSE m.latest_reply_ts END,
               CASE WHEN $15 THEN $16 ELSE m.reaction_count END, CASE WHEN $15 THEN $17::jsonb ELSE m.reactions END,
               CASE WHEN $15 THEN $18::text[] ELSE m.reactors END)`,
@@ -373,7 +403,7 @@ export class ActivityStore {
         record.isBot,
         record.fileCount,
         record.text,
-        record.editedTs,
+        record.editedTs === null ? null : timestampOfTs(record.editedTs),
         facts.hasThreadInfo,
         record.replyCount,
         record.latestReplyTs,
@@ -414,10 +444,10 @@ export class ActivityStore {
    */
   async markDeleted(channelId: string, ts: string, deletedTs: string): Promise<DeletionOutcome> {
     const [deleted] = await this.query<{ thread_ts: string | null }>(
-      `UPDATE messages SET deleted_at = to_timestamp($3::numeric), updated_at = now()
+      `UPDATE messages SET deleted_at = $3::timestamptz, updated_at = now()
        WHERE channel_id = $1 AND ts = $2 AND deleted_at IS NULL
        RETURNING thread_ts`,
-      [channelId, ts, deletedTs],
+      [channelId, ts, timestampOfTs(deletedTs)],
     );
     if (!deleted) {
       const [known] = await this.query(`SELECT 1 FROM messages WHERE channel_id = $1 AND ts = $2`, [channelId, ts]);
@@ -468,36 +498,4 @@ export class ActivityStore {
     );
     return rows.length > 0;
   }
-}
-
-/** COPY data in chunks of many rows: one stream write per row would cost more than the row. */
-const COPY_CHUNK_CHARS = 256 * 1024;
-
-function* stagingLines(messages: Iterable<MessageRecord>): Generator<string> {
-  let chunk = '';
-  for (const message of messages) {
-    if (chunk.length >= COPY_CHUNK_CHARS) {
-      yield chunk;
-      chunk = '';
-    }
-    chunk += copyLine([
-      copyText(message.channelId),
-      copyText(message.ts),
-      copyText(message.teamId),
-      copyText(message.userId),
-      copyText(message.botId),
-      copyText(message.threadTs),
-      copyText(message.subtype),
-      message.isBot ? 't' : 'f',
-      String(message.replyCount),
-      copyText(message.latestReplyTs),
-      String(reactionCount(message.reactions)),
-      message.reactions.length === 0 ? '[]' : copyText(JSON.stringify(message.reactions)),
-      copyTextArray(reactorsOf(message.reactions)),
-      String(message.fileCount),
-      copyText(message.text),
-      copyText(message.editedTs),
-    ]);
-  }
-  if (chunk !== '') yield chunk;
 }

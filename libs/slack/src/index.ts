@@ -4,3 +4,4 @@ export * from './request-signature';
 export * from './slack-payloads';
 export * from './slack-api';
 export * from './export';
+export * from './message-batch';

@@ -20,6 +20,35 @@ export function compareTs(left: string, right: string): number {
   return a === b ? 0 : a < b ? -1 : 1;
 }
 
+/**
+ * The instant a Slack ts stands for, as timestamptz input: every writer
+ * converts through here so that a message's posted_at is the same to the
+ * microsecond whichever source stored it.
+ */
+export function timestampOfTs(ts: string): string {
+  const dot = ts.indexOf('.');
+  const seconds = Number(dot < 0 ? ts : ts.slice(0, dot));
+  const fraction = dot < 0 ? '0' : ts.slice(dot + 1);
+  // Formatting a Date per message shows in import profiles; the date part is computed once per day.
+  const day = Math.floor(seconds / 86_400);
+  let date = dateOfDay.get(day);
+  if (date === undefined) {
+    date = new Date(day * 86_400_000).toISOString().slice(0, 10);
+    if (dateOfDay.size > 10_000) dateOfDay.clear();
+    dateOfDay.set(day, date);
+  }
+  const secondOfDay = seconds - day * 86_400;
+  const hours = Math.floor(secondOfDay / 3600);
+  const minutes = Math.floor((secondOfDay % 3600) / 60);
+  return `${date}T${twoDigits(hours)}:${twoDigits(minutes)}:${twoDigits(secondOfDay % 60)}.${fraction}Z`;
+}
+
+const dateOfDay = new Map<number, string>();
+
+function twoDigits(value: number): string {
+  return value < 10 ? `0${value}` : String(value);
+}
+
 export function newestTs(values: Iterable<string | null | undefined>): string | null {
   let newest: string | null = null;
   for (const value of values) {

@@ -6,6 +6,7 @@ import {
   ChannelRecord,
   channelRecord,
   compareTs,
+  MessageBatch,
   MessageRecord,
   messageRecord,
   newestTs,
@@ -154,7 +155,7 @@ export class SlackCollector {
       const replies = await this.newReplies(api, dataSource, channel.id, records, context);
       const next = nextCursor(page);
       stored += await ActivityStore.transaction(dataSource, async (store) => {
-        const count = await store.upsertMessages(uniqueByTs([...records, ...replies]), 'collect');
+        const count = await store.upsertMessages(MessageBatch.of(uniqueByTs([...records, ...replies]), 'collect'));
         await saveProgress(store, channel.id, next ?? null, walkNewest, !next);
         return count;
       });

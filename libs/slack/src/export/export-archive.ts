@@ -1,6 +1,7 @@
 import { Dirent } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { FileHandle, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
+import { crc32, inflateRawSync } from 'node:zlib';
 import * as yauzl from 'yauzl';
 
 /** Bad input, with a message that names the file; the CLI prints it as is. */
@@ -21,6 +22,8 @@ export interface ExportArchive {
   readonly name: string;
   readonly files: string[];
   read(file: string): Promise<Buffer>;
+  /** The contents of `files`, each once, in whatever order reads the archive fastest. */
+  readEach(files: string[]): AsyncGenerator<{ file: string; content: Buffer }>;
   close(): Promise<void>;
 }
 
@@ -46,14 +49,31 @@ async function openDirectory(root: string): Promise<ExportArchive> {
   };
   await walk(root);
   files.sort();
+  const read = (file: string) => readFile(join(root, ...file.split('/')));
   return {
     name: root,
     files,
-    read: (file) => readFile(join(root, ...file.split('/'))),
+    read,
+    readEach: async function* (wanted) {
+      for (const file of wanted) yield { file, content: await read(file) };
+    },
     close: async () => undefined,
   };
 }
 
+/** Bytes read from the ZIP at a time; a Slack export's entries are small and stored one after another. */
+const ZIP_READ_WINDOW_BYTES = 4 * 1024 * 1024;
+const LOCAL_HEADER_BYTES = 30;
+const STORED = 0;
+const DEFLATED = 8;
+
+/**
+ * yauzl reads the central directory (and so detects a truncated or foreign
+ * file); entries are then read here, in file order through a window of a few
+ * MiB and inflated in one call each, which is several times faster than a
+ * stream per entry on an export of thousands of small files. Each entry's
+ * size and CRC-32 are checked, so a damaged archive is reported, not imported.
+ */
 async function openZip(path: string): Promise<ExportArchive> {
   let zip: yauzl.ZipFile;
   try {
@@ -74,26 +94,78 @@ async function openZip(path: string): Promise<ExportArchive> {
       zip.readEntry();
     });
   } catch (error) {
-    zip.close();
     throw new ExportError(`${path}: damaged ZIP directory: ${(error as Error).message}`);
+  } finally {
+    zip.close();
   }
+  const reader = new ZipEntryReader(path, await open(path, 'r'));
+  const entryOf = (file: string) => {
+    const entry = entries.get(file);
+    if (!entry) throw new ExportError(`${path}: ${file}: no such entry`);
+    return entry;
+  };
   return {
     name: path,
     files: [...entries.keys()].sort(),
-    read: async (file) => {
-      const entry = entries.get(file);
-      if (!entry) throw new ExportError(`${path}: ${file}: no such entry`);
-      try {
-        const stream = await zip.openReadStreamPromise(entry);
-        const chunks: Buffer[] = [];
-        for await (const chunk of stream) chunks.push(chunk as Buffer);
-        return Buffer.concat(chunks);
-      } catch (error) {
-        throw new ExportError(`${path}: ${file}: cannot be read (truncated or damaged archive): ${(error as Error).message}`);
-      }
+    read: (file) => reader.read(entryOf(file)),
+    readEach: async function* (wanted) {
+      const inFileOrder = wanted.map(entryOf).sort((left, right) => left.relativeOffsetOfLocalHeader - right.relativeOffsetOfLocalHeader);
+      for (const entry of inFileOrder) yield { file: entry.fileName, content: await reader.read(entry) };
     },
-    close: async () => zip.close(),
+    close: () => reader.close(),
   };
+}
+
+class ZipEntryReader {
+  private buffer = Buffer.allocUnsafe(ZIP_READ_WINDOW_BYTES);
+  private window = Buffer.alloc(0);
+  private windowStart = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  async read(entry: yauzl.Entry): Promise<Buffer> {
+    const fail = (problem: string) => new ExportError(`${this.path}: ${entry.fileName}: ${problem} (truncated or damaged archive)`);
+    if ((entry.generalPurposeBitFlag & 0x1) !== 0) throw new ExportError(`${this.path}: ${entry.fileName}: encrypted entries are not supported`);
+    const header = await this.bytes(entry.relativeOffsetOfLocalHeader, LOCAL_HEADER_BYTES);
+    if (!header || header.readUInt32LE(0) !== 0x04034b50) throw fail('no local file header where the directory points');
+    const dataStart = entry.relativeOffsetOfLocalHeader + LOCAL_HEADER_BYTES + header.readUInt16LE(26) + header.readUInt16LE(28);
+    const data = await this.bytes(dataStart, entry.compressedSize);
+    if (!data) throw fail('ends before the entry does');
+    let content: Buffer;
+    if (entry.compressionMethod === STORED) content = Buffer.from(data);
+    else if (entry.compressionMethod === DEFLATED) {
+      try {
+        content = inflateRawSync(data);
+      } catch (error) {
+        throw fail(`cannot be inflated: ${(error as Error).message}`);
+      }
+    } else throw new ExportError(`${this.path}: ${entry.fileName}: unsupported compression method ${entry.compressionMethod}`);
+    if (content.length !== entry.uncompressedSize || crc32(content) !== entry.crc32) throw fail('size or checksum does not match');
+    return content;
+  }
+
+  /**
+   * `length` bytes at `offset`, or undefined if the file ends first. The
+   * result points into a buffer reused by the next call, so callers copy
+   * what they keep (inflating copies anyway).
+   */
+  private async bytes(offset: number, length: number): Promise<Buffer | undefined> {
+    if (offset < this.windowStart || offset + length > this.windowStart + this.window.length) {
+      if (this.buffer.length < length) this.buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await this.handle.read(this.buffer, 0, this.buffer.length, offset);
+      this.window = this.buffer.subarray(0, bytesRead);
+      this.windowStart = offset;
+    }
+    const start = offset - this.windowStart;
+    return start + length <= this.window.length ? this.window.subarray(start, start + length) : undefined;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
 }
 
 /** `a/b/c.json` → `a/b`; `c.json` → ``. */

@@ -1,8 +1,10 @@
 import type { ChannelKind } from '@app/db';
 import { posix } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { ActivityStore } from '../activity-store';
-import { ChannelRecord, channelRecord, MessageRecord, messageRecord, userRecord } from '../records';
+import { MessageBatch } from '../message-batch';
+import { ChannelRecord, channelRecord, messageRecord, userRecord } from '../records';
 import type { SlackChannel, SlackMessage, SlackUser } from '../slack-payloads';
 import { directoryOf, ExportArchive, ExportError, openExport } from './export-archive';
 
@@ -91,23 +93,25 @@ async function importArchive(dataSource: DataSource, archive: ExportArchive, opt
     await store.upsertChannels(channels);
     await store.upsertUsers(userRecords);
 
-    let batch = new Map<string, MessageRecord>();
+    let batch = new MessageBatch('import');
     let accepted = 0;
     // The previous batch is merged while the next one is parsed; one statement at a time on the connection.
     let writing: Promise<number> = Promise.resolve(0);
     const flush = async () => {
       summary.messagesStored += await writing;
       const full = batch;
-      batch = new Map();
-      writing = store.upsertMessages(full.values(), 'import');
+      batch = new MessageBatch('import');
+      writing = store.upsertMessages(full, { mostlyNew: true });
       // Its failure is seen at the next await of `writing`; until then it must not count as unhandled.
       writing.catch(() => undefined);
     };
 
     try {
-      for (const [index, day] of dayFiles.entries()) {
-        const messages = parseJsonArray(archive, day.path, await archive.read(day.path));
-        const context = { teamId, channelId: day.channel.id, storeText: options.storeText };
+      const channelOf = new Map(dayFiles.map((day) => [day.path, day.channel]));
+      let filesDone = 0;
+      for await (const { file, content } of archive.readEach(dayFiles.map((day) => day.path))) {
+        const messages = parseJsonArray(archive, file, content);
+        const context = { teamId, channelId: (channelOf.get(file) as ChannelRecord).id, storeText: options.storeText };
         for (const message of messages) {
           summary.messagesRead++;
           if (typeof message !== 'object' || message === null || Array.isArray(message)) {
@@ -120,10 +124,13 @@ async function importArchive(dataSource: DataSource, archive: ExportArchive, opt
             continue;
           }
           accepted++;
-          batch.set(`${record.channelId}\u0000${record.ts}`, record);
+          batch.add(record);
         }
         if (batch.size >= batchSize) await flush();
-        options.onProgress?.({ filesDone: index + 1, filesTotal: dayFiles.length, messagesRead: summary.messagesRead });
+        // Reads from the archive's buffer resolve without a trip through the event loop; this gives the
+        // database connection its turn, so the batch in flight proceeds while the next one is parsed.
+        await setImmediate();
+        options.onProgress?.({ filesDone: ++filesDone, filesTotal: dayFiles.length, messagesRead: summary.messagesRead });
       }
       await flush();
       summary.messagesStored += await writing;

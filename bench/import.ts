@@ -1,0 +1,218 @@
+/**
+ * Import benchmark: how fast `worker import` stores a large Slack export,
+ * against a raw COPY of the same rows into the same PostgreSQL in the same
+ * run, and how much memory the import needs.
+ *
+ *   npm run build
+ *   npx tsc -p bench/tsconfig.import.json
+ *   node dist/bench/bench/import.js [--messages 300000] [--keep]
+ *
+ * It generates a seeded export with test/support/slack-export-fixture.ts,
+ * starts a PostgreSQL of its own (the test one, test/support/postgres-server.mjs),
+ * migrates two databases with the built worker, COPYs the export's rows into
+ * the first (baseline: the rows are encoded before the clock starts, so only
+ * the database's ingest is timed), runs the built `worker import` on the ZIP
+ * into the second while sampling its peak RSS (VmHWM), and prints the rates.
+ * Exit code 1 when a target (50,000 messages/s, 0.5× COPY, 300 MiB) is missed.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyLine, copyText, copyTextArray } from '../libs/slack/src/copy-text';
+import { messageRecord, reactionCount, reactorsOf } from '../libs/slack/src/records';
+import { createSlackExportFixture, ExportFixtureOptions, writeExportZip } from '../test/support/slack-export-fixture';
+
+const ROOT = resolve(__dirname, '../../..');
+const WORKER = join(ROOT, 'dist/apps/worker/main.js');
+const TARGET_RATE = 50_000;
+const TARGET_RATIO = 0.5;
+const TARGET_RSS_MIB = 300;
+
+function argument(name: string, fallback: number): number {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+}
+
+/** Conversations × days × messages per day, plus the threads' replies, comes to about `messages`. */
+function fixtureFor(messages: number): ExportFixtureOptions {
+  const conversations = 20 + 5 + 5 + 2;
+  const days = 365;
+  // About 1.25 stored messages per top-level one (thread replies, joins), found by generating once.
+  const perDay = Math.ceil(messages / (conversations * days * 1.25));
+  return { seed: 2024, publicChannels: 20, privateChannels: 5, directMessages: 5, multiPartyDirectMessages: 2, humans: 60, botUsers: 4, days, startDate: '2023-01-01', messagesPerDay: perDay };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function startPostgres(directory: string): Promise<{ url: (database: string) => string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'test/support/postgres-server.mjs'), join(directory, 'pg'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolveStart, reject) => {
+    child.once('exit', (code) => reject(new Error(`PostgreSQL exited with ${code}`)));
+    child.stdout.on('data', (chunk) => String(chunk).includes('ready') && resolveStart());
+  });
+  return {
+    url: (database) => `postgresql://postgres:postgres@127.0.0.1:${port}/${database}`,
+    stop: () =>
+      new Promise((resolveStop) => {
+        child.once('exit', () => resolveStop());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function run(command: string, args: string[], env: Record<string, string>, onStart?: (child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { env: { PATH: process.env.PATH, ...env }, cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => resolveRun({ code, stdout, stderr }));
+    onStart?.(child);
+  });
+}
+
+/** Peak resident set of a running process, polled from /proc until it exits. */
+function samplePeakRss(child: ChildProcess): () => number {
+  let peakKib = 0;
+  const timer = setInterval(() => {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (match) peakKib = Math.max(peakKib, Number(match[1]));
+    } catch {
+      // The process has exited between two samples.
+    }
+  }, 20);
+  child.once('exit', () => clearInterval(timer));
+  return () => peakKib / 1024;
+}
+
+async function createDatabase(admin: Client, name: string, url: string): Promise<void> {
+  await admin.query(`CREATE DATABASE ${name}`);
+  const migrated = await run(process.execPath, [WORKER, 'migrate'], { DATABASE_URL: url, LOG_LEVEL: 'warn' });
+  if (migrated.code !== 0) throw new Error(`migrate failed:\n${migrated.stdout}${migrated.stderr}`);
+}
+
+/** The export's rows in COPY text format, built before the clock starts. */
+function copyRows(fixture: ReturnType<typeof createSlackExportFixture>): { chunks: string[]; rows: number } {
+  const chunks: string[] = [];
+  let chunk = '';
+  let rows = 0;
+  for (const day of fixture.dayFiles()) {
+    for (const message of day.messages) {
+      const record = messageRecord(message, { teamId: fixture.teamId, channelId: day.channelId, storeText: false });
+      if (!record) continue;
+      rows++;
+      chunk += copyLine([
+        copyText(record.channelId),
+        copyText(record.ts),
+        copyText(record.teamId),
+        copyText(record.userId),
+        copyText(record.botId),
+        copyText(record.threadTs),
+        copyText(record.subtype),
+        new Date(Number(record.ts) * 1000).toISOString(),
+        record.isBot ? 't' : 'f',
+        String(record.replyCount),
+        copyText(record.latestReplyTs),
+        String(reactionCount(record.reactions)),
+        copyText(JSON.stringify(record.reactions)),
+        copyTextArray(reactorsOf(record.reactions)),
+        String(record.fileCount),
+        '\\N',
+        record.editedTs ? new Date(Number(record.editedTs) * 1000).toISOString() : '\\N',
+        'import',
+      ]);
+      if (chunk.length > 256 * 1024) {
+        chunks.push(chunk);
+        chunk = '';
+      }
+    }
+  }
+  chunks.push(chunk);
+  return { chunks, rows };
+}
+
+async function main(): Promise<void> {
+  const target = argument('--messages', 300_000);
+  const directory = mkdtempSync(join(tmpdir(), 'slack-import-bench-'));
+  chmodSync(directory, 0o755);
+  const postgres = await startPostgres(directory);
+  try {
+    const fixture = createSlackExportFixture(fixtureFor(target));
+    const zipPath = join(directory, 'export.zip');
+    let clock = Date.now();
+    const messages = await writeExportZip(fixture, zipPath);
+    console.log(`export: ${messages} messages, ${(statSync(zipPath).size / 2 ** 20).toFixed(1)} MiB ZIP, generated in ${((Date.now() - clock) / 1000).toFixed(1)} s`);
+
+    const admin = new Client({ connectionString: postgres.url('postgres') });
+    await admin.connect();
+    await createDatabase(admin, 'baseline', postgres.url('baseline'));
+    await createDatabase(admin, 'imported', postgres.url('imported'));
+    await admin.end();
+
+    const { chunks, rows } = copyRows(fixture);
+    const baseline = new Client({ connectionString: postgres.url('baseline') });
+    await baseline.connect();
+    clock = Date.now();
+    await pipeline(
+      Readable.from(chunks),
+      baseline.query(
+        copyFrom(`COPY messages (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count, latest_reply_ts,
+          reaction_count, reactions, reactors, file_count, text, edited_at, source) FROM STDIN`),
+      ),
+    );
+    const copySeconds = (Date.now() - clock) / 1000;
+    await baseline.end();
+    const copyRate = rows / copySeconds;
+    console.log(`raw COPY:       ${rows} rows in ${copySeconds.toFixed(2)} s = ${Math.round(copyRate)} rows/s`);
+
+    clock = Date.now();
+    let peakRss = () => 0;
+    const imported = await run(process.execPath, [WORKER, 'import', zipPath], { DATABASE_URL: postgres.url('imported'), LOG_LEVEL: 'warn' }, (child) => {
+      peakRss = samplePeakRss(child);
+    });
+    const importSeconds = (Date.now() - clock) / 1000;
+    if (imported.code !== 0) throw new Error(`import failed:\n${imported.stdout}${imported.stderr}`);
+    const importRate = messages / importSeconds;
+    const ratio = importRate / copyRate;
+    console.log(`worker import:  ${messages} messages in ${importSeconds.toFixed(2)} s = ${Math.round(importRate)} messages/s (whole process, start-up included)`);
+    console.log(imported.stdout.trimEnd().replace(/^/gm, '    '));
+    console.log(`ratio import / raw COPY: ${ratio.toFixed(2)}`);
+    console.log(`peak RSS of the import:  ${peakRss().toFixed(0)} MiB`);
+
+    const misses = [
+      messages < 300_000 && target >= 300_000 ? `export has only ${messages} messages` : '',
+      importRate < TARGET_RATE ? `rate ${Math.round(importRate)} < ${TARGET_RATE} messages/s` : '',
+      ratio < TARGET_RATIO ? `ratio ${ratio.toFixed(2)} < ${TARGET_RATIO}` : '',
+      peakRss() >= TARGET_RSS_MIB ? `peak RSS ${peakRss().toFixed(0)} MiB >= ${TARGET_RSS_MIB} MiB` : '',
+    ].filter((miss) => miss !== '');
+    console.log(misses.length === 0 ? 'all targets met' : `targets missed: ${misses.join('; ')}`);
+    if (misses.length > 0) process.exitCode = 1;
+  } finally {
+    await postgres.stop();
+    if (!process.argv.includes('--keep')) rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
