@@ -29,6 +29,8 @@ const CHUNK_BYTES = 1024 * 1024;
 /** Released buffers kept for the next batches: two batches' worth at the default import batch size. */
 const POOLED_CHUNKS_MAX = 8;
 const pooledChunks: Buffer[] = [];
+/** Encoded lines gathered as a string before being copied into a buffer (short-lived, so it stays in the young heap). */
+const PENDING_CHARS = 64 * 1024;
 
 /**
  * COPY lines encoded into reused off-heap buffers. A batch waits seconds to
@@ -41,22 +43,19 @@ class CopyChunks {
   private readonly buffers: Buffer[] = [];
   /** Bytes used in each buffer. */
   private readonly used: number[] = [];
+  /** Lines not yet copied into a buffer: one buffer write per few hundred rows, not one per row. */
+  private pending = '';
   rows = 0;
 
   add(line: string): void {
-    const length = Buffer.byteLength(line);
-    const last = this.buffers.length - 1;
-    if (last < 0 || this.used[last] + length > this.buffers[last].length) {
-      this.buffers.push(length > CHUNK_BYTES ? Buffer.allocUnsafe(length) : (pooledChunks.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES)));
-      this.used.push(0);
-    }
-    const current = this.buffers.length - 1;
-    this.used[current] += this.buffers[current].write(line, this.used[current]);
+    this.pending += line;
     this.rows++;
+    if (this.pending.length >= PENDING_CHARS) this.writePending();
   }
 
   /** The COPY data written so far. */
   all(): Buffer[] {
+    this.writePending();
     return this.buffers.map((buffer, index) => buffer.subarray(0, this.used[index]));
   }
 
@@ -65,6 +64,20 @@ class CopyChunks {
     for (const buffer of this.buffers) if (buffer.length === CHUNK_BYTES && pooledChunks.length < POOLED_CHUNKS_MAX) pooledChunks.push(buffer);
     this.buffers.length = 0;
     this.used.length = 0;
+    this.pending = '';
+  }
+
+  private writePending(): void {
+    if (this.pending === '') return;
+    const length = Buffer.byteLength(this.pending);
+    const last = this.buffers.length - 1;
+    if (last < 0 || this.used[last] + length > this.buffers[last].length) {
+      this.buffers.push(length > CHUNK_BYTES ? Buffer.allocUnsafe(length) : (pooledChunks.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES)));
+      this.used.push(0);
+    }
+    const current = this.buffers.length - 1;
+    this.used[current] += this.buffers[current].write(this.pending, this.used[current]);
+    this.pending = '';
   }
 }
 

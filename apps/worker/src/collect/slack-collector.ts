@@ -6,6 +6,7 @@ import {
   ChannelRecord,
   channelRecord,
   compareTs,
+  isThreadReply,
   MessageBatch,
   MessageRecord,
   messageRecord,
@@ -167,9 +168,11 @@ export class SlackCollector {
   }
 
   /**
-   * Replies of the threads on a history page that Slack says have replies the
-   * store does not have yet (a newer latest_reply), read from the newest reply
-   * already stored onwards.
+   * Replies of the threads a history page shows to have grown: a parent whose
+   * latest_reply is newer than the one stored, or a reply broadcast to the
+   * channel newer than its stored parent's latest reply. Each thread is read
+   * from the newest reply already stored onwards; Slack puts the parent, as it
+   * is now (reply count, latest reply), on top of every answer.
    */
   private async newReplies(
     api: SlackApi,
@@ -178,23 +181,29 @@ export class SlackCollector {
     records: MessageRecord[],
     context: { teamId: string; channelId: string; storeText: boolean },
   ): Promise<MessageRecord[]> {
-    const parents = records.filter((record) => record.replyCount > 0 && record.ts === (record.threadTs ?? record.ts));
-    if (parents.length === 0) return [];
+    // Thread ts → the newest reply the page shows for it.
+    const grown = new Map<string, string>();
+    for (const record of records) {
+      if (record.threadTs === null) continue;
+      const newest = isThreadReply(record) ? record.ts : record.replyCount > 0 ? record.latestReplyTs : null;
+      const known = grown.get(record.threadTs);
+      if (newest !== null && (known === undefined || compareTs(newest, known) > 0)) grown.set(record.threadTs, newest);
+    }
+    if (grown.size === 0) return [];
     const storedRows = await dataSource.query<{ ts: string; latest_reply_ts: string | null }[]>(
       `SELECT ts, latest_reply_ts FROM messages WHERE channel_id = $1 AND ts = ANY($2::text[])`,
-      [channelId, parents.map((parent) => parent.ts)],
+      [channelId, [...grown.keys()]],
     );
     const storedLatest = new Map(storedRows.map((row) => [row.ts, row.latest_reply_ts]));
     const replies: MessageRecord[] = [];
-    for (const parent of parents) {
-      const known = storedLatest.get(parent.ts) ?? null;
-      if (known !== null && (parent.latestReplyTs === null || compareTs(parent.latestReplyTs, known) <= 0)) continue;
-      const args = { channel: channelId, ts: parent.ts, limit: PAGE_LIMIT, ...(known ? { oldest: known, inclusive: false } : {}) };
+    for (const [threadTs, newest] of grown) {
+      const known = storedLatest.get(threadTs) ?? null;
+      if (known !== null && compareTs(newest, known) <= 0) continue;
+      const args = { channel: channelId, ts: threadTs, limit: PAGE_LIMIT, ...(known ? { oldest: known, inclusive: false } : {}) };
       for await (const page of api.pages('conversations.replies', args)) {
         for (const message of (page.messages as SlackMessage[] | undefined) ?? []) {
           const reply = messageRecord(message, context);
-          // The parent comes back first on every thread; the history page already has it.
-          if (reply && reply.ts !== parent.ts) replies.push(reply);
+          if (reply) replies.push(reply);
         }
       }
     }
@@ -202,7 +211,7 @@ export class SlackCollector {
   }
 }
 
-/** A message can be on a history page and in a thread (a broadcast reply); it is written once. */
+/** A message can be on a history page and in a thread (a parent, a broadcast reply); the later copy is written. */
 function uniqueByTs(records: MessageRecord[]): MessageRecord[] {
   return [...new Map(records.map((record) => [record.ts, record])).values()];
 }
