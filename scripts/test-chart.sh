@@ -90,6 +90,10 @@ check_schema_rejects_bad_values() {
 --set postgresql.enabled=false
 --set secrets.apiTokens=short
 --set image.pullPolicy=Sometimes
+--set prometheusRule.enable=true
+--set prometheusRule.high5xxRate.ratio=5
+--set prometheusRule.collectionStale.for=2hours
+--set grafana.dashboard.enable=true
 EOF
   return $rc
 }
