@@ -1,10 +1,11 @@
 import { AppConfig } from '@app/config';
 import { HttpException, HttpStatus, INestApplication, ValidationPipe } from '@nestjs/common';
 import rateLimit from '@fastify/rate-limit';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppLogger, createRootLogger, requestIdOf } from '@app/observability';
 import { AppModule } from './app.module';
+import { DatabaseUnavailableFilter } from './common/database-unavailable.filter';
 import { setupOpenApi } from './common/openapi';
 import { installHttpMetrics } from './observability/http-metrics';
 
@@ -65,6 +66,7 @@ async function installRateLimit(app: NestFastifyApplication, perMinute: number):
 }
 
 export function configureApiApplication(app: INestApplication): void {
+  app.useGlobalFilters(new DatabaseUnavailableFilter(app.get(HttpAdapterHost).httpAdapter));
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
