@@ -16,8 +16,8 @@ export interface FakeMessage {
 
 export interface FakeSlackData {
   team: { id: string; name: string; domain: string };
-  channels: Record<string, unknown>[];
-  users: Record<string, unknown>[];
+  channels: object[];
+  users: object[];
   /** Per channel, what conversations.history shows: top-level messages and broadcast replies. */
   history: Record<string, FakeMessage[]>;
   /** Per channel and thread ts, the thread's replies (the parent comes from `history`). */

@@ -1,0 +1,265 @@
+import { createHmac } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { createTestDatabase, migratedDataSource, TestDatabase } from '../support/database';
+import { RunningApi, startApi } from '../support/processes';
+import { expectedMessageRow, isoOfTs, storedMessageRows } from './expected-rows';
+
+const SECRET = 'events-test-signing-secret';
+const TEAM = 'T0EVENTS';
+const CHANNEL = 'C0EVENTS';
+
+interface Delivery {
+  body: unknown;
+  secret?: string;
+  timestamp?: number;
+  signature?: string;
+  retryNumber?: number;
+}
+
+/** Signs like Slack: `v0=` + HMAC-SHA256 of `v0:<timestamp>:<raw body>`. Written out here, not imported from the code under test. */
+function sign(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+async function deliver(api: RunningApi, delivery: Delivery): Promise<{ status: number; body: unknown; ms: number }> {
+  const raw = JSON.stringify(delivery.body);
+  const timestamp = delivery.timestamp ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': delivery.signature ?? sign(delivery.secret ?? SECRET, timestamp, raw),
+  };
+  if (delivery.retryNumber !== undefined) {
+    headers['x-slack-retry-num'] = String(delivery.retryNumber);
+    headers['x-slack-retry-reason'] = 'http_timeout';
+  }
+  const started = Date.now();
+  const response = await fetch(`${api.url}/slack/events`, { method: 'POST', headers, body: raw });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, ms: Date.now() - started };
+}
+
+let eventCounter = 0;
+function callback(event: Record<string, unknown>, eventId = `Ev${String(++eventCounter).padStart(8, '0')}`): Record<string, unknown> {
+  return { token: 'unused', team_id: TEAM, api_app_id: 'A0APP', type: 'event_callback', event_id: eventId, event_time: 1_717_200_000, event };
+}
+
+function ts(minutes: number): string {
+  return `${1_717_200_000 + minutes * 60}.000200`;
+}
+
+describe('POST /slack/events', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('events');
+    dataSource = await migratedDataSource(database);
+    api = await startApi({ DATABASE_URL: database.url, SLACK_SIGNING_SECRET: SECRET });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await dataSource.destroy();
+    await database.drop();
+  });
+
+  async function counts(): Promise<Record<string, number>> {
+    const [row] = await dataSource.query(
+      `SELECT (SELECT count(*)::int FROM messages) AS messages, (SELECT count(*)::int FROM processed_events) AS events,
+              (SELECT count(*)::int FROM channels) AS channels, (SELECT count(*)::int FROM users) AS users`,
+    );
+    return row;
+  }
+
+  async function message(ts: string) {
+    const rows = await storedMessageRows(dataSource);
+    return rows.find((row) => row.ts === ts);
+  }
+
+  it('answers url_verification with its challenge', async () => {
+    const answer = await deliver(api, { body: { token: 'unused', challenge: 'challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' } });
+    expect(answer).toMatchObject({ status: 200, body: { challenge: 'challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' } });
+  });
+
+  it('refuses forged, unsigned and stale requests with 401 and stores nothing', async () => {
+    const event = callback({ type: 'message', channel: CHANNEL, channel_type: 'channel', user: 'U0MALLORY', text: 'forged', ts: ts(0) });
+    const now = Math.floor(Date.now() / 1000);
+    const raw = JSON.stringify(event);
+    const refused = [
+      await deliver(api, { body: event, secret: 'not-the-signing-secret' }),
+      await deliver(api, { body: event, signature: 'v0=' + '0'.repeat(64) }),
+      await deliver(api, { body: event, signature: sign(SECRET, now, raw).replace(/.$/, (last) => (last === '0' ? '1' : '0')), timestamp: now }),
+      await deliver(api, { body: event, timestamp: now - 310 }),
+      await deliver(api, { body: event, timestamp: now + 310 }),
+    ];
+    const unsigned = await fetch(`${api.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+    expect([...refused.map((answer) => answer.status), unsigned.status]).toEqual([401, 401, 401, 401, 401, 401]);
+    expect(refused[0].body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    expect(await counts()).toEqual({ messages: 0, events: 0, channels: 0, users: 0 });
+    // Still within Slack's five minutes: accepted.
+    expect((await deliver(api, { body: callback({ type: 'app_mention', channel: CHANNEL }), timestamp: now - 290 })).status).toBe(200);
+  });
+
+  it('stores a message from a workspace, channel and user it has never seen, creating them, without text', async () => {
+    const event = { type: 'message', channel: CHANNEL, channel_type: 'channel', user: 'U0ALICE', text: 'hello', ts: ts(1), team: TEAM, client_msg_id: 'x' };
+    const answer = await deliver(api, { body: callback(event) });
+    expect(answer.status).toBe(200);
+    expect(answer.ms).toBeLessThan(3000);
+    expect(await message(ts(1))).toEqual(expectedMessageRow(event, { teamId: TEAM, channelId: CHANNEL, storeText: false }));
+    expect(await dataSource.query(`SELECT id FROM workspaces`)).toEqual([{ id: TEAM }]);
+    expect(await dataSource.query(`SELECT id, team_id, kind, is_private FROM channels`)).toEqual([{ id: CHANNEL, team_id: TEAM, kind: 'public', is_private: false }]);
+    expect(await dataSource.query(`SELECT id, team_id, is_bot FROM users`)).toEqual([{ id: 'U0ALICE', team_id: TEAM, is_bot: false }]);
+  });
+
+  it('counts a thread reply on its parent once, however often Slack retries the delivery', async () => {
+    const reply = callback({ type: 'message', channel: CHANNEL, channel_type: 'channel', user: 'U0BOB', text: 're', ts: ts(2), thread_ts: ts(1), parent_user_id: 'U0ALICE' });
+    expect((await deliver(api, { body: reply })).status).toBe(200);
+    const after = await counts();
+    const parentBefore = await dataSource.query(`SELECT reply_count, latest_reply_ts, thread_ts, updated_at FROM messages WHERE ts = $1`, [ts(1)]);
+    expect(parentBefore[0]).toMatchObject({ reply_count: 1, latest_reply_ts: ts(2), thread_ts: ts(1) });
+
+    for (const retryNumber of [1, 2, 3]) expect((await deliver(api, { body: reply, retryNumber })).status).toBe(200);
+    expect(await counts()).toEqual(after);
+    expect(await dataSource.query(`SELECT reply_count, latest_reply_ts, thread_ts, updated_at FROM messages WHERE ts = $1`, [ts(1)])).toEqual(parentBefore);
+    expect(await message(ts(2))).toMatchObject({ thread_ts: ts(1), user_id: 'U0BOB', deleted: false });
+  });
+
+  it('applies an edit, keeping the reply count the edit does not mention', async () => {
+    const edit = callback({
+      type: 'message',
+      subtype: 'message_changed',
+      hidden: true,
+      channel: CHANNEL,
+      channel_type: 'channel',
+      ts: ts(3),
+      message: { type: 'message', user: 'U0ALICE', text: 'hello, edited', ts: ts(1), edited: { user: 'U0ALICE', ts: ts(3) } },
+      previous_message: { type: 'message', user: 'U0ALICE', text: 'hello', ts: ts(1) },
+    });
+    expect((await deliver(api, { body: edit })).status).toBe(200);
+    expect(await message(ts(1))).toMatchObject({ edited_at: isoOfTs(ts(3)), reply_count: 1, latest_reply_ts: ts(2), thread_ts: ts(1), text: null });
+  });
+
+  it('adds and removes reactions by user, keeping the reactors that are left', async () => {
+    const reaction = (type: string, user: string, name: string) =>
+      callback({ type, user, reaction: name, item_user: 'U0ALICE', item: { type: 'message', channel: CHANNEL, ts: ts(1) }, event_ts: ts(4) });
+    for (const event of [
+      reaction('reaction_added', 'U0BOB', 'tada'),
+      reaction('reaction_added', 'U0CAROL', 'tada'),
+      reaction('reaction_added', 'U0CAROL', 'eyes'),
+      reaction('reaction_removed', 'U0BOB', 'tada'),
+    ]) {
+      expect((await deliver(api, { body: event })).status).toBe(200);
+    }
+    expect(await message(ts(1))).toMatchObject({
+      reaction_count: 2,
+      reactions: [
+        { name: 'tada', count: 1, users: ['U0CAROL'] },
+        { name: 'eyes', count: 1, users: ['U0CAROL'] },
+      ],
+      reactors: ['U0CAROL'],
+    });
+    expect(await dataSource.query(`SELECT id FROM users ORDER BY id`)).toEqual([{ id: 'U0ALICE' }, { id: 'U0BOB' }, { id: 'U0CAROL' }]);
+  });
+
+  it('keeps a deleted reply as a deleted row and takes it off its parent', async () => {
+    const deletion = callback({
+      type: 'message',
+      subtype: 'message_deleted',
+      hidden: true,
+      channel: CHANNEL,
+      channel_type: 'channel',
+      ts: ts(5),
+      deleted_ts: ts(2),
+      previous_message: { type: 'message', user: 'U0BOB', text: 're', ts: ts(2), thread_ts: ts(1) },
+    });
+    expect((await deliver(api, { body: deletion })).status).toBe(200);
+    expect(await message(ts(2))).toMatchObject({ deleted: true, user_id: 'U0BOB' });
+    expect(await message(ts(1))).toMatchObject({ reply_count: 0, deleted: false });
+    const [deletedAt] = await dataSource.query(`SELECT to_char(deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM messages WHERE ts = $1`, [ts(2)]);
+    expect(deletedAt.at).toBe(isoOfTs(ts(5)));
+  });
+
+  it('follows channels: created, renamed, archived, and members joining', async () => {
+    const channel = 'C0NEWCHAN';
+    for (const event of [
+      { type: 'channel_created', channel: { id: channel, name: 'launch', created: 1_717_200_000, creator: 'U0ALICE' } },
+      { type: 'channel_rename', channel: { id: channel, name: 'launch-2024', created: 1_717_200_000 } },
+      { type: 'channel_archive', channel, user: 'U0ALICE' },
+    ]) {
+      expect((await deliver(api, { body: callback(event) })).status).toBe(200);
+    }
+    await dataSource.query(`UPDATE channels SET member_count = 3 WHERE id = $1`, [channel]);
+    const join = { type: 'member_joined_channel', user: 'U0DAVE', channel, channel_type: 'C', team: TEAM };
+    expect((await deliver(api, { body: callback(join) })).status).toBe(200);
+    expect(await dataSource.query(`SELECT id, name, kind, is_archived, member_count, to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS created FROM channels WHERE id = $1`, [channel])).toEqual([
+      { id: channel, name: 'launch-2024', kind: 'public', is_archived: true, member_count: 4, created: '2024-06-01' },
+    ]);
+    expect(await dataSource.query(`SELECT id FROM users WHERE id = 'U0DAVE'`)).toEqual([{ id: 'U0DAVE' }]);
+  });
+
+  it('stores users from team_join and user_change, moving updated_at only when is_bot or is_deleted changes', async () => {
+    const user = { id: 'U0ERIN', team_id: TEAM, name: 'erin', real_name: 'Erin', deleted: false, is_bot: false, tz: 'Europe/Berlin', profile: { real_name: 'Erin' } };
+    expect((await deliver(api, { body: callback({ type: 'team_join', user }) })).status).toBe(200);
+    const stored = async () => (await dataSource.query(`SELECT name, real_name, is_bot, is_deleted, tz, updated_at FROM users WHERE id = 'U0ERIN'`))[0];
+    const joined = await stored();
+    expect(joined).toMatchObject({ name: 'erin', real_name: 'Erin', is_bot: false, is_deleted: false, tz: 'Europe/Berlin' });
+
+    expect((await deliver(api, { body: callback({ type: 'user_change', user: { ...user, real_name: 'Erin E.' } }) })).status).toBe(200);
+    const renamed = await stored();
+    expect(renamed).toMatchObject({ real_name: 'Erin E.' });
+    expect(renamed.updated_at).toEqual(joined.updated_at);
+
+    expect((await deliver(api, { body: callback({ type: 'user_change', user: { ...user, deleted: true } }) })).status).toBe(200);
+    const deactivated = await stored();
+    expect(deactivated.is_deleted).toBe(true);
+    expect(deactivated.updated_at.getTime()).toBeGreaterThan(joined.updated_at.getTime());
+  });
+
+  it('acknowledges event types it does not store, and refuses a body that is no Slack delivery', async () => {
+    const before = await counts();
+    expect((await deliver(api, { body: callback({ type: 'emoji_changed', subtype: 'add', name: 'party' }) })).status).toBe(200);
+    expect((await deliver(api, { body: { type: 'something_else' } })).status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+});
+
+describe('POST /slack/events, configured otherwise', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('events_config');
+    dataSource = await migratedDataSource(database);
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await database.drop();
+  });
+
+  it('answers 503 without a signing secret, whatever the request carries', async () => {
+    const api = await startApi({ DATABASE_URL: database.url });
+    try {
+      const answer = await deliver(api, { body: callback({ type: 'message', channel: CHANNEL, user: 'U0ALICE', ts: ts(9) }) });
+      expect(answer.status).toBe(503);
+      expect(JSON.stringify(answer.body)).toContain('SLACK_SIGNING_SECRET');
+    } finally {
+      await api.stop();
+    }
+    expect(await dataSource.query(`SELECT count(*)::int AS n FROM messages`)).toEqual([{ n: 0 }]);
+  });
+
+  it('keeps message text when STORE_MESSAGE_TEXT=true', async () => {
+    const api = await startApi({ DATABASE_URL: database.url, SLACK_SIGNING_SECRET: SECRET, STORE_MESSAGE_TEXT: 'true' });
+    try {
+      const event = { type: 'message', channel: CHANNEL, channel_type: 'group', user: 'U0ALICE', text: 'kept on purpose', ts: ts(10) };
+      expect((await deliver(api, { body: callback(event) })).status).toBe(200);
+      expect(await storedMessageRows(dataSource)).toEqual([expectedMessageRow(event, { teamId: TEAM, channelId: CHANNEL, storeText: true })]);
+      expect(await dataSource.query(`SELECT kind, is_private FROM channels`)).toEqual([{ kind: 'private', is_private: true }]);
+    } finally {
+      await api.stop();
+    }
+  });
+});
