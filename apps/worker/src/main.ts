@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigValidationError, loadConfig } from '@app/config';
-import { AppLogger, createRootLogger } from '@app/observability';
+import { AppLogger, AppMetrics, createRootLogger } from '@app/observability';
 import { CommandFactory } from 'nest-commander';
 import { WorkerModule } from './worker.module';
 
@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   });
   app.useLogger(app.get(AppLogger));
   await CommandFactory.runApplication(app);
+  const counters = await app.get(AppMetrics).countersSummary();
+  if (Object.keys(counters).length > 0) logger.info({ counters }, 'command totals');
   await app.close();
 }
 

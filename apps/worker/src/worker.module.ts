@@ -10,12 +10,15 @@ import { ImportModule } from './import/import.module';
 import { MigrateModule } from './migrate/migrate.module';
 import { RunModule } from './run/run.module';
 
+/** Rollups and bulk imports run long statements by design; only the pathological ones are worth a warning. */
+const WORKER_SLOW_QUERY_MS = 60_000;
+
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [AppConfigModule.forRoot(config), loggingModule(logger), ObservabilityModule, DatabaseModule.forRoot('slack-metrics-worker'), MigrateModule, CollectModule, ImportModule, AggregateModule, RunModule, DemoModule],
+      imports: [AppConfigModule.forRoot(config), loggingModule(logger), ObservabilityModule, DatabaseModule.forRoot('slack-metrics-worker', { slowQueryMs: WORKER_SLOW_QUERY_MS }), MigrateModule, CollectModule, ImportModule, AggregateModule, RunModule, DemoModule],
     };
   }
 }

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { TypeOrmLogger } from './typeorm-logger';
 
 /** Where to connect, once any embedded server is running. */
 export type DatabaseEndpoint =
@@ -13,6 +14,8 @@ export interface DataSourceSettings {
   endpoint?: DatabaseEndpoint;
   poolMax: number;
   applicationName: string;
+  /** Statements slower than this are logged as warnings (default 2 s; batch work sets more). */
+  slowQueryMs?: number;
 }
 
 /** The connection fields of the DataSource options for an endpoint. */
@@ -25,7 +28,7 @@ export function endpointOptions(endpoint: DatabaseEndpoint): Partial<PostgresDat
  * The options of the one DataSource every process uses: the api, the worker
  * commands and the migration command alike.
  */
-export function dataSourceOptions({ endpoint, poolMax, applicationName }: DataSourceSettings): PostgresDataSourceOptions {
+export function dataSourceOptions({ endpoint, poolMax, applicationName, slowQueryMs = 2000 }: DataSourceSettings): PostgresDataSourceOptions {
   return {
     type: 'postgres',
     ...(endpoint ? endpointOptions(endpoint) : {}),
@@ -35,7 +38,9 @@ export function dataSourceOptions({ endpoint, poolMax, applicationName }: DataSo
     migrationsTableName: 'schema_migrations',
     migrationsRun: false,
     synchronize: false,
-    logging: ['error'],
+    logger: new TypeOrmLogger(),
+    logging: ['error', 'warn', 'migration'],
+    maxQueryExecutionTime: slowQueryMs,
     extra: {
       max: poolMax,
       // Fail fast while the database is away instead of queueing requests.

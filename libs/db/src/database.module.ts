@@ -54,7 +54,7 @@ export class DatabaseConnector implements OnApplicationShutdown {
 @Module({})
 export class DatabaseModule {
   /** The DataSource (unconnected until `DatabaseConnector.connect()`), named for `pg_stat_activity`. */
-  static forRoot(applicationName: string): DynamicModule {
+  static forRoot(applicationName: string, options: { slowQueryMs?: number } = {}): DynamicModule {
     return {
       module: DatabaseModule,
       global: true,
@@ -62,7 +62,7 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
-            ...dataSourceOptions({ poolMax: config.database.poolMax, applicationName }),
+            ...dataSourceOptions({ poolMax: config.database.poolMax, applicationName, slowQueryMs: options.slowQueryMs }),
             manualInitialization: true,
           }),
         }),

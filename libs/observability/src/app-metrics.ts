@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The counters this application defines, as opposed to the runtime's default ones. */
+const APPLICATION_COUNTER = /^slack_metrics_(messages|events|slack|aggregation)_/;
+
 export type IngestSource = 'collect' | 'events' | 'import';
 export type SlackCallOutcome = 'ok' | 'error' | 'rate_limited';
 export type RunStatus = 'succeeded' | 'failed';
@@ -77,6 +80,26 @@ export class AppMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'slack_metrics_' });
+  }
+
+  /**
+   * The application counters that moved in this process, as `name{labels}`
+   * → value. A worker command logs them when it ends: its pod is gone before
+   * Prometheus would scrape it.
+   */
+  async countersSummary(): Promise<Record<string, number>> {
+    const summary: Record<string, number> = {};
+    for (const metric of await this.registry.getMetricsAsJSON()) {
+      if (String(metric.type) !== 'counter' || !APPLICATION_COUNTER.test(metric.name)) continue;
+      for (const { labels, value } of metric.values) {
+        if (value === 0) continue;
+        const labelText = Object.entries(labels)
+          .map(([key, label]) => `${key}="${label}"`)
+          .join(',');
+        summary[labelText ? `${metric.name}{${labelText}}` : metric.name] = value;
+      }
+    }
+    return summary;
   }
 
   recordMessagesStored(source: IngestSource, count: number): void {
