@@ -1,4 +1,6 @@
-import { CHANNEL_METRIC_SORTS, ChannelMetricSort, GRANULARITIES, Granularity, USER_METRIC_SORTS, UserMetricSort } from '@app/metrics';
+import { CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC_SORTS } from '@app/metrics';
+// Type-only: decorator metadata must not reference them at run time.
+import type { ChannelMetricSort, Granularity, UserMetricSort } from '@app/metrics';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { RangeQuery, SLACK_ID_PATTERN, TeamRangeLimitQuery } from '../common/query.dto';

@@ -34,9 +34,8 @@ export class ChannelDayRollup {
 
 /** A thread started on `day` (its parent's day) and its first-reply time, for percentiles over any range. */
 @Entity({ name: 'thread_rollups' })
-@Index('thread_rollups_team_day_idx', ['teamId', 'day'])
+@Index('thread_rollups_day_team_idx', ['day', 'teamId'])
 @Index('thread_rollups_channel_day_idx', ['channelId', 'day'])
-@Index('thread_rollups_day_idx', ['day'])
 export class ThreadRollup {
   @PrimaryColumn({ name: 'channel_id', type: 'text' })
   channelId: string;
@@ -57,9 +56,8 @@ export class ThreadRollup {
 
 /** A member's activity in one channel on one day (human messages posted, reactions added). */
 @Entity({ name: 'member_channel_day_rollups' })
-@Index('member_channel_day_rollups_team_day_idx', ['teamId', 'day'])
+@Index('member_channel_day_rollups_day_team_idx', ['day', 'teamId'])
 @Index('member_channel_day_rollups_channel_day_idx', ['channelId', 'day'])
-@Index('member_channel_day_rollups_day_idx', ['day'])
 export class MemberChannelDayRollup {
   @PrimaryColumn({ name: 'user_id', type: 'text' })
   userId: string;
@@ -83,13 +81,12 @@ export class MemberChannelDayRollup {
 /** A member's activity on one day across a workspace's channels. */
 @Entity({ name: 'member_day_rollups' })
 @Index('member_day_rollups_user_day_idx', ['userId', 'day'])
-@Index('member_day_rollups_day_idx', ['day'])
 export class MemberDayRollup {
-  @PrimaryColumn({ name: 'team_id', type: 'text' })
-  teamId: string;
-
   @PrimaryColumn({ type: 'date' })
   day: string;
+
+  @PrimaryColumn({ name: 'team_id', type: 'text' })
+  teamId: string;
 
   @PrimaryColumn({ name: 'user_id', type: 'text' })
   userId: string;
@@ -106,7 +103,6 @@ export class MemberDayRollup {
 
 /** DAU, WAU and MAU of a workspace on a day (windows of 1, 7 and 28 days ending that day). */
 @Entity({ name: 'team_activity_rollups' })
-@Index('team_activity_rollups_day_idx', ['day'])
 export class TeamActivityRollup {
   @PrimaryColumn({ name: 'team_id', type: 'text' })
   teamId: string;
@@ -126,7 +122,6 @@ export class TeamActivityRollup {
 
 /** Messages of a workspace per day and local hour, for the weekday × hour heatmap. */
 @Entity({ name: 'team_hour_rollups' })
-@Index('team_hour_rollups_day_idx', ['day'])
 export class TeamHourRollup {
   @PrimaryColumn({ name: 'team_id', type: 'text' })
   teamId: string;

@@ -39,9 +39,9 @@ export class MetricsRollups1764566400000 implements MigrationInterface {
         first_reply_seconds double precision,
         PRIMARY KEY (channel_id, thread_ts)
       )`);
-    await queryRunner.query(`CREATE INDEX thread_rollups_team_day_idx ON thread_rollups (team_id, day)`);
+    // Day first: serves a workspace's range queries and the per-day replacement of a partial run alike.
+    await queryRunner.query(`CREATE INDEX thread_rollups_day_team_idx ON thread_rollups (day, team_id)`);
     await queryRunner.query(`CREATE INDEX thread_rollups_channel_day_idx ON thread_rollups (channel_id, day)`);
-    await queryRunner.query(`CREATE INDEX thread_rollups_day_idx ON thread_rollups (day)`);
 
     // Who was active where on which day: human messages posted and reactions added, per channel.
     await queryRunner.query(`
@@ -54,9 +54,8 @@ export class MetricsRollups1764566400000 implements MigrationInterface {
         reactions_added integer NOT NULL,
         PRIMARY KEY (user_id, day, channel_id)
       )`);
-    await queryRunner.query(`CREATE INDEX member_channel_day_rollups_team_day_idx ON member_channel_day_rollups (team_id, day)`);
+    await queryRunner.query(`CREATE INDEX member_channel_day_rollups_day_team_idx ON member_channel_day_rollups (day, team_id)`);
     await queryRunner.query(`CREATE INDEX member_channel_day_rollups_channel_day_idx ON member_channel_day_rollups (channel_id, day)`);
-    await queryRunner.query(`CREATE INDEX member_channel_day_rollups_day_idx ON member_channel_day_rollups (day)`);
 
     // The same per member and day over all channels of a workspace, for workspace-wide distinct counts.
     await queryRunner.query(`
@@ -67,10 +66,9 @@ export class MetricsRollups1764566400000 implements MigrationInterface {
         messages integer NOT NULL,
         reactions_added integer NOT NULL,
         channels integer NOT NULL,
-        PRIMARY KEY (team_id, day, user_id)
+        PRIMARY KEY (day, team_id, user_id)
       )`);
     await queryRunner.query(`CREATE INDEX member_day_rollups_user_day_idx ON member_day_rollups (user_id, day)`);
-    await queryRunner.query(`CREATE INDEX member_day_rollups_day_idx ON member_day_rollups (day)`);
 
     // DAU/WAU/MAU per workspace and day; sliding windows cannot be rebuilt from daily counts at query time cheaply.
     await queryRunner.query(`
@@ -82,7 +80,6 @@ export class MetricsRollups1764566400000 implements MigrationInterface {
         mau integer NOT NULL,
         PRIMARY KEY (team_id, day)
       )`);
-    await queryRunner.query(`CREATE INDEX team_activity_rollups_day_idx ON team_activity_rollups (day)`);
 
     await queryRunner.query(`
       CREATE TABLE team_hour_rollups (
@@ -92,7 +89,6 @@ export class MetricsRollups1764566400000 implements MigrationInterface {
         messages integer NOT NULL,
         PRIMARY KEY (team_id, day, hour)
       )`);
-    await queryRunner.query(`CREATE INDEX team_hour_rollups_day_idx ON team_hour_rollups (day)`);
 
     await queryRunner.query(`
       CREATE TABLE aggregation_runs (

@@ -8,15 +8,17 @@ import { addDays, eachDay } from '../calendar';
 import { isThreadReply, localDay } from '../definitions';
 import {
   ACTIVITY_STATEMENT,
-  CLEAR_ACTIVITY,
+  CHANNEL_DAYS_STATEMENT,
   CREATE_SCOPE_DAYS,
+  CREATE_SCOPE_RANGES,
+  MEMBER_DAYS_STATEMENT,
+  ROLLUP_TABLES,
   RollupScope,
   TEAM_HOURS_STATEMENT,
-  channelDaysStatement,
+  TRUNCATE_ROLLUPS,
+  applyStatements,
   channelHoursStatement,
-  clearStatements,
   memberChannelDaysStatement,
-  memberDaysStatement,
   threadsStatement,
 } from './rollup-statements';
 
@@ -242,22 +244,37 @@ export class AggregationService {
   ): Promise<{ rows: number; fromDay: string | null; toDay: string | null; days: number }> {
     const scope: RollupScope = plan.days ? 'days' : 'all';
     let rows = 0;
-    const execute = async (sql: string, parameters: unknown[] = []): Promise<void> => {
-      const result = await runner.query(sql, parameters, true);
-      if (/^\s*(WITH[\s\S]*)?INSERT/i.test(sql)) rows += result.affected ?? 0;
+    const apply = async (table: (typeof ROLLUP_TABLES)[number], parameters: unknown[] = []): Promise<void> => {
+      for (const statement of applyStatements(table, scope)) {
+        const result = await runner.query(statement, statement.startsWith('INSERT') || scope === 'all' ? [] : parameters, true);
+        if (statement.startsWith('INSERT')) rows += result.affected ?? 0;
+      }
     };
     await runner.query(`SET LOCAL work_mem = '${AGGREGATION_WORK_MEM}'`);
-    if (plan.days) {
-      await runner.query(CREATE_SCOPE_DAYS, [timezone, plan.days]);
-      await runner.query('ANALYZE scope_days');
+    // Rebuilding every row: secondary indexes are dropped and built again at the end, far cheaper than row-by-row upkeep.
+    let secondaryIndexes: Array<{ indexname: string; indexdef: string }> = [];
+    if (scope === 'all') {
+      await runner.query(TRUNCATE_ROLLUPS);
+      secondaryIndexes = await runner.query(
+        `SELECT indexname, indexdef FROM pg_indexes
+         WHERE schemaname = current_schema() AND tablename = ANY($1)
+           AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE connamespace = current_schema()::regnamespace)`,
+        [ROLLUP_TABLES],
+      );
+      for (const index of secondaryIndexes) await runner.query(`DROP INDEX ${index.indexname}`);
+    } else {
+      await runner.query(CREATE_SCOPE_DAYS, [plan.days]);
+      await runner.query(CREATE_SCOPE_RANGES, [timezone]);
     }
-    for (const statement of clearStatements(scope)) await execute(statement);
-    await execute(channelHoursStatement(scope), [timezone]);
-    await execute(threadsStatement(scope), [timezone]);
-    await execute(channelDaysStatement(scope));
-    await execute(TEAM_HOURS_STATEMENT);
-    await execute(memberChannelDaysStatement(scope), [timezone]);
-    await execute(memberDaysStatement(scope));
+    await runner.query(channelHoursStatement(scope), [timezone]);
+    await runner.query(threadsStatement(scope), [timezone]);
+    await runner.query(CHANNEL_DAYS_STATEMENT);
+    await runner.query(TEAM_HOURS_STATEMENT);
+    await runner.query(memberChannelDaysStatement(scope), [timezone]);
+    await runner.query(MEMBER_DAYS_STATEMENT);
+    for (const table of ['thread_rollups', 'channel_day_rollups', 'team_hour_rollups', 'member_channel_day_rollups', 'member_day_rollups'] as const) {
+      await apply(table);
+    }
 
     const [bounds] = plan.days
       ? [{ first: plan.days[0], last: plan.days[plan.days.length - 1], count: plan.days.length }]
@@ -265,9 +282,12 @@ export class AggregationService {
     if (bounds.first) {
       // A day's activity counts in the WAU/MAU of the 27 days after it.
       const activityTo = addDays(bounds.last, MAU_WINDOW_DAYS - 1);
-      await execute(CLEAR_ACTIVITY, [bounds.first, activityTo]);
-      await execute(ACTIVITY_STATEMENT, [bounds.first, activityTo]);
+      await runner.query(ACTIVITY_STATEMENT, [bounds.first, activityTo]);
+      await apply('team_activity_rollups', [bounds.first, activityTo]);
     }
+    for (const index of secondaryIndexes) await runner.query(index.indexdef);
+    // Fresh statistics for the API's plans after replacing every row.
+    if (scope === 'all') for (const table of ROLLUP_TABLES) await runner.query(`ANALYZE ${table}`);
     return { rows, fromDay: bounds.first ?? null, toDay: bounds.last ?? null, days: bounds.count ?? 0 };
   }
 

@@ -6,6 +6,10 @@ import { isBotMessage, isHumanUserId, isMessage, isThreadReply, isTopLevel, loca
  * in the temporary table `scope_days` (`days`); rows of the days in scope are
  * deleted and rebuilt from raw messages inside one transaction, so re-running
  * a range gives identical rows and readers never see a half-written day.
+ *
+ * The heavy reads go into temporary tables with CREATE TABLE AS, which
+ * PostgreSQL may run with parallel workers (INSERT … SELECT never does); the
+ * rollup tables are then filled from those.
  */
 export type RollupScope = 'all' | 'days';
 
@@ -18,37 +22,81 @@ export const ROLLUP_TABLES = [
   'team_hour_rollups',
 ] as const;
 
-/** Days (with their UTC bounds) a partial run rebuilds; `$2` is a date[]. */
-export const CREATE_SCOPE_DAYS = `
-  CREATE TEMPORARY TABLE scope_days ON COMMIT DROP AS
-  SELECT day, (day::timestamp AT TIME ZONE $1) AS starts_at, ((day + 1)::timestamp AT TIME ZONE $1) AS ends_at
-  FROM unnest($2::date[]) AS listed(day)`;
+/** Days a partial run rebuilds; `$1` is a date[]. */
+export const CREATE_SCOPE_DAYS = `CREATE TEMPORARY TABLE scope_days ON COMMIT DROP AS SELECT day FROM unnest($1::date[]) AS listed(day)`;
 
-/** Restricts messages aliased `alias` to the days in scope (an index range scan per day). */
+/** The same days as runs of consecutive days, with their bounds in time (zone `$1`). */
+export const CREATE_SCOPE_RANGES = `
+  CREATE TEMPORARY TABLE scope_ranges ON COMMIT DROP AS
+  SELECT (min(day)::timestamp AT TIME ZONE $1) AS starts_at, ((max(day) + 1)::timestamp AT TIME ZONE $1) AS ends_at
+  FROM (SELECT day, day - (row_number() OVER (ORDER BY day))::int AS run FROM scope_days) numbered
+  GROUP BY run`;
+
+/**
+ * Messages in scope, aliased `alias`. For a partial run, one index range
+ * scan on posted_at per run of days (OFFSET 0 keeps the planner from turning
+ * the ranges into a join over every message).
+ */
 function messagesInScope(scope: RollupScope, alias: string): string {
-  return scope === 'all' ? '' : `JOIN scope_days scope ON ${alias}.posted_at >= scope.starts_at AND ${alias}.posted_at < scope.ends_at`;
+  if (scope === 'all') return `messages ${alias}`;
+  return `scope_ranges scope CROSS JOIN LATERAL (
+      SELECT * FROM messages WHERE posted_at >= scope.starts_at AND posted_at < scope.ends_at OFFSET 0
+    ) ${alias}`;
 }
 
-function daysInScope(scope: RollupScope, column = 'day'): string {
-  return scope === 'all' ? 'true' : `${column} IN (SELECT day FROM scope_days)`;
+interface RollupTable {
+  keys: readonly string[];
+  values: readonly string[];
 }
 
-/** Removes the rows the run rebuilds (team_activity_rollups has its own window, see ACTIVITY). */
-export function clearStatements(scope: RollupScope): string[] {
-  if (scope === 'all') return [`TRUNCATE ${ROLLUP_TABLES.join(', ')}`];
-  return ROLLUP_TABLES.filter((table) => table !== 'team_activity_rollups').map(
-    (table) => `DELETE FROM ${table} WHERE ${daysInScope(scope)}`,
-  );
+/** Each rollup table's key and value columns; `next_<table>` holds a run's new rows with the same columns. */
+export const ROLLUP_COLUMNS: Record<(typeof ROLLUP_TABLES)[number], RollupTable> = {
+  channel_day_rollups: {
+    keys: ['channel_id', 'day'],
+    values: ['team_id', 'messages', 'human_messages', 'thread_replies', 'threads_started', 'reactions', 'last_message_at'],
+  },
+  thread_rollups: { keys: ['channel_id', 'thread_ts'], values: ['team_id', 'day', 'first_reply_seconds'] },
+  member_channel_day_rollups: { keys: ['user_id', 'day', 'channel_id'], values: ['team_id', 'messages', 'reactions_added'] },
+  member_day_rollups: { keys: ['day', 'team_id', 'user_id'], values: ['messages', 'reactions_added', 'channels'] },
+  team_activity_rollups: { keys: ['team_id', 'day'], values: ['dau', 'wau', 'mau'] },
+  team_hour_rollups: { keys: ['team_id', 'day', 'hour'], values: ['messages'] },
+};
+
+export const TRUNCATE_ROLLUPS = `TRUNCATE ${ROLLUP_TABLES.join(', ')}`;
+
+/** Days whose rows a partial run replaces, per table; team_activity_rollups covers the days `$1`..`$2`. */
+export function replacedDays(table: (typeof ROLLUP_TABLES)[number]): string {
+  return table === 'team_activity_rollups' ? 'day BETWEEN $1::date AND $2::date' : 'day IN (SELECT day FROM scope_days)';
+}
+
+/**
+ * Moves `next_<table>` into the table. After TRUNCATE (all) a plain insert;
+ * for a partial run only differences are written: rows of the replaced days
+ * that are gone or changed are deleted, and rows not present are inserted, so
+ * re-counting an unchanged day writes nothing.
+ */
+export function applyStatements(table: (typeof ROLLUP_TABLES)[number], scope: RollupScope): string[] {
+  const { keys, values } = ROLLUP_COLUMNS[table];
+  const columns = [...keys, ...values].join(', ');
+  const insertAll = `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM next_${table}`;
+  if (scope === 'all') return [insertAll];
+  const sameKey = keys.map((key) => `next.${key} = kept.${key}`).join(' AND ');
+  const row = (alias: string) => `(${values.map((value) => `${alias}.${value}`).join(', ')})`;
+  return [
+    `DELETE FROM ${table} kept WHERE ${replacedDays(table).replace(/\bday\b/, 'kept.day')}
+       AND NOT EXISTS (SELECT 1 FROM next_${table} next WHERE ${sameKey} AND ${row('next')} IS NOT DISTINCT FROM ${row('kept')})`,
+    `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM next_${table} next
+       WHERE NOT EXISTS (SELECT 1 FROM ${table} kept WHERE ${sameKey})`,
+  ];
 }
 
 /**
  * Messages per channel, day and local hour, in one pass over raw messages;
- * channel days and the heatmap are both summed from it. A temporary table so
- * that PostgreSQL may scan in parallel (INSERT … SELECT never does).
+ * channel days and the heatmap are both summed from it.
  */
 export function channelHoursStatement(scope: RollupScope): string {
   return `
-    CREATE TEMPORARY TABLE scoped_channel_hours ON COMMIT DROP AS
+    CREATE TEMPORARY TABLE next_channel_hours ON COMMIT DROP AS
     SELECT m.channel_id,
            ${localDay('m.posted_at')} AS day,
            ${localHour('m.posted_at')} AS hour,
@@ -58,8 +106,7 @@ export function channelHoursStatement(scope: RollupScope): string {
            count(*) FILTER (WHERE ${isThreadReply('m')})::int AS thread_replies,
            sum(m.reaction_count)::int AS reactions,
            max(m.posted_at) AS last_message_at
-    FROM messages m
-    ${messagesInScope(scope, 'm')}
+    FROM ${messagesInScope(scope, 'm')}
     LEFT JOIN users author ON author.id = m.user_id
     WHERE ${isMessage('m')}
     GROUP BY 1, 2, 3`;
@@ -68,39 +115,35 @@ export function channelHoursStatement(scope: RollupScope): string {
 /** Threads started on the days in scope, with the time to the first reply by another human. */
 export function threadsStatement(scope: RollupScope): string {
   return `
-    INSERT INTO thread_rollups (channel_id, thread_ts, team_id, day, first_reply_seconds)
-    SELECT parent.channel_id, parent.ts, parent.team_id, ${localDay('parent.posted_at')},
+    CREATE TEMPORARY TABLE next_thread_rollups ON COMMIT DROP AS
+    SELECT parent.channel_id, parent.ts AS thread_ts, parent.team_id, ${localDay('parent.posted_at')} AS day,
            extract(epoch FROM min(reply.posted_at) FILTER (
              WHERE NOT ${isBotMessage('reply', 'replier')} AND reply.user_id IS DISTINCT FROM parent.user_id
-           ) - parent.posted_at)::double precision
-    FROM messages parent
-    ${messagesInScope(scope, 'parent')}
+           ) - parent.posted_at)::double precision AS first_reply_seconds
+    FROM ${messagesInScope(scope, 'parent')}
     JOIN messages reply ON reply.channel_id = parent.channel_id AND reply.thread_ts = parent.ts AND reply.ts <> parent.ts
     LEFT JOIN users replier ON replier.id = reply.user_id
     WHERE ${isMessage('parent')} AND ${isTopLevel('parent')} AND ${isMessage('reply')}
     GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at`;
 }
 
-export function channelDaysStatement(scope: RollupScope): string {
-  return `
-    INSERT INTO channel_day_rollups
-      (channel_id, day, team_id, messages, human_messages, thread_replies, threads_started, reactions, last_message_at)
-    SELECT hours.channel_id, hours.day, hours.team_id, hours.messages, hours.human_messages, hours.thread_replies,
-           coalesce(threads.started, 0), hours.reactions, hours.last_message_at
-    FROM (
-      SELECT channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(human_messages)::int AS human_messages,
-             sum(thread_replies)::int AS thread_replies, sum(reactions)::int AS reactions, max(last_message_at) AS last_message_at
-      FROM scoped_channel_hours
-      GROUP BY channel_id, day
-    ) hours
-    LEFT JOIN (
-      SELECT channel_id, day, count(*)::int AS started FROM thread_rollups WHERE ${daysInScope(scope)} GROUP BY channel_id, day
-    ) threads USING (channel_id, day)`;
-}
+export const CHANNEL_DAYS_STATEMENT = `
+  CREATE TEMPORARY TABLE next_channel_day_rollups ON COMMIT DROP AS
+  SELECT hours.channel_id, hours.day, hours.team_id, hours.messages, hours.human_messages, hours.thread_replies,
+         coalesce(threads.started, 0) AS threads_started, hours.reactions, hours.last_message_at
+  FROM (
+    SELECT channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(human_messages)::int AS human_messages,
+           sum(thread_replies)::int AS thread_replies, sum(reactions)::int AS reactions, max(last_message_at) AS last_message_at
+    FROM next_channel_hours
+    GROUP BY channel_id, day
+  ) hours
+  LEFT JOIN (
+    SELECT channel_id, day, count(*)::int AS started FROM next_thread_rollups GROUP BY channel_id, day
+  ) threads USING (channel_id, day)`;
 
 export const TEAM_HOURS_STATEMENT = `
-  INSERT INTO team_hour_rollups (team_id, day, hour, messages)
-  SELECT team_id, day, hour, sum(messages)::int FROM scoped_channel_hours GROUP BY team_id, day, hour`;
+  CREATE TEMPORARY TABLE next_team_hour_rollups ON COMMIT DROP AS
+  SELECT team_id, day, hour, sum(messages)::int AS messages FROM next_channel_hours GROUP BY team_id, day, hour`;
 
 /**
  * Who was active where: the human author of each message, every human who
@@ -109,43 +152,43 @@ export const TEAM_HOURS_STATEMENT = `
  */
 export function memberChannelDaysStatement(scope: RollupScope): string {
   return `
-    INSERT INTO member_channel_day_rollups (user_id, channel_id, day, team_id, messages, reactions_added)
-    SELECT activity.user_id, m.channel_id, ${localDay('m.posted_at')}, min(m.team_id),
-           sum(activity.messages)::int, sum(activity.reactions_added)::int
-    FROM messages m
-    ${messagesInScope(scope, 'm')}
-    LEFT JOIN users author ON author.id = m.user_id
-    CROSS JOIN LATERAL (
-      SELECT m.user_id, 1, 0 WHERE m.user_id IS NOT NULL AND NOT ${isBotMessage('m', 'author')}
+    CREATE TEMPORARY TABLE next_member_channel_day_rollups ON COMMIT DROP AS
+    SELECT activity.user_id, activity.channel_id, activity.day, min(activity.team_id) AS team_id,
+           sum(activity.messages)::int AS messages, sum(activity.reactions_added)::int AS reactions_added
+    FROM (
+      SELECT m.user_id, m.channel_id, ${localDay('m.posted_at')} AS day, m.team_id, 1 AS messages, 0 AS reactions_added
+      FROM ${messagesInScope(scope, 'm')}
+      LEFT JOIN users author ON author.id = m.user_id
+      WHERE ${isMessage('m')} AND m.user_id IS NOT NULL AND NOT ${isBotMessage('m', 'author')}
       UNION ALL
-      SELECT reactor, 0, 0 FROM unnest(m.reactors) AS reactor
+      SELECT reactor, m.channel_id, ${localDay('m.posted_at')}, m.team_id, 0, 0
+      FROM ${messagesInScope(scope, 'm')}, unnest(m.reactors) AS reactor
+      WHERE ${isMessage('m')} AND cardinality(m.reactors) > 0
       UNION ALL
-      SELECT listed.user_id, 0, 1
-      FROM jsonb_array_elements(m.reactions) AS reaction, jsonb_array_elements_text(reaction -> 'users') AS listed(user_id)
-    ) AS activity(user_id, messages, reactions_added)
-    WHERE ${isMessage('m')} AND ${isHumanUserId('activity.user_id')}
-    GROUP BY activity.user_id, m.channel_id, 3`;
+      SELECT listed.user_id, m.channel_id, ${localDay('m.posted_at')}, m.team_id, 0, 1
+      FROM ${messagesInScope(scope, 'm')}, jsonb_array_elements(m.reactions) AS reaction, jsonb_array_elements_text(reaction -> 'users') AS listed(user_id)
+      WHERE ${isMessage('m')} AND m.reaction_count > 0
+    ) activity
+    WHERE ${isHumanUserId('activity.user_id')}
+    GROUP BY activity.user_id, activity.channel_id, activity.day`;
 }
 
-export function memberDaysStatement(scope: RollupScope): string {
-  return `
-    INSERT INTO member_day_rollups (team_id, user_id, day, messages, reactions_added, channels)
-    SELECT team_id, user_id, day, sum(messages)::int, sum(reactions_added)::int, count(*)::int
-    FROM member_channel_day_rollups
-    WHERE ${daysInScope(scope)}
-    GROUP BY team_id, user_id, day`;
-}
-
-/** `$1` first and `$2` last day whose DAU/WAU/MAU are rebuilt. */
-export const CLEAR_ACTIVITY = `DELETE FROM team_activity_rollups WHERE day BETWEEN $1::date AND $2::date`;
+export const MEMBER_DAYS_STATEMENT = `
+  CREATE TEMPORARY TABLE next_member_day_rollups ON COMMIT DROP AS
+  SELECT team_id, user_id, day, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added, count(*)::int AS channels
+  FROM next_member_channel_day_rollups
+  GROUP BY team_id, user_id, day`;
 
 /**
- * DAU/WAU/MAU for days `$1`..`$2` in one pass over member days: each active
- * day of a member opens a window of 1, 7 and 28 days that ends early at the
- * member's next active day (which opens its own), so windows never overlap
- * and a running sum of +1/-1 marks counts distinct members per day.
+ * DAU/WAU/MAU for days `$1`..`$2` in one pass over member days, read from
+ * member_day_rollups once the run has written them, since the windows reach
+ * back before the days in scope. Each active day of a member opens a window
+ * of 1, 7 and 28 days that ends early at the member's next active day (which
+ * opens its own), so windows never overlap and a running sum of +1/-1 marks
+ * counts distinct members per day.
  */
 export const ACTIVITY_STATEMENT = `
+  CREATE TEMPORARY TABLE next_team_activity_rollups ON COMMIT DROP AS
   WITH active AS MATERIALIZED (
     SELECT team_id, day, lead(day) OVER (PARTITION BY team_id, user_id ORDER BY day) AS next_day
     FROM member_day_rollups
@@ -170,7 +213,6 @@ export const ACTIVITY_STATEMENT = `
     GROUP BY team_id, day
     WINDOW running_total AS (PARTITION BY team_id ORDER BY day)
   )
-  INSERT INTO team_activity_rollups (team_id, day, dau, wau, mau)
-  SELECT team_id, day, dau::int, wau::int, mau::int
+  SELECT team_id, day, dau::int AS dau, wau::int AS wau, mau::int AS mau
   FROM running
   WHERE day BETWEEN $1::date AND $2::date AND mau > 0`;

@@ -1,0 +1,120 @@
+/**
+ * Aggregation benchmark. On a generated workspace of ≥ 1,000,000 messages
+ * over 90 days, in one run against one PostgreSQL:
+ *  - a single hand-written SQL GROUP BY producing the per-channel-day counts
+ *    (messages, human messages, thread replies, threads started, reactions);
+ *  - `worker aggregate --full`, which builds those and every other rollup;
+ *  - after one new day of data, an incremental `worker aggregate`.
+ * Targets: full ≤ 2 × the GROUP BY, incremental ≤ 2 s. Exit code 1 if missed.
+ *
+ *   npm run build
+ *   npx tsc -p bench/tsconfig.metrics.json
+ *   node dist/bench/bench/aggregate.js [--repeat 2]
+ *
+ * Times of the worker runs are the run's own duration_ms (lock taken to
+ * commit, as recorded in aggregation_runs); process start-up is shown apart.
+ */
+import { Client } from 'pg';
+import { DAYS, FIRST_DAY, argument, generateMessages, generateWorkspace, runWorker, startPostgres } from './metrics-dataset';
+
+const TARGET_FULL_RATIO = 2;
+const TARGET_INCREMENTAL_MS = 2000;
+
+/** The baseline: what a person would write to get per-channel-day counts in one statement. */
+const HAND_WRITTEN_GROUP_BY = `
+  SELECT m.channel_id, (m.posted_at AT TIME ZONE 'UTC')::date AS day,
+         count(*) AS messages,
+         count(*) FILTER (WHERE NOT coalesce(m.subtype = 'bot_message' OR m.bot_id IS NOT NULL OR m.user_id = 'USLACKBOT' OR u.is_bot, false)) AS human_messages,
+         count(*) FILTER (WHERE m.thread_ts IS NOT NULL AND m.thread_ts <> m.ts) AS thread_replies,
+         count(*) FILTER (WHERE (m.thread_ts IS NULL OR m.thread_ts = m.ts) AND EXISTS (
+           SELECT 1 FROM messages r
+           WHERE r.channel_id = m.channel_id AND r.thread_ts = m.ts AND r.ts <> m.ts AND r.deleted_at IS NULL
+             AND (r.subtype IS NULL OR r.subtype IN ('thread_broadcast', 'file_share', 'me_message', 'bot_message')))) AS threads_started,
+         sum(m.reaction_count) AS reactions
+  FROM messages m
+  LEFT JOIN users u ON u.id = m.user_id
+  WHERE m.deleted_at IS NULL AND (m.subtype IS NULL OR m.subtype IN ('thread_broadcast', 'file_share', 'me_message', 'bot_message'))
+  GROUP BY 1, 2`;
+
+async function timeBaseline(client: Client): Promise<{ ms: number; rows: number }> {
+  await client.query('BEGIN');
+  // The same memory the aggregation grants itself, so neither spills where the other does not.
+  await client.query(`SET LOCAL work_mem = '64MB'`);
+  const started = performance.now();
+  const result = await client.query(HAND_WRITTEN_GROUP_BY);
+  const ms = performance.now() - started;
+  await client.query('COMMIT');
+  return { ms, rows: result.rowCount ?? 0 };
+}
+
+async function lastRun(client: Client): Promise<{ mode: string; days: number; rows: number; duration_ms: number; status: string }> {
+  return (await client.query('SELECT mode, days, rows, duration_ms, status FROM aggregation_runs ORDER BY id DESC LIMIT 1')).rows[0];
+}
+
+async function main(): Promise<void> {
+  const repeat = argument('--repeat', 2);
+  const postgres = await startPostgres();
+  const env = { DATABASE_URL: postgres.url, METRICS_TIMEZONE: 'UTC' };
+  const client = new Client({ connectionString: postgres.url });
+  try {
+    if ((await runWorker(['migrate'], env)).code !== 0) throw new Error('migrate failed');
+    let started = performance.now();
+    const messages = await generateWorkspace(postgres.url);
+    console.log(`dataset: ${messages} messages over ${DAYS} days, 200 channels, 2,021 users (generated in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    await client.connect();
+
+    const baselines: number[] = [];
+    const fulls: Array<{ runMs: number; wallMs: number }> = [];
+    for (let round = 0; round < repeat; round++) {
+      const baseline = await timeBaseline(client);
+      baselines.push(baseline.ms);
+      const full = await runWorker(['aggregate', '--full'], env);
+      if (full.code !== 0) throw new Error(`aggregate --full failed:\n${full.output}`);
+      const run = await lastRun(client);
+      fulls.push({ runMs: run.duration_ms, wallMs: full.wallMs });
+      console.log(`round ${round + 1}: GROUP BY ${baseline.ms.toFixed(0)} ms (${baseline.rows} channel-days); full aggregation ${run.duration_ms} ms (${run.rows} rollup rows; process ${full.wallMs.toFixed(0)} ms)`);
+    }
+    // Same counts as the baseline: the per-channel-day rollup is the GROUP BY's result.
+    const mismatches = (await client.query(`
+      SELECT count(*)::int AS n FROM (${HAND_WRITTEN_GROUP_BY}) b
+      FULL JOIN channel_day_rollups r ON r.channel_id = b.channel_id AND r.day = b.day
+      WHERE r.messages IS DISTINCT FROM b.messages::int OR r.human_messages IS DISTINCT FROM b.human_messages::int
+         OR r.thread_replies IS DISTINCT FROM b.thread_replies::int OR r.threads_started IS DISTINCT FROM b.threads_started::int
+         OR r.reactions IS DISTINCT FROM b.reactions::int`)).rows[0].n;
+    if (mismatches !== 0) throw new Error(`${mismatches} channel-days differ between the rollup and the GROUP BY`);
+
+    // One more day: new messages and their replies (some landing the next day), and late reactions on five older messages.
+    const nextDay = new Date(Date.parse(`${FIRST_DAY}T00:00:00Z`) + DAYS * 86_400_000).toISOString().slice(0, 10);
+    started = performance.now();
+    await generateMessages(client, { topLevel: 8_500, replies: 3_300, firstDay: nextDay, days: 1, seed: 0.77 });
+    await client.query(`UPDATE messages SET updated_at = now() WHERE posted_at >= $1::date`, [nextDay]);
+    await client.query(`
+      UPDATE messages SET reactions = reactions || '[{"name":"eyes","count":1,"users":["UB00001"]}]', reactors = reactors || '{UB00001}',
+                          reaction_count = reaction_count + 1, updated_at = now()
+      WHERE (channel_id, ts) IN (SELECT channel_id, ts FROM messages WHERE posted_at < $1::date - 30 LIMIT 5)`, [nextDay]);
+    const added = (await client.query(`SELECT count(*)::int AS n FROM messages WHERE updated_at > now() - interval '1 minute'`)).rows[0].n;
+    await client.query('ANALYZE messages');
+    console.log(`new day ${nextDay}: ${added} messages inserted or changed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const incremental = await runWorker(['aggregate'], env);
+    if (incremental.code !== 0) throw new Error(`aggregate failed:\n${incremental.output}`);
+    const run = await lastRun(client);
+
+    const baseline = Math.min(...baselines);
+    const full = Math.min(...fulls.map((entry) => entry.runMs));
+    const ratio = full / baseline;
+    console.log('');
+    console.log(`hand-written GROUP BY (best of ${repeat}):  ${baseline.toFixed(0)} ms`);
+    console.log(`full aggregation (best of ${repeat}):       ${full} ms  → ${ratio.toFixed(2)}× the GROUP BY (target ≤ ${TARGET_FULL_RATIO}×)`);
+    console.log(`incremental after one new day:      ${run.duration_ms} ms  (${run.mode}, ${run.days} days recomputed, ${run.rows} rows; process ${incremental.wallMs.toFixed(0)} ms; target ≤ ${TARGET_INCREMENTAL_MS} ms)`);
+    if (ratio > TARGET_FULL_RATIO || run.duration_ms > TARGET_INCREMENTAL_MS) process.exitCode = 1;
+  } finally {
+    await client.end().catch(() => undefined);
+    await postgres.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
+
