@@ -1,5 +1,7 @@
+import { ROLLUPS_CHANGED_CHANNEL } from '@app/metrics';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, migratedDataSource, TestDatabase } from '../support/database';
+import { waitFor } from '../support/processes';
 import { ADMIN_TOKEN, ApiHarness, READ_TOKEN, startApiHarness } from './api-harness';
 import { QUIET_DAY, TEAM, TIMEZONE, insertMessages, insertWorkspace, quietDay } from './fixture';
 
@@ -141,6 +143,25 @@ describe('REST API v1 contract', () => {
       expect(ids).not.toContain('C3');
       expect((await api.get('/api/v1/channels?q=%25')).json().data).toEqual([]);
     });
+  });
+
+  it('serves repeated questions from memory until another process announces new rollups', async () => {
+    const path = `/api/v1/metrics/summary?${RANGE}`;
+    await waitFor(async () => {
+      // The listener connects on first use; until then answers are not cached.
+      await api.get(path);
+      await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions + 1000 WHERE channel_id = 'C1' AND day = $1`, [QUIET_DAY]);
+      const reactions = (await api.get(path)).json().reactions;
+      await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions - 1000 WHERE channel_id = 'C1' AND day = $1`, [QUIET_DAY]);
+      return reactions === 4 ? true : undefined;
+    }, 10_000);
+    await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions + 1000 WHERE channel_id = 'C1' AND day = $1`, [QUIET_DAY]);
+    expect((await api.get(path)).json().reactions).toBe(4);
+    await dataSource.query(`SELECT pg_notify('${ROLLUPS_CHANGED_CHANNEL}', 'test')`);
+    await waitFor(async () => ((await api.get(path)).json().reactions === 1004 ? true : undefined), 5000);
+    await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions - 1000 WHERE channel_id = 'C1' AND day = $1`, [QUIET_DAY]);
+    await dataSource.query(`SELECT pg_notify('${ROLLUPS_CHANGED_CHANNEL}', 'test')`);
+    await waitFor(async () => ((await api.get(path)).json().reactions === 4 ? true : undefined), 5000);
   });
 
   it('lists runs and sync status', async () => {

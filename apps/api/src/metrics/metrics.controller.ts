@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import { MetricsQueries } from '@app/metrics';
+import { MetricsQueries, RollupCache } from '@app/metrics';
 import { BadRequestException, Get, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { ApiNotFound, ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
@@ -31,6 +31,7 @@ export class MetricsController {
   constructor(
     private readonly queries: MetricsQueries,
     private readonly config: AppConfig,
+    private readonly cache: RollupCache,
   ) {}
 
   @Get('summary')
@@ -41,7 +42,7 @@ export class MetricsController {
   async summary(@Query() query: TeamRangeQuery): Promise<SummaryResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
-    return { teamId, ...range, ...(await this.queries.summary(teamId, range)) };
+    return { teamId, ...range, ...(await this.cached('summary', [teamId, range], () => this.queries.summary(teamId, range))) };
   }
 
   @Get('active-members')
@@ -52,7 +53,7 @@ export class MetricsController {
   async activeMembers(@Query() query: TeamRangeQuery): Promise<ActiveMembersResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
-    return { teamId, ...range, data: await this.queries.activeMembers(teamId, range) };
+    return { teamId, ...range, data: await this.cached('active-members', [teamId, range], () => this.queries.activeMembers(teamId, range)) };
   }
 
   @Get('channels')
@@ -64,7 +65,7 @@ export class MetricsController {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     const sort = query.sort ?? '-messages';
-    return { teamId, ...range, sort, data: await this.queries.channelMetrics(teamId, range, sort, query.limit ?? DEFAULT_LIMIT) };
+    return { teamId, ...range, sort, data: await this.cached('channels', [teamId, range, sort, query.limit], () => this.queries.channelMetrics(teamId, range, sort, query.limit ?? DEFAULT_LIMIT)) };
   }
 
   @Get('channels/:channelId')
@@ -74,7 +75,7 @@ export class MetricsController {
   @CsvRows(['date', ...CHANNEL_COUNT_COLUMNS], 'channel-series')
   async channel(@Param() { channelId }: ChannelIdParam, @Query() query: SeriesQuery): Promise<ChannelSeriesResponse> {
     const range = this.range(query);
-    const channel = await this.queries.channelKnown(channelId);
+    const channel = await this.cached('channel', [channelId], () => this.queries.channelKnown(channelId));
     if (!channel) throw new NotFoundException(`no channel ${channelId}`);
     const granularity = query.granularity ?? 'day';
     return {
@@ -82,7 +83,7 @@ export class MetricsController {
       name: channel.name,
       ...range,
       granularity,
-      data: await this.queries.channelSeries(channelId, range, granularity),
+      data: await this.cached('channel-series', [channelId, range, granularity], () => this.queries.channelSeries(channelId, range, granularity)),
     };
   }
 
@@ -95,7 +96,7 @@ export class MetricsController {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     const sort = query.sort ?? '-messages';
-    return { teamId, ...range, sort, data: await this.queries.userMetrics(teamId, range, sort, query.limit ?? DEFAULT_LIMIT) };
+    return { teamId, ...range, sort, data: await this.cached('users', [teamId, range, sort, query.limit], () => this.queries.userMetrics(teamId, range, sort, query.limit ?? DEFAULT_LIMIT)) };
   }
 
   @Get('users/:userId')
@@ -105,10 +106,10 @@ export class MetricsController {
   @CsvRows(['date', ...USER_COUNT_COLUMNS], 'user-series')
   async user(@Param() { userId }: UserIdParam, @Query() query: SeriesQuery): Promise<UserSeriesResponse> {
     const range = this.range(query);
-    const user = await this.queries.userKnown(userId);
+    const user = await this.cached('user', [userId], () => this.queries.userKnown(userId));
     if (!user) throw new NotFoundException(`no user ${userId}`);
     const granularity = query.granularity ?? 'day';
-    return { ...user, ...range, granularity, data: await this.queries.userSeries(userId, range, granularity) };
+    return { ...user, ...range, granularity, data: await this.cached('user-series', [userId, range, granularity], () => this.queries.userSeries(userId, range, granularity)) };
   }
 
   @Get('heatmap')
@@ -119,7 +120,12 @@ export class MetricsController {
   async heatmap(@Query() query: TeamRangeQuery): Promise<HeatmapResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
-    return { teamId, ...range, timezone: this.config.metrics.timezone, data: await this.queries.heatmap(teamId, range) };
+    return { teamId, ...range, timezone: this.config.metrics.timezone, data: await this.cached('heatmap', [teamId, range], () => this.queries.heatmap(teamId, range)) };
+  }
+
+  /** Answers keyed by question; see RollupCache for when they are dropped. */
+  private cached<T>(name: string, parameters: unknown[], compute: () => Promise<T>): Promise<T> {
+    return this.cache.get(`${name}:${JSON.stringify(parameters)}`, compute);
   }
 
   private range(query: { from?: string; to?: string }) {
@@ -129,10 +135,10 @@ export class MetricsController {
   /** The requested workspace, or the only one stored when none is named. */
   private async workspace(teamId: string | undefined): Promise<string> {
     if (teamId) {
-      if (!(await this.queries.workspaceExists(teamId))) throw new NotFoundException(`no workspace ${teamId}`);
+      if (!(await this.cached('workspace', [teamId], () => this.queries.workspaceExists(teamId)))) throw new NotFoundException(`no workspace ${teamId}`);
       return teamId;
     }
-    const ids = await this.queries.workspaceIds();
+    const ids = await this.cached('workspaces', [], () => this.queries.workspaceIds());
     if (ids.length === 1) return ids[0];
     if (ids.length === 0) throw new NotFoundException('no workspace has been collected yet');
     throw new BadRequestException(`teamId is required: ${ids.length} workspaces are stored`);

@@ -4,6 +4,7 @@ import { AppMetrics } from '@app/observability';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, QueryRunner } from 'typeorm';
 import { AGGREGATION_LOCK_KEY } from '../advisory-locks';
+import { ROLLUPS_CHANGED_CHANNEL, RollupCache } from '../queries/rollup-cache';
 import { addDays, eachDay } from '../calendar';
 import { isThreadReply, localDay } from '../definitions';
 import {
@@ -98,6 +99,7 @@ export class AggregationService {
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly metrics: AppMetrics,
+    private readonly cache: RollupCache,
   ) {}
 
   async run(request: AggregationRequest): Promise<AggregationOutcome> {
@@ -162,7 +164,11 @@ export class AggregationService {
            updated_at = now()`,
         [timezone, seenUntil, botUserIds, advance, mode === 'full' || written.days > 0],
       );
+      const changed = mode === 'full' || written.days > 0;
+      // Delivered at commit: API processes drop their cached answers.
+      if (changed) await runner.query('SELECT pg_notify($1, $2)', [ROLLUPS_CHANGED_CHANNEL, String(id)]);
       await runner.commitTransaction();
+      if (changed) this.cache.invalidate();
       const durationMs = Number((process.hrtime.bigint() - startedAt) / 1_000_000n);
       const {
         records: [run],

@@ -1,0 +1,104 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { DataSource } from 'typeorm';
+
+/** Channel on which a committed aggregation run announces new rollups. */
+export const ROLLUPS_CHANGED_CHANNEL = 'metrics_rollups_changed';
+
+const MAX_ENTRIES = 2000;
+const RELISTEN_DELAY_MS = 5000;
+
+interface Notifying {
+  query(sql: string): Promise<unknown>;
+  on(event: 'notification' | 'error' | 'end', listener: (...args: unknown[]) => void): void;
+  removeAllListeners(): void;
+}
+
+/**
+ * Answers of rollup queries, kept until rollups change. Rollups only change
+ * when an aggregation run commits, and every run NOTIFYs on commit, so a
+ * process that LISTENs can serve repeated questions (dashboards refreshing)
+ * without touching the database and still never serve numbers older than the
+ * last commit it was told about. Without a live LISTEN connection nothing is
+ * cached. Entries computed while a change arrived are not kept.
+ */
+@Injectable()
+export class RollupCache implements OnApplicationShutdown {
+  private readonly logger = new Logger('RollupCache');
+  private readonly entries = new Map<string, unknown>();
+  private generation = 0;
+  private listening = false;
+  private connecting = false;
+  private stopped = false;
+  private release?: (error?: Error) => void;
+  private client?: Notifying;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    if (!this.listening) {
+      this.listen();
+      return compute();
+    }
+    if (this.entries.has(key)) {
+      const value = this.entries.get(key) as T;
+      // Re-insert: Map order doubles as least-recently-used order.
+      this.entries.delete(key);
+      this.entries.set(key, value);
+      return value;
+    }
+    const generation = this.generation;
+    const value = await compute();
+    if (this.listening && generation === this.generation) {
+      this.entries.set(key, value);
+      if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+    }
+    return value;
+  }
+
+  /** Forgets every answer; called on NOTIFY and by an aggregation run in this process. */
+  invalidate(): void {
+    this.generation += 1;
+    this.entries.clear();
+  }
+
+  private listen(): void {
+    if (this.connecting || this.stopped || !this.dataSource.isInitialized) return;
+    this.connecting = true;
+    void this.connectListener().finally(() => (this.connecting = false));
+  }
+
+  private async connectListener(): Promise<void> {
+    try {
+      const [client, release] = await (this.dataSource.driver as PostgresDriver).obtainMasterConnection();
+      this.client = client as Notifying;
+      this.release = release as (error?: Error) => void;
+      const lost = (reason: unknown) => {
+        if (!this.listening) return;
+        this.listening = false;
+        this.invalidate();
+        this.client?.removeAllListeners();
+        // Hand the broken connection back as broken so the pool drops it.
+        this.release?.(reason instanceof Error ? reason : new Error('listener connection ended'));
+        if (!this.stopped) this.logger.warn(`lost the ${ROLLUPS_CHANGED_CHANNEL} listener; caching is off until it is back`);
+        if (!this.stopped) setTimeout(() => this.listen(), RELISTEN_DELAY_MS).unref();
+      };
+      this.client.on('notification', () => this.invalidate());
+      this.client.on('error', lost);
+      this.client.on('end', lost);
+      await this.client.query(`LISTEN ${ROLLUPS_CHANGED_CHANNEL}`);
+      // Whatever was computed before listening may predate a change we did not hear about.
+      this.invalidate();
+      this.listening = true;
+    } catch (error) {
+      this.logger.warn(`cannot LISTEN for rollup changes (${error instanceof Error ? error.message : String(error)}); answers are not cached`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.listening = false;
+    this.client?.removeAllListeners();
+    this.release?.();
+  }
+}
