@@ -36,23 +36,33 @@ export interface RunResult {
   stderr: string;
 }
 
-export function runWorker(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<RunResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [requireBuilt(WORKER_ENTRY), ...args], { env: childEnvironment(env), cwd: REPO_ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`worker ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
+export interface StartedWorker {
+  child: ChildProcess;
+  output(): { stdout: string; stderr: string };
+  exited: Promise<number | null>;
+}
+
+/** Starts a built worker command without waiting for it (to signal it, say). */
+export function startWorker(args: string[], env: Record<string, string>): StartedWorker {
+  const child = spawn(process.execPath, [requireBuilt(WORKER_ENTRY), ...args], { env: childEnvironment(env), cwd: REPO_ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolveExit, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
+    child.once('exit', (code) => resolveExit(code));
   });
+  return { child, output: () => ({ stdout, stderr }), exited };
+}
+
+export async function runWorker(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<RunResult> {
+  const worker = startWorker(args, env);
+  const timer = setTimeout(() => worker.child.kill('SIGKILL'), timeoutMs);
+  const code = await worker.exited.finally(() => clearTimeout(timer));
+  const { stdout, stderr } = worker.output();
+  if (code === null) throw new Error(`worker ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`);
+  return { code, stdout, stderr };
 }
 
 export interface RunningApi {

@@ -34,7 +34,8 @@ export class TypeOrmLogger implements TypeOrmLoggerInterface {
   }
 
   logMigration(message: string): void {
-    this.logger.log(message);
+    // `worker migrate` reports what it applied; TypeORM's own narration is detail.
+    this.logger.debug(message);
   }
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
