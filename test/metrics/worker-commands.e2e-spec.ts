@@ -76,6 +76,10 @@ describe('worker aggregate, run and demo', () => {
   });
 
   it('`run` aggregates on its schedule, survives a failed run, and stops on SIGTERM', async () => {
+    // A fresh change, so that every run of the next minutes has a day to recompute (the re-scan overlap).
+    await dataSource.query(
+      `INSERT INTO messages (channel_id, ts, team_id, user_id, posted_at, source) VALUES ('CSCHED', '1740009600.000001', 'TSCHED', 'USCHED', to_timestamp(1740009600), 'events')`,
+    );
     const before: number = (await dataSource.query(`SELECT count(*)::int AS n FROM aggregation_runs WHERE trigger = 'schedule'`))[0].n;
     const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/apps/worker/main.js'), 'run'], {
       cwd: REPO_ROOT,

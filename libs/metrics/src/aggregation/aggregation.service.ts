@@ -251,6 +251,8 @@ export class AggregationService {
     const scope: RollupScope = plan.days ? 'days' : 'all';
     let rows = 0;
     const apply = async (table: (typeof ROLLUP_TABLES)[number], parameters: unknown[] = []): Promise<void> => {
+      // Temporary tables have no statistics until analysed; without them the comparison below can go quadratic.
+      if (scope === 'days') await runner.query(`ANALYZE next_${table}`);
       for (const statement of applyStatements(table, scope)) {
         const result = await runner.query(statement, statement.startsWith('INSERT') || scope === 'all' ? [] : parameters, true);
         if (statement.startsWith('INSERT')) rows += result.affected ?? 0;
@@ -271,6 +273,7 @@ export class AggregationService {
     } else {
       await runner.query(CREATE_SCOPE_DAYS, [plan.days]);
       await runner.query(CREATE_SCOPE_RANGES, [timezone]);
+      await runner.query('ANALYZE scope_days, scope_ranges');
     }
     await runner.query(channelHoursStatement(scope), [timezone]);
     await runner.query(threadsStatement(scope), [timezone]);
