@@ -39,7 +39,23 @@ describe('hardening of the HTTP surface', () => {
         payload: JSON.stringify({ type: 'event_callback', padding: 'x'.repeat(BODY_LIMIT_BYTES) }),
       });
       expect(response.statusCode).toBe(413);
-      expect(response.json()).toMatchObject({ statusCode: 413 });
+      expect(response.json()).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers a body that is not JSON with 400 in the API error shape', async () => {
+    const app = await apiWith(database, {});
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/slack/events',
+        headers: { 'content-type': 'application/json' },
+        payload: '\u0000{not json',
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/JSON/) });
     } finally {
       await app.close();
     }

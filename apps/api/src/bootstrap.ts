@@ -5,7 +5,7 @@ import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppLogger, createRootLogger, requestIdOf } from '@app/observability';
 import { AppModule } from './app.module';
-import { DatabaseUnavailableFilter } from './common/database-unavailable.filter';
+import { FallbackExceptionFilter } from './common/fallback-exception.filter';
 import { setupOpenApi } from './common/openapi';
 import { installHttpMetrics } from './observability/http-metrics';
 
@@ -66,7 +66,7 @@ async function installRateLimit(app: NestFastifyApplication, perMinute: number):
 }
 
 export function configureApiApplication(app: INestApplication): void {
-  app.useGlobalFilters(new DatabaseUnavailableFilter(app.get(HttpAdapterHost).httpAdapter));
+  app.useGlobalFilters(new FallbackExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );

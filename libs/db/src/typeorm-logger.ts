@@ -29,17 +29,12 @@ export class TypeOrmLogger implements TypeOrmLoggerInterface {
     this.logger.warn(`slow query (${time} ms): ${compact(query)}`);
   }
 
-  logSchemaBuild(message: string): void {
-    this.logger.debug(message);
-  }
+  // Schema and migration narration: `worker migrate` reports what it applied itself.
+  logSchemaBuild(): void {}
 
-  logMigration(message: string): void {
-    // `worker migrate` reports what it applied; TypeORM's own narration is detail.
-    this.logger.debug(message);
-  }
+  logMigration(): void {}
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
     if (level === 'warn') this.logger.warn(String(message));
-    else this.logger.debug(String(message));
   }
 }

@@ -18,7 +18,7 @@ export class StartAggregationBody {
 }
 
 export class RunsQuery extends FormatQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_RUNS_LISTED, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_RUNS_LISTED, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -28,7 +28,7 @@ export class RunsQuery extends FormatQuery {
 }
 
 export class SyncStatusQuery extends FormatQuery {
-  @ApiPropertyOptional({ description: 'Only channels of this workspace' })
+  @ApiPropertyOptional({ description: 'Only channels of this workspace', pattern: SLACK_ID_PATTERN.source })
   @IsOptional()
   @Matches(SLACK_ID_PATTERN, { message: 'teamId must be a Slack team id (letters, digits, _ or -, at most 64)' })
   teamId?: string;

@@ -5,19 +5,21 @@ import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } 
 import { DataSource } from 'typeorm';
 import { ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
 import { CsvRows } from '../common/csv.interceptor';
-import { DEFAULT_LIMIT, FormatQuery, MAX_LIMIT, SLACK_ID_PATTERN, parseBooleanQuery } from '../common/query.dto';
+import { DEFAULT_LIMIT, FormatQuery, MAX_LIMIT, PRINTABLE_TEXT, SLACK_ID_PATTERN, parseBooleanQuery } from '../common/query.dto';
 import { decodeCursor, encodeCursor } from './channel-cursor';
 
 export class ChannelsQuery extends FormatQuery {
-  @ApiPropertyOptional({ description: 'Only channels of this workspace' })
+  @ApiPropertyOptional({ description: 'Only channels of this workspace', pattern: SLACK_ID_PATTERN.source })
   @IsOptional()
   @Matches(SLACK_ID_PATTERN, { message: 'teamId must be a Slack team id (letters, digits, _ or -, at most 64)' })
   teamId?: string;
 
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of the channel name', maxLength: 100 })
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of the channel name', maxLength: 100, pattern: PRINTABLE_TEXT.source })
   @IsOptional()
   @IsString()
   @MaxLength(100)
+  // PostgreSQL text cannot hold NUL, and no channel name has control characters.
+  @Matches(PRINTABLE_TEXT, { message: 'q must not contain control characters' })
   q?: string;
 
   @ApiPropertyOptional({ type: Boolean, default: false, description: 'Include archived channels' })
@@ -26,7 +28,7 @@ export class ChannelsQuery extends FormatQuery {
   @IsBoolean({ message: 'includeArchived must be true or false' })
   includeArchived?: boolean;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -12,6 +12,10 @@ export const DEFAULT_LIMIT = 100;
 /** Slack ids (T…, C…, U…, W…) and anything shaped like them; keeps junk out of SQL parameters and logs. */
 export const SLACK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Free text without control characters (NUL above all, which PostgreSQL text cannot hold). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const PRINTABLE_TEXT = /^[^\u0000-\u001f\u007f]*$/;
+
 export function IsIsoDay(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -48,14 +52,14 @@ export class RangeQuery extends FormatQuery {
 }
 
 export class TeamRangeQuery extends RangeQuery {
-  @ApiPropertyOptional({ description: 'Workspace (Slack team id); may be left out while only one workspace is stored', example: 'T0123ABCD' })
+  @ApiPropertyOptional({ description: 'Workspace (Slack team id); may be left out while only one workspace is stored', example: 'T0123ABCD', pattern: SLACK_ID_PATTERN.source })
   @IsOptional()
   @Matches(SLACK_ID_PATTERN, { message: 'teamId must be a Slack team id (letters, digits, _ or -, at most 64)' })
   teamId?: string;
 }
 
 export class TeamRangeLimitQuery extends TeamRangeQuery {
-  @ApiPropertyOptional({ description: 'Rows to return', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
+  @ApiPropertyOptional({ type: 'integer', description: 'Rows to return', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,0 +1,38 @@
+import { isDatabaseUnavailable } from '@app/db';
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import type { FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './api-exception.filter';
+
+/**
+ * Errors outside the /api/v1 controllers (which have their own filter): the
+ * Slack events receiver, and what Fastify refuses before any route runs (a
+ * body that is not JSON, one too large). Those get the API's
+ * `{ statusCode, error, message }` shape, an unreachable database a 503 with
+ * Retry-After; Nest renders the rest (health responses keep their format).
+ */
+@Catch()
+export class FallbackExceptionFilter extends BaseExceptionFilter {
+  private readonly logger = new Logger('Http');
+
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+      reply
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send({ statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: DATABASE_UNAVAILABLE_MESSAGE });
+      return;
+    }
+    // Fastify's own refusals arrive as an HttpException with a bare message, which Nest
+    // would render without `error`.
+    if (exception instanceof HttpException && typeof exception.getResponse() === 'string') {
+      const statusCode = exception.getStatus();
+      reply.status(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: exception.getResponse() });
+      return;
+    }
+    super.catch(exception, host);
+  }
+}
