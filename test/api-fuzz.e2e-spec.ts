@@ -109,7 +109,7 @@ describe('hostile input against the running API', () => {
     }
     // The search treats % and _ literally: no channel is named with them, so nothing matches.
     const wildcard = await fetch(`${api.url}/api/v1/channels?q=%25`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
-    expect((await wildcard.json()).data).toEqual([]);
+    expect(((await wildcard.json()) as { data: unknown[] }).data).toEqual([]);
     expect(await counts(database.url)).toEqual(before);
   });
 
@@ -121,11 +121,12 @@ describe('hostile input against the running API', () => {
       event: { type: 'message', channel: 'CDEMO00001', user: 'U0MALLORY', ts: '1700000000.000100', text: 'forged' },
     });
     const now = Math.floor(Date.now() / 1000);
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { 'x-slack-request-timestamp': String(now), 'x-slack-signature': 'v0=' + '0'.repeat(64) },
       { 'x-slack-request-timestamp': String(now - 3600), 'x-slack-signature': 'v0=' + 'f'.repeat(64) },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const response = await fetch(`${api.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: event });
       expect(response.status).toBe(401);
     }

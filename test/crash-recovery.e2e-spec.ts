@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
+import { COLLECT_LOCK_KEY } from '@app/metrics';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { FakeMessage, FakeSlackData, FakeSlackServer } from './support/fake-slack-server';
@@ -132,6 +133,23 @@ describe('crash half-way and run again', () => {
       const referencePages = Math.ceil(200 / 5) * CHANNELS.length;
       expect(slack.calls('conversations.history').length - historyCallsBefore).toBeLessThan(referencePages);
     } finally {
+      await slack.close();
+    }
+  });
+
+  it('collect: a run that finds another one holding the collect lock does nothing and exits 0', async () => {
+    const database = await fresh('collect_lock');
+    const slack = await FakeSlackServer.start(slackWorkspace(), { token: TOKEN, pageSize: 5 });
+    const holder = new Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [COLLECT_LOCK_KEY]);
+      const run = await runWorker(['collect'], { DATABASE_URL: database.url, SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: slack.url, LOG_LEVEL: 'info' });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('another collect run is in progress');
+      expect(slack.requests).toHaveLength(0);
+    } finally {
+      await holder.end();
       await slack.close();
     }
   });

@@ -1,3 +1,4 @@
+export * from './advisory-lock';
 export * from './data-source';
 export * from './database-endpoint';
 export * from './database-errors';

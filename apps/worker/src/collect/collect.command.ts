@@ -7,7 +7,8 @@ import { SlackCollector } from './slack-collector';
   name: 'collect',
   description:
     'poll the Slack Web API (SLACK_BOT_TOKEN, SLACK_API_URL): workspace, channels, users, and each joined channel\'s ' +
-    'history and threads since the last run; exits 1 if any channel failed (recorded in its sync state)',
+    'history and threads since the last run; exits 1 if any channel failed (recorded in its sync state); ' +
+    'once per cluster: exits 0 at once if another collect run is in progress',
 })
 export class CollectCommand extends CommandRunner {
   private readonly logger = new Logger('collect');
@@ -19,11 +20,15 @@ export class CollectCommand extends CommandRunner {
   async run(): Promise<void> {
     let summary;
     try {
-      summary = await this.collector.collect();
+      summary = await this.collector.collectExclusively();
     } catch (error) {
       const code = slackErrorCode(error);
       this.logger.error(code ? `Slack refused the request: ${code}` : `collect failed: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = 1;
+      return;
+    }
+    if (!summary) {
+      this.logger.log('another collect run is in progress; nothing to do');
       return;
     }
     const failed = summary.failures.map((failure) => `${failure.channelId} (${failure.name ?? 'unnamed'}): ${failure.error}`);

@@ -1,5 +1,6 @@
 import { AppConfig } from '@app/config';
-import { DatabaseConnector } from '@app/db';
+import { DatabaseConnector, withTryAdvisoryLock } from '@app/db';
+import { COLLECT_LOCK_KEY } from '@app/metrics';
 import { AppMetrics } from '@app/observability';
 import {
   ActivityStore,
@@ -64,6 +65,15 @@ export class SlackCollector {
     private readonly config: AppConfig,
     private readonly metrics: AppMetrics,
   ) {}
+
+  /**
+   * `collect()` unless another process is collecting right now (a CronJob
+   * overlapping `worker run`, a manual run): then undefined, and nothing done.
+   */
+  async collectExclusively(): Promise<CollectSummary | undefined> {
+    const outcome = await withTryAdvisoryLock(await this.connector.connect(), COLLECT_LOCK_KEY, () => this.collect());
+    return outcome.acquired ? outcome.value : undefined;
+  }
 
   async collect(): Promise<CollectSummary> {
     const token = this.config.slack.botToken;

@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { DatabaseConnector } from '@app/db';
-import { AggregationService, COLLECT_LOCK_KEY } from '@app/metrics';
+import { AggregationService } from '@app/metrics';
 import { Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
@@ -74,23 +74,8 @@ export class JobScheduler {
   }
 
   private async collect(): Promise<void> {
-    const dataSource = await this.connector.connect();
-    const runner = dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const [{ locked }] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [COLLECT_LOCK_KEY]);
-      if (!locked) {
-        this.logger.log('another collect run is in progress; nothing to do');
-        return;
-      }
-      try {
-        const summary = await this.collector.collect();
-        this.logger.log(`collect: ${summary.messagesStored} messages stored or changed, ${summary.failures.length} channels failed`);
-      } finally {
-        await runner.query('SELECT pg_advisory_unlock($1)', [COLLECT_LOCK_KEY]);
-      }
-    } finally {
-      await runner.release();
-    }
+    const summary = await this.collector.collectExclusively();
+    if (!summary) this.logger.log('another collect run is in progress; nothing to do');
+    else this.logger.log(`collect: ${summary.messagesStored} messages stored or changed, ${summary.failures.length} channels failed`);
   }
 }
