@@ -173,7 +173,7 @@ check_actionlint() {
 }
 
 check_shellcheck() {
-  shellcheck scripts/install-tools.sh scripts/test-chart.sh scripts/make-secrets.sh
+  shellcheck scripts/*.sh .ci/run
 }
 
 check_hadolint() {

@@ -65,7 +65,7 @@ describe('hostile input against the running API', () => {
       '--checks', 'all',
       '--exclude-checks', EXCLUDED_CHECKS.join(','),
       '--header', `Authorization: Bearer ${ADMIN_TOKEN}`,
-      '--max-time', '45',
+      '--max-time', process.env.FUZZ_SECONDS ?? '45',
       '--workers', '2',
       '--seed', '20261130',
       '--request-timeout', '20',

@@ -3,6 +3,8 @@ import { steadyLoad } from './support/load';
 import { PostgresServer, RunningApi, runWorker, startApi, startPostgresServer, waitFor } from './support/processes';
 
 const READ_TOKEN = 'read-token-database-outage-1';
+/** `RELIABILITY_SCALE=10` (scripts/reliability.sh) keeps the database away ten times longer. */
+const SCALE = Number(process.env.RELIABILITY_SCALE ?? 1);
 
 async function statusOf(url: string): Promise<number> {
   const response = await fetch(url, { headers: { authorization: `Bearer ${READ_TOKEN}` }, signal: AbortSignal.timeout(5000) });
@@ -33,7 +35,7 @@ describe('database outage under load', () => {
       url: `${api.url}/api/v1/workspaces`,
       headers: { authorization: `Bearer ${READ_TOKEN}` },
       concurrency: 4,
-      maxDurationMs: 40_000,
+      maxDurationMs: 40_000 * SCALE,
       shouldSend: () => running,
       isSuccess: (status) => {
         const counts = perPhase[phase];
@@ -50,7 +52,7 @@ describe('database outage under load', () => {
     const notReadyAfterMs = Date.now() - stoppedAt;
     const outageStarted = Date.now();
     let slowestOutageAnswerMs = 0;
-    while (Date.now() - outageStarted < 3000) {
+    while (Date.now() - outageStarted < 3000 * SCALE) {
       const started = Date.now();
       expect(await statusOf(`${api.url}/api/v1/workspaces`)).toBe(503);
       slowestOutageAnswerMs = Math.max(slowestOutageAnswerMs, Date.now() - started);

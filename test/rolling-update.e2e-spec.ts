@@ -4,6 +4,8 @@ import { steadyLoad } from './support/load';
 import { runWorker, startApi } from './support/processes';
 
 const READ_TOKEN = 'read-token-rolling-update-01';
+/** `RELIABILITY_SCALE=10` (scripts/reliability.sh) runs the load ten times longer. */
+const SCALE = Number(process.env.RELIABILITY_SCALE ?? 1);
 
 describe('rolling update: SIGTERM under steady load', () => {
   let database: TestDatabase;
@@ -44,10 +46,10 @@ describe('rolling update: SIGTERM under steady load', () => {
       url: `${api.url}/api/v1/workspaces`,
       headers: { authorization: `Bearer ${READ_TOKEN}` },
       concurrency: 8,
-      maxDurationMs: 20_000,
+      maxDurationMs: 20_000 * SCALE,
       shouldSend: () => inRotation,
     });
-    await sleep(1500);
+    await sleep(1500 * SCALE);
     const signalledAt = Date.now();
     api.child.kill('SIGTERM');
 
