@@ -19,6 +19,7 @@ describe('start-up configuration check', () => {
   it('lists the worker commands in --help without touching a database', async () => {
     const result = await runWorker(['--help'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/migrate/);
+    expect(result.stdout).toMatch(/^Usage: worker \[options\] \[command\]/);
+    for (const command of ['migrate', 'collect', 'import', 'aggregate', 'run', 'demo']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 });

@@ -10,6 +10,14 @@ async function main(): Promise<void> {
   const app = await CommandFactory.createWithoutRunning(WorkerModule.forRoot(config, logger), {
     bufferLogs: true,
     cliName: 'worker',
+    // Commander names the program after the script file (main.js); usage lines should say `worker`.
+    helpConfiguration: {
+      commandUsage: (command) => {
+        const names: string[] = [];
+        for (let current: typeof command | null = command; current; current = current.parent) names.unshift(current.parent ? current.name() : 'worker');
+        return `${names.join(' ')} ${command.usage()}`;
+      },
+    },
     errorHandler: (error) => {
       // Commander reports --help and --version as "errors" with exit code 0.
       process.exit((error as { exitCode?: number }).exitCode ?? 1);
