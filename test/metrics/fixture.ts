@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { seededRandom } from '../../apps/worker/src/demo/seeded-random';
 
 /**
  * A small but nasty workspace, inserted as raw rows. Two parts:
@@ -73,16 +74,6 @@ export function reactionsOf(...entries: Array<[string, string[]]>): Reaction[] {
   return entries.map(([name, users]) => ({ name, count: users.length, users }));
 }
 
-/** A deterministic PRNG (mulberry32) so the generated days are the same on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface QuietDay {
   messages: FixtureMessage[];
@@ -158,7 +149,7 @@ const REACTORS = ['UALICE', 'UBOB', 'UCAROL', 'UDAVE', 'UERIN', 'UBOT', GHOST, '
 
 /** 45 days of uneven activity in C1..C3 with threads and reactions spanning days. */
 export function generatedDays(): FixtureMessage[] {
-  const next = random(20250301);
+  const next = seededRandom(20250301);
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
   const weighted = (entries: Array<[string, number]>) => {
     let roll = next() * entries.reduce((sum, [, weight]) => sum + weight, 0);

@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@app/db';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 const API_ENTRY = join(REPO_ROOT, 'dist/apps/api/main.js');
@@ -12,17 +12,6 @@ const WORKER_ENTRY = join(REPO_ROOT, 'dist/apps/worker/main.js');
 function requireBuilt(entry: string): string {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` before the end-to-end tests`);
   return entry;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** The environment of a child process: only what the test gives, never the developer's own settings. */

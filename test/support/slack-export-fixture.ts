@@ -28,6 +28,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
+import { seededRandom } from '../../apps/worker/src/demo/seeded-random';
 
 export interface ExportFixtureOptions {
   /** Seed of the pseudo-random choices; the same seed gives the same export. */
@@ -112,17 +113,6 @@ const DAY_SECONDS = 86_400;
 const EMOJI = ['thumbsup', 'tada', 'eyes', 'white_check_mark', 'heart', 'joy', 'rocket', 'pray'];
 const WORDS = ['deploy', 'review', 'ticket', 'release', 'lunch', 'meeting', 'incident', 'design', 'draft', 'metrics', 'thanks', 'question'];
 
-/** mulberry32: a tiny, fast, well-distributed PRNG, so fixtures need no dependency. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
@@ -132,7 +122,7 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
   const settings = { ...DEFAULTS, ...options };
   const { teamId } = settings;
   const start = Date.parse(`${settings.startDate}T00:00:00Z`) / 1000;
-  const setup = prng(settings.seed);
+  const setup = seededRandom(settings.seed);
 
   const humans: FixtureUser[] = Array.from({ length: settings.humans }, (_, index) => {
     const name = `member${pad(index + 1, 3)}`;
@@ -198,7 +188,7 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
   function* dayFiles(): Generator<FixtureDayFile> {
     for (const [conversationIndex, { entry, folder, system }] of conversations.entries()) {
       // One generator per conversation: a change of `days` leaves the other conversations' messages alone.
-      const random = prng(settings.seed * 7919 + conversationIndex + 1);
+      const random = seededRandom(settings.seed * 7919 + conversationIndex + 1);
       const posters = entry.members.length > 0 ? entry.members : [humans[0].id];
       let sequence = 0;
       const nextTs = (seconds: number) => `${Math.floor(seconds)}.${pad(++sequence % 1_000_000, 6)}`;

@@ -5,5 +5,6 @@ export * from './database-errors';
 export * from './database.module';
 export * from './embedded-postgres';
 export * from './entities';
+export * from './free-port';
 export * from './migrations';
 export * from './migrator';

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from './seeded-random';
 
 /**
  * Writes a realistic Slack export directory (users.json, channels.json, one
@@ -73,18 +74,9 @@ const CHANNELS: Array<[string, number]> = [
 const EMOJI = ['+1', 'eyes', 'white_check_mark', 'tada', 'heart', 'joy', 'rocket', 'pray'];
 const ZONES = ['Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Europe/London'];
 
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function writeDemoExport(directory: string, options: DemoOptions): Promise<{ messages: number }> {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   const weightedPick = (people: DemoUser[]): DemoUser => {
     let roll = next() * people.reduce((sum, person) => sum + person.weight, 0);
