@@ -9,17 +9,18 @@ import { addDays, eachDay } from '../calendar';
 import { isThreadReply, localDay } from '../definitions';
 import {
   ACTIVITY_STATEMENT,
-  CHANNEL_DAYS_STATEMENT,
+  CHANNEL_HOURS_STATEMENT,
   CREATE_SCOPE_DAYS,
   CREATE_SCOPE_RANGES,
-  MEMBER_DAYS_STATEMENT,
   ROLLUP_TABLES,
   RollupScope,
-  TEAM_HOURS_STATEMENT,
   TRUNCATE_ROLLUPS,
   applyStatements,
-  channelHoursStatement,
+  channelDaysStatement,
   memberChannelDaysStatement,
+  memberDaysStatement,
+  runMessagesStatement,
+  teamHoursStatement,
   threadsStatement,
 } from './rollup-statements';
 
@@ -79,6 +80,10 @@ interface Plan {
   /** Why a full run was chosen, for the log. */
   reason?: string;
 }
+
+/** QueryRunner.query: rows, or TypeORM's QueryResult when `structured`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Query = (sql: string, parameters?: unknown[], structured?: boolean) => Promise<any>;
 
 export const RUN_COLUMNS = `
   id::int AS id, started_at AS "startedAt", finished_at AS "finishedAt", mode, trigger,
@@ -249,55 +254,90 @@ export class AggregationService {
     timezone: string,
   ): Promise<{ rows: number; fromDay: string | null; toDay: string | null; days: number }> {
     const scope: RollupScope = plan.days ? 'days' : 'all';
+    // Each statement's time at debug level: where a run's time goes.
+    const query: Query = async (sql, parameters, structured) => {
+      const started = process.hrtime.bigint();
+      const result = structured ? await runner.query(sql, parameters, true) : await runner.query(sql, parameters);
+      this.logger.debug(`${Number((process.hrtime.bigint() - started) / 1_000_000n)} ms: ${sql.trim().replace(/\s+/g, ' ').slice(0, 100)}`);
+      return result;
+    };
     let rows = 0;
     const apply = async (table: (typeof ROLLUP_TABLES)[number], parameters: unknown[] = []): Promise<void> => {
       // Temporary tables have no statistics until analysed; without them the comparison below can go quadratic.
-      if (scope === 'days') await runner.query(`ANALYZE next_${table}`);
+      if (scope === 'days') await query(`ANALYZE next_${table}`);
       for (const statement of applyStatements(table, scope)) {
-        const result = await runner.query(statement, statement.startsWith('INSERT') || scope === 'all' ? [] : parameters, true);
+        const result = await query(statement, statement.startsWith('INSERT') || scope === 'all' ? [] : parameters, true);
         if (statement.startsWith('INSERT')) rows += result.affected ?? 0;
       }
     };
-    await runner.query(`SET LOCAL work_mem = '${AGGREGATION_WORK_MEM}'`);
-    // Rebuilding every row: secondary indexes are dropped and built again at the end, far cheaper than row-by-row upkeep.
-    let secondaryIndexes: Array<{ indexname: string; indexdef: string }> = [];
+    await query(`SET LOCAL work_mem = '${AGGREGATION_WORK_MEM}'`);
+    // Nothing is lost by a crash before the commit is flushed: the run is recomputed from raw messages.
+    await query(`SET LOCAL synchronous_commit = off`);
+    // Rebuilding every row: indexes, primary keys included, are dropped and built again at the end,
+    // far cheaper than row-by-row upkeep.
+    let indexes: string[] = [];
     if (scope === 'all') {
-      await runner.query(TRUNCATE_ROLLUPS);
-      secondaryIndexes = await runner.query(
-        `SELECT indexname, indexdef FROM pg_indexes
-         WHERE schemaname = current_schema() AND tablename = ANY($1)
-           AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE connamespace = current_schema()::regnamespace)`,
-        [ROLLUP_TABLES],
-      );
-      for (const index of secondaryIndexes) await runner.query(`DROP INDEX ${index.indexname}`);
+      await query(TRUNCATE_ROLLUPS);
+      indexes = await this.dropIndexes(query);
+      // Group by hashing: the planner overestimates the groups of the run's temporary tables and would sort them.
+      await query(`SET LOCAL enable_sort = off`);
     } else {
-      await runner.query(CREATE_SCOPE_DAYS, [plan.days]);
-      await runner.query(CREATE_SCOPE_RANGES, [timezone]);
-      await runner.query('ANALYZE scope_days, scope_ranges');
+      await query(CREATE_SCOPE_DAYS, [plan.days]);
+      await query(CREATE_SCOPE_RANGES, [timezone]);
+      await query('ANALYZE scope_days, scope_ranges');
     }
-    await runner.query(channelHoursStatement(scope), [timezone]);
-    await runner.query(threadsStatement(scope), [timezone]);
-    await runner.query(CHANNEL_DAYS_STATEMENT);
-    await runner.query(TEAM_HOURS_STATEMENT);
-    await runner.query(memberChannelDaysStatement(scope), [timezone]);
-    await runner.query(MEMBER_DAYS_STATEMENT);
-    for (const table of ['thread_rollups', 'channel_day_rollups', 'team_hour_rollups', 'member_channel_day_rollups', 'member_day_rollups'] as const) {
-      await apply(table);
+    await query(runMessagesStatement(scope), [timezone]);
+    if (scope === 'days') await query('ANALYZE run_messages');
+    await query(CHANNEL_HOURS_STATEMENT);
+    // On a full run each of these inserts into its emptied rollup table; on a partial run it fills next_<table>.
+    for (const statement of [threadsStatement, channelDaysStatement, teamHoursStatement, memberChannelDaysStatement, memberDaysStatement]) {
+      const result = await query(statement(scope), [], true);
+      if (scope === 'all') rows += result.affected ?? 0;
+    }
+    if (scope === 'all') await query(`SET LOCAL enable_sort = on`);
+    if (scope === 'days') {
+      for (const table of ['thread_rollups', 'channel_day_rollups', 'team_hour_rollups', 'member_channel_day_rollups', 'member_day_rollups'] as const) {
+        await apply(table);
+      }
     }
 
     const [bounds] = plan.days
       ? [{ first: plan.days[0], last: plan.days[plan.days.length - 1], count: plan.days.length }]
-      : await runner.query(`SELECT min(day)::text AS first, max(day)::text AS last, count(DISTINCT day)::int AS count FROM channel_day_rollups`);
+      : await query(`SELECT min(day)::text AS first, max(day)::text AS last, count(DISTINCT day)::int AS count FROM channel_day_rollups`);
     if (bounds.first) {
       // A day's activity counts in the WAU/MAU of the 27 days after it.
       const activityTo = addDays(bounds.last, MAU_WINDOW_DAYS - 1);
-      await runner.query(ACTIVITY_STATEMENT, [bounds.first, activityTo]);
+      await query(ACTIVITY_STATEMENT, [bounds.first, activityTo]);
       await apply('team_activity_rollups', [bounds.first, activityTo]);
     }
-    for (const index of secondaryIndexes) await runner.query(index.indexdef);
+    for (const statement of indexes) await query(statement);
     // Fresh statistics for the API's plans after replacing every row.
-    if (scope === 'all') for (const table of ROLLUP_TABLES) await runner.query(`ANALYZE ${table}`);
+    if (scope === 'all') for (const table of ROLLUP_TABLES) await query(`ANALYZE ${table}`);
     return { rows, fromDay: bounds.first ?? null, toDay: bounds.last ?? null, days: bounds.count ?? 0 };
+  }
+
+  /**
+   * Drops every index of the rollup tables, primary keys included, and
+   * returns the statements that build them again as they were.
+   */
+  private async dropIndexes(query: Query): Promise<string[]> {
+    const constraints: Array<{ table: string; name: string; definition: string }> = await query(
+      `SELECT conrelid::regclass::text AS table, conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+       WHERE connamespace = current_schema()::regnamespace AND conrelid::regclass::text = ANY($1) AND contype IN ('p', 'u')`,
+      [ROLLUP_TABLES],
+    );
+    const indexes: Array<{ name: string; definition: string }> = await query(
+      `SELECT indexname AS name, indexdef AS definition FROM pg_indexes
+       WHERE schemaname = current_schema() AND tablename = ANY($1)
+         AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE connamespace = current_schema()::regnamespace)`,
+      [ROLLUP_TABLES],
+    );
+    for (const constraint of constraints) await query(`ALTER TABLE ${constraint.table} DROP CONSTRAINT ${constraint.name}`);
+    for (const index of indexes) await query(`DROP INDEX ${index.name}`);
+    return [
+      ...constraints.map((constraint) => `ALTER TABLE ${constraint.table} ADD CONSTRAINT ${constraint.name} ${constraint.definition}`),
+      ...indexes.map((index) => index.definition),
+    ];
   }
 
   async recentRuns(limit: number): Promise<AggregationRunView[]> {

@@ -1,4 +1,4 @@
-import { isBotMessage, isHumanUserId, isMessage, isThreadReply, isTopLevel, localDay, localHour } from '../definitions';
+import { isBotMessage, isHumanUserId, isMessage, isThreadReply, localDay, localHour } from '../definitions';
 
 /**
  * The set-based statements of one aggregation run. Every statement binds the
@@ -62,6 +62,22 @@ export const ROLLUP_COLUMNS: Record<(typeof ROLLUP_TABLES)[number], RollupTable>
   team_hour_rollups: { keys: ['team_id', 'day', 'hour'], values: ['messages'] },
 };
 
+/**
+ * Where a rollup statement's rows go: on a full run straight into the
+ * emptied rollup table (no second copy); on a partial run into the temporary
+ * `next_<table>`, which applyStatements compares with the stored rows.
+ */
+function writeInto(table: (typeof ROLLUP_TABLES)[number], scope: RollupScope, select: string): string {
+  if (scope === 'days') return `CREATE TEMPORARY TABLE next_${table} ON COMMIT DROP AS ${select}`;
+  const columns = [...ROLLUP_COLUMNS[table].keys, ...ROLLUP_COLUMNS[table].values].join(', ');
+  return `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${select}) computed`;
+}
+
+/** The run's new rows of a rollup table, as written by writeInto. */
+function newRows(table: (typeof ROLLUP_TABLES)[number], scope: RollupScope): string {
+  return scope === 'days' ? `next_${table}` : table;
+}
+
 export const TRUNCATE_ROLLUPS = `TRUNCATE ${ROLLUP_TABLES.join(', ')}`;
 
 /** Days whose rows a partial run replaces, per table; team_activity_rollups covers the days `$1`..`$2`. */
@@ -70,7 +86,8 @@ export function replacedDays(table: (typeof ROLLUP_TABLES)[number]): string {
 }
 
 /**
- * Moves `next_<table>` into the table. After TRUNCATE (all) a plain insert;
+ * Moves `next_<table>` into the table. A full run has written the rows
+ * already (writeInto), except DAU/WAU/MAU, which are inserted after TRUNCATE;
  * for a partial run only differences are written: rows of the replaced days
  * that are gone or changed are deleted, and rows not present are inserted, so
  * re-counting an unchanged day writes nothing.
@@ -78,8 +95,7 @@ export function replacedDays(table: (typeof ROLLUP_TABLES)[number]): string {
 export function applyStatements(table: (typeof ROLLUP_TABLES)[number], scope: RollupScope): string[] {
   const { keys, values } = ROLLUP_COLUMNS[table];
   const columns = [...keys, ...values].join(', ');
-  const insertAll = `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM next_${table}`;
-  if (scope === 'all') return [insertAll];
+  if (scope === 'all') return table === 'team_activity_rollups' ? [`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM next_${table}`] : [];
   const sameKey = keys.map((key) => `next.${key} = kept.${key}`).join(' AND ');
   const row = (alias: string) => `(${values.map((value) => `${alias}.${value}`).join(', ')})`;
   return [
@@ -91,93 +107,126 @@ export function applyStatements(table: (typeof ROLLUP_TABLES)[number], scope: Ro
 }
 
 /**
- * Messages per channel, day and local hour, in one pass over raw messages;
- * channel days and the heatmap are both summed from it.
+ * The one read of raw messages: every message in scope (by the definitions)
+ * with what the rollups need of it, already classified, in a narrow
+ * temporary table that every rollup below is computed from. Scanning
+ * `messages` (wide rows, reactions as JSON) once instead of once per rollup
+ * is most of a full run's reading time. `thread_ts` is kept for thread
+ * replies only, so `thread_ts IS NULL` marks a top-level message; reactions
+ * are kept only when there are any.
  */
-export function channelHoursStatement(scope: RollupScope): string {
+export function runMessagesStatement(scope: RollupScope): string {
   return `
-    CREATE TEMPORARY TABLE next_channel_hours ON COMMIT DROP AS
-    SELECT m.channel_id,
+    CREATE TEMPORARY TABLE run_messages ON COMMIT DROP AS
+    SELECT m.channel_id, m.team_id, m.user_id, m.ts,
+           CASE WHEN ${isThreadReply('m')} THEN m.thread_ts END AS thread_ts,
+           m.posted_at,
            ${localDay('m.posted_at')} AS day,
            ${localHour('m.posted_at')} AS hour,
-           min(m.team_id) AS team_id,
-           count(*)::int AS messages,
-           count(*) FILTER (WHERE NOT ${isBotMessage('m', 'author')})::int AS human_messages,
-           count(*) FILTER (WHERE ${isThreadReply('m')})::int AS thread_replies,
-           sum(m.reaction_count)::int AS reactions,
-           max(m.posted_at) AS last_message_at
+           NOT ${isBotMessage('m', 'author')} AS human,
+           m.reaction_count,
+           CASE WHEN cardinality(m.reactors) > 0 THEN m.reactors END AS reactors,
+           CASE WHEN m.reaction_count > 0 THEN m.reactions END AS reactions
     FROM ${messagesInScope(scope, 'm')}
     LEFT JOIN users author ON author.id = m.user_id
-    WHERE ${isMessage('m')}
-    GROUP BY 1, 2, 3`;
+    WHERE ${isMessage('m')}`;
 }
 
-/** Threads started on the days in scope, with the time to the first reply by another human. */
+/** Messages per channel, day and local hour; channel days and the heatmap are both summed from it. */
+export const CHANNEL_HOURS_STATEMENT = `
+  CREATE TEMPORARY TABLE next_channel_hours ON COMMIT DROP AS
+  SELECT channel_id, day, hour,
+         min(team_id) AS team_id,
+         count(*)::int AS messages,
+         count(*) FILTER (WHERE human)::int AS human_messages,
+         count(*) FILTER (WHERE thread_ts IS NOT NULL)::int AS thread_replies,
+         sum(reaction_count)::int AS reactions,
+         max(posted_at) AS last_message_at
+  FROM run_messages
+  GROUP BY channel_id, day, hour`;
+
+/**
+ * Threads started on the days in scope, with the time to the first reply by
+ * another human. A full run has every reply in run_messages; a partial run
+ * looks replies up in `messages`, since a reply may fall on a day outside
+ * the scope.
+ */
 export function threadsStatement(scope: RollupScope): string {
-  return `
-    CREATE TEMPORARY TABLE next_thread_rollups ON COMMIT DROP AS
-    SELECT parent.channel_id, parent.ts AS thread_ts, parent.team_id, ${localDay('parent.posted_at')} AS day,
+  const replies =
+    scope === 'all'
+      ? `JOIN run_messages reply ON reply.channel_id = parent.channel_id AND reply.thread_ts = parent.ts`
+      : `JOIN (
+           SELECT r.channel_id, r.thread_ts, r.user_id, r.posted_at, NOT ${isBotMessage('r', 'replier')} AS human
+           FROM messages r LEFT JOIN users replier ON replier.id = r.user_id
+           WHERE ${isMessage('r')} AND ${isThreadReply('r')}
+         ) reply ON reply.channel_id = parent.channel_id AND reply.thread_ts = parent.ts`;
+  return writeInto('thread_rollups', scope, `
+    SELECT parent.channel_id, parent.ts AS thread_ts, parent.team_id, parent.day,
            extract(epoch FROM min(reply.posted_at) FILTER (
-             WHERE NOT ${isBotMessage('reply', 'replier')} AND reply.user_id IS DISTINCT FROM parent.user_id
+             WHERE reply.human AND reply.user_id IS DISTINCT FROM parent.user_id
            ) - parent.posted_at)::double precision AS first_reply_seconds
-    FROM ${messagesInScope(scope, 'parent')}
-    JOIN messages reply ON reply.channel_id = parent.channel_id AND reply.thread_ts = parent.ts AND reply.ts <> parent.ts
-    LEFT JOIN users replier ON replier.id = reply.user_id
-    WHERE ${isMessage('parent')} AND ${isTopLevel('parent')} AND ${isMessage('reply')}
-    GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at`;
+    FROM run_messages parent
+    ${replies}
+    WHERE parent.thread_ts IS NULL
+    GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at, parent.day`);
 }
 
-export const CHANNEL_DAYS_STATEMENT = `
-  CREATE TEMPORARY TABLE next_channel_day_rollups ON COMMIT DROP AS
-  SELECT hours.channel_id, hours.day, hours.team_id, hours.messages, hours.human_messages, hours.thread_replies,
-         coalesce(threads.started, 0) AS threads_started, hours.reactions, hours.last_message_at
-  FROM (
-    SELECT channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(human_messages)::int AS human_messages,
-           sum(thread_replies)::int AS thread_replies, sum(reactions)::int AS reactions, max(last_message_at) AS last_message_at
-    FROM next_channel_hours
-    GROUP BY channel_id, day
-  ) hours
-  LEFT JOIN (
-    SELECT channel_id, day, count(*)::int AS started FROM next_thread_rollups GROUP BY channel_id, day
-  ) threads USING (channel_id, day)`;
+export function channelDaysStatement(scope: RollupScope): string {
+  return writeInto('channel_day_rollups', scope, `
+    SELECT hours.channel_id, hours.day, hours.team_id, hours.messages, hours.human_messages, hours.thread_replies,
+           coalesce(threads.started, 0) AS threads_started, hours.reactions, hours.last_message_at
+    FROM (
+      SELECT channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(human_messages)::int AS human_messages,
+             sum(thread_replies)::int AS thread_replies, sum(reactions)::int AS reactions, max(last_message_at) AS last_message_at
+      FROM next_channel_hours
+      GROUP BY channel_id, day
+    ) hours
+    LEFT JOIN (
+      SELECT channel_id, day, count(*)::int AS started FROM ${newRows('thread_rollups', scope)} GROUP BY channel_id, day
+    ) threads USING (channel_id, day)`);
+}
 
-export const TEAM_HOURS_STATEMENT = `
-  CREATE TEMPORARY TABLE next_team_hour_rollups ON COMMIT DROP AS
-  SELECT team_id, day, hour, sum(messages)::int AS messages FROM next_channel_hours GROUP BY team_id, day, hour`;
+export function teamHoursStatement(scope: RollupScope): string {
+  return writeInto('team_hour_rollups', scope, `SELECT team_id, day, hour, sum(messages)::int AS messages FROM next_channel_hours GROUP BY team_id, day, hour`);
+}
 
 /**
  * Who was active where: the human author of each message, every human who
  * reacted (reactors), and one reaction added per emoji a human is listed on.
  * A reaction counts on the day and in the channel of the message it is on.
+ * Whether a user is human depends on the user alone, so it is checked once
+ * per group rather than per activity row.
  */
 export function memberChannelDaysStatement(scope: RollupScope): string {
-  return `
-    CREATE TEMPORARY TABLE next_member_channel_day_rollups ON COMMIT DROP AS
-    SELECT activity.user_id, activity.channel_id, activity.day, min(activity.team_id) AS team_id,
-           sum(activity.messages)::int AS messages, sum(activity.reactions_added)::int AS reactions_added
+  return writeInto('member_channel_day_rollups', scope, `
+  SELECT activity.user_id, activity.channel_id, activity.day, activity.team_id, activity.messages, activity.reactions_added
+  FROM (
+    SELECT user_id, channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added
     FROM (
-      SELECT m.user_id, m.channel_id, ${localDay('m.posted_at')} AS day, m.team_id, 1 AS messages, 0 AS reactions_added
-      FROM ${messagesInScope(scope, 'm')}
-      LEFT JOIN users author ON author.id = m.user_id
-      WHERE ${isMessage('m')} AND m.user_id IS NOT NULL AND NOT ${isBotMessage('m', 'author')}
+      SELECT m.user_id, m.channel_id, m.day, m.team_id, 1 AS messages, 0 AS reactions_added
+      FROM run_messages m
+      WHERE m.human AND m.user_id IS NOT NULL
       UNION ALL
-      SELECT reactor, m.channel_id, ${localDay('m.posted_at')}, m.team_id, 0, 0
-      FROM ${messagesInScope(scope, 'm')}, unnest(m.reactors) AS reactor
-      WHERE ${isMessage('m')} AND cardinality(m.reactors) > 0
+      -- set-returning functions in the select list: no per-row function scan
+      SELECT unnest(m.reactors), m.channel_id, m.day, m.team_id, 0, 0
+      FROM run_messages m
+      WHERE m.reactors IS NOT NULL
       UNION ALL
-      SELECT listed.user_id, m.channel_id, ${localDay('m.posted_at')}, m.team_id, 0, 1
-      FROM ${messagesInScope(scope, 'm')}, jsonb_array_elements(m.reactions) AS reaction, jsonb_array_elements_text(reaction -> 'users') AS listed(user_id)
-      WHERE ${isMessage('m')} AND m.reaction_count > 0
-    ) activity
-    WHERE ${isHumanUserId('activity.user_id')}
-    GROUP BY activity.user_id, activity.channel_id, activity.day`;
+      SELECT jsonb_array_elements_text(jsonb_array_elements(m.reactions) -> 'users'), m.channel_id, m.day, m.team_id, 0, 1
+      FROM run_messages m
+      WHERE m.reactions IS NOT NULL
+    ) rows
+    GROUP BY user_id, channel_id, day
+  ) activity
+  WHERE ${isHumanUserId('activity.user_id')}`);
 }
 
-export const MEMBER_DAYS_STATEMENT = `
-  CREATE TEMPORARY TABLE next_member_day_rollups ON COMMIT DROP AS
-  SELECT team_id, user_id, day, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added, count(*)::int AS channels
-  FROM next_member_channel_day_rollups
-  GROUP BY team_id, user_id, day`;
+export function memberDaysStatement(scope: RollupScope): string {
+  return writeInto('member_day_rollups', scope, `
+    SELECT team_id, user_id, day, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added, count(*)::int AS channels
+    FROM ${newRows('member_channel_day_rollups', scope)}
+    GROUP BY team_id, user_id, day`);
+}
 
 /**
  * DAU/WAU/MAU for days `$1`..`$2` in one pass over member days, read from
