@@ -1,6 +1,7 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, MemoryHealthIndicator, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { getHeapStatistics } from 'node:v8';
 import { DataSource } from 'typeorm';
 import { schemaIsCurrent } from '@app/db';
 import { ShutdownState } from '../lifecycle/shutdown-state';
@@ -18,7 +19,6 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly memory: MemoryHealthIndicator,
     private readonly database: TypeOrmHealthIndicator,
     private readonly dataSource: DataSource,
     private readonly eventLoop: EventLoopMonitor,
@@ -30,7 +30,12 @@ export class HealthController {
   @HealthCheck()
   live() {
     return this.health.check([
-      () => this.memory.checkHeap('heap', HEAP_LIMIT_BYTES),
+      // Terminus' checkHeap reads process.memoryUsage(), whose RSS read from /proc was a fifth of this probe's CPU
+      // time; the heap figure alone is the same number (heapUsed) without it.
+      () => {
+        const session = this.indicators.check('heap');
+        return getHeapStatistics().used_heap_size > HEAP_LIMIT_BYTES ? session.down({ message: 'Used heap exceeded the set threshold' }) : session.up();
+      },
       () => {
         const delayMs = Math.round(this.eventLoop.delayP99Ms);
         const session = this.indicators.check('eventLoop');
