@@ -3,7 +3,7 @@ import { HttpException, HttpStatus, INestApplication, ValidationPipe } from '@ne
 import rateLimit from '@fastify/rate-limit';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppLogger, createRootLogger, requestIdOf } from '@app/observability';
+import { AppLogger, createRootLogger, installAccessLog, requestIdOf } from '@app/observability';
 import { AppModule } from './app.module';
 import { FallbackExceptionFilter } from './common/fallback-exception.filter';
 import { setupOpenApi } from './common/openapi';
@@ -20,18 +20,18 @@ export async function createApiApplication(
   const logger = createRootLogger(config, 'slack-metrics-api', logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger),
-    // Fastify's own request logging stays off: pino-http writes one line per request.
+    // Fastify's own request logging stays off: installAccessLog writes one line per request.
     new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: config.http.trustProxy, logger: false, genReqId: requestIdOf }),
     // The raw body is kept for verifying Slack's request signatures (POST /slack/events).
     { bufferLogs: true, rawBody: true },
   );
   app.useLogger(app.get(AppLogger));
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', async (request, reply) => {
-      reply.header('x-request-id', request.id);
-    });
+  const server = app.getHttpAdapter().getInstance();
+  server.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  installAccessLog(server, logger);
   installHttpMetrics(app);
   await installRateLimit(app, config.http.rateLimitPerMinute);
   configureApiApplication(app);
