@@ -1,4 +1,4 @@
-import { CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC_SORTS } from '@app/metrics';
+import { CHANNEL_METRIC_FIELDS, CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC_SORTS } from '@app/metrics';
 // Type-only: decorator metadata must not reference them at run time.
 import type { ChannelMetricSort, Granularity, UserMetricSort } from '@app/metrics';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
@@ -97,16 +97,7 @@ export class ActiveMembersResponse extends TeamRangeEcho {
   data: ActiveMembersRow[];
 }
 
-export const CHANNEL_COUNT_COLUMNS = [
-  'messages',
-  'humanMessages',
-  'threadReplies',
-  'threadsStarted',
-  'reactions',
-  'activePosters',
-  'firstReplyP50Seconds',
-  'firstReplyP90Seconds',
-] as const;
+export const CHANNEL_COUNT_COLUMNS = CHANNEL_METRIC_FIELDS;
 
 class ChannelCountsDto {
   @ApiProperty()

@@ -3,8 +3,8 @@
  * with a leading `-` for descending. Nulls sort last either way; ties break
  * on the row's id so pages are stable.
  */
-export const CHANNEL_METRIC_SORT_FIELDS = [
-  'name',
+/** The per-channel figures, in the order the API and its CSV list them. */
+export const CHANNEL_METRIC_FIELDS = [
   'messages',
   'humanMessages',
   'threadReplies',
@@ -14,6 +14,7 @@ export const CHANNEL_METRIC_SORT_FIELDS = [
   'firstReplyP50Seconds',
   'firstReplyP90Seconds',
 ] as const;
+export const CHANNEL_METRIC_SORT_FIELDS = ['name', ...CHANNEL_METRIC_FIELDS] as const;
 export const USER_METRIC_SORT_FIELDS = ['name', 'messages', 'reactionsAdded', 'channelsActive', 'daysActive'] as const;
 
 export type ChannelMetricSortField = (typeof CHANNEL_METRIC_SORT_FIELDS)[number];
