@@ -12,7 +12,8 @@
  *   node dist/bench/bench/api.js [--seconds 10]
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { API, FIRST_DAY, ROOT, argument, freePort, generateWorkspace, runWorker, startPostgres } from './metrics-dataset';
+import { freePort } from '../libs/db/src/free-port';
+import { API, FIRST_DAY, ROOT, argument, generateWorkspace, runWorker, startPostgres } from './metrics-dataset';
 
 // autocannon ships no types; only what is used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

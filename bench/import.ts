@@ -17,13 +17,13 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { freePort } from '../libs/db/src/free-port';
 import { copyLine, copyText, copyTextArray } from '../libs/slack/src/copy-text';
 import { messageRecord, reactionCount, reactorsOf } from '../libs/slack/src/records';
 import { createSlackExportFixture, ExportFixtureOptions, writeExportZip } from '../test/support/slack-export-fixture';
@@ -46,17 +46,6 @@ function fixtureFor(messages: number): ExportFixtureOptions {
   // About 1.25 stored messages per top-level one (thread replies, joins), found by generating once.
   const perDay = Math.ceil(messages / (conversations * days * 1.25));
   return { seed: 2024, publicChannels: 20, privateChannels: 5, directMessages: 5, multiPartyDirectMessages: 2, humans: 60, botUsers: 4, days, startDate: '2023-01-01', messagesPerDay: perDay };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function startPostgres(directory: string): Promise<{ url: (database: string) => string; stop: () => Promise<void> }> {

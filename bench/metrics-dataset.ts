@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '../libs/db/src/free-port';
 
 export const ROOT = resolve(__dirname, '../../..');
 export const WORKER = join(ROOT, 'dist/apps/worker/main.js');
@@ -20,17 +20,6 @@ export const FIRST_DAY = '2025-01-01';
 export function argument(name: string, fallback: number): number {
   const index = process.argv.indexOf(name);
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export interface BenchPostgres {

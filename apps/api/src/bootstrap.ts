@@ -3,7 +3,7 @@ import { HttpException, HttpStatus, INestApplication, ValidationPipe } from '@ne
 import rateLimit from '@fastify/rate-limit';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AppLogger, createRootLogger, installAccessLog, requestIdOf } from '@app/observability';
+import { AppLogger, createRootLogger, installAccessLog, PROBE_PATH, requestIdOf } from '@app/observability';
 import { AppModule } from './app.module';
 import { FallbackExceptionFilter } from './common/fallback-exception.filter';
 import { setupOpenApi } from './common/openapi';
@@ -38,9 +38,6 @@ export async function createApiApplication(
   return app;
 }
 
-/** Probes and scrapes come from the cluster itself and are never limited. */
-const UNLIMITED_PATH = /^\/(health\/(live|ready)|metrics)(\?|$)/;
-
 /**
  * Per-client-address limit, for when the API is exposed without an ingress
  * in front (NodePort, LoadBalancer). Counted in memory, per process.
@@ -51,7 +48,7 @@ async function installRateLimit(app: NestFastifyApplication, perMinute: number):
     global: true,
     max: perMinute,
     timeWindow: 60_000,
-    allowList: (request) => UNLIMITED_PATH.test(request.url),
+    allowList: (request) => PROBE_PATH.test(request.url),
     // Thrown as an HttpException so the body has the API's error shape.
     errorResponseBuilder: (_request, context) =>
       new HttpException(
@@ -65,7 +62,7 @@ async function installRateLimit(app: NestFastifyApplication, perMinute: number):
   });
 }
 
-export function configureApiApplication(app: INestApplication): void {
+function configureApiApplication(app: INestApplication): void {
   app.useGlobalFilters(new FallbackExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

@@ -7,8 +7,8 @@ import pino, { Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { REDACTED, scrubbingStream } from './secret-scrubber';
 
-/** Probe and scrape paths: frequent, uninteresting, and noise in every log search. */
-const UNLOGGED_PATH = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+/** Probe and scrape paths: frequent, from the cluster itself, neither logged nor rate-limited. */
+export const PROBE_PATH = /^\/(health\/(live|ready)|metrics)(\?|$)/;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export const REDACTED_PATHS = [
@@ -122,7 +122,7 @@ interface HookTarget {
 export function installAccessLog(server: HookTarget, logger: Logger): void {
   // Callback style: an async hook costs a promise on every request.
   server.addHook('onResponse', (request, reply, done) => {
-    if (UNLOGGED_PATH.test(request.url)) return done();
+    if (PROBE_PATH.test(request.url)) return done();
     const statusCode = reply.statusCode;
     const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
     logger[level](
