@@ -3,7 +3,8 @@
  * days (aggregated first), with autocannon at 50 concurrent connections:
  *  - p99 latency of every metric endpoint over a 30-day range (target ≤ 50 ms);
  *  - requests/s of the API on a trivial route (GET /health/live) against a
- *    bare Fastify hello-world, measured in the same run (target ≥ 0.7×).
+ *    bare Fastify hello-world, measured in the same run in alternating
+ *    rounds, median of the per-round ratios (target ≥ 0.7×).
  * The API runs as built (`node dist/apps/api/main.js`), LOG_LEVEL=warn and
  * no per-client rate limit, as behind an ingress. Exit code 1 if a target is missed.
  *
@@ -30,6 +31,7 @@ const TOKEN = 'bench-read-token-0123456789';
 const CONNECTIONS = 50;
 const TARGET_P99_MS = 50;
 const TARGET_THROUGHPUT_RATIO = 0.7;
+const TRIVIAL_ROUNDS = 5;
 
 const BARE_FASTIFY = `
   const fastify = require('fastify')({ logger: false });
@@ -98,14 +100,20 @@ async function main(): Promise<void> {
       console.log(`  ${endpoint.padEnd(72)} p50 ${String(result.latency.p50).padStart(4)} ms  p99 ${String(result.latency.p99).padStart(4)} ms  ${result.requests.average.toFixed(0).padStart(6)} req/s`);
     }
 
+    // Alternating rounds: on a shared 2-core machine one pair of runs can differ by a third.
     const barePort = await freePort();
     const bare = await startProcess(['-e', BARE_FASTIFY, String(barePort)], {}, `http://127.0.0.1:${barePort}/`);
-    const bareResult = await load(`http://127.0.0.1:${barePort}/`, seconds);
+    const ratios: number[] = [];
+    console.log(`\ntrivial route, ${TRIVIAL_ROUNDS} alternating rounds of ${seconds} s:`);
+    for (let round = 1; round <= TRIVIAL_ROUNDS; round++) {
+      const bareResult = await load(`http://127.0.0.1:${barePort}/`, seconds);
+      const trivial = await load(`${api}/health/live`, seconds);
+      ratios.push(trivial.requests.average / bareResult.requests.average);
+      console.log(`  round ${round}: bare Fastify hello-world ${bareResult.requests.average.toFixed(0).padStart(6)} req/s, API GET /health/live ${trivial.requests.average.toFixed(0).padStart(6)} req/s → ${ratios.at(-1)!.toFixed(2)}×`);
+    }
     await stop(bare);
-    const trivial = await load(`${api}/health/live`, seconds);
-    const ratio = trivial.requests.average / bareResult.requests.average;
-    console.log(`\nbare Fastify hello-world:  ${bareResult.requests.average.toFixed(0)} req/s`);
-    console.log(`API GET /health/live:      ${trivial.requests.average.toFixed(0)} req/s  → ${ratio.toFixed(2)}× (target ≥ ${TARGET_THROUGHPUT_RATIO}×)`);
+    const ratio = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
+    console.log(`\nthroughput ratio, median of rounds: ${ratio.toFixed(2)}× (target ≥ ${TARGET_THROUGHPUT_RATIO}×)`);
     console.log(`worst metric endpoint p99: ${worstP99} ms (target ≤ ${TARGET_P99_MS} ms)`);
     if (worstP99 > TARGET_P99_MS || ratio < TARGET_THROUGHPUT_RATIO) process.exitCode = 1;
   } finally {

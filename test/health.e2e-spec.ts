@@ -21,7 +21,11 @@ describe('health endpoints', () => {
 
   it('ready is 503 until migrations are applied, then 200', async () => {
     api = await startApi({ DATABASE_URL: postgres.url() });
-    expect(await status(`${api.url}/health/live`)).toBe(200);
+    const live = await fetch(`${api.url}/health/live`);
+    expect(live.status).toBe(200);
+    expect(live.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(live.headers.get('cache-control')).toBe('no-cache, no-store, must-revalidate');
+    expect(await live.json()).toMatchObject({ status: 'ok', error: {}, details: { heap: { status: 'up' }, eventLoop: { status: 'up' } } });
     const pending = await fetch(`${api.url}/health/ready`);
     expect(pending.status).toBe(503);
     expect(await pending.json()).toMatchObject({ error: { migrations: { status: 'down' } } });

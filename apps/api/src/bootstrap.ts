@@ -21,7 +21,9 @@ export async function createApiApplication(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger),
     // Fastify's own request logging stays off: installAccessLog writes one line per request.
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: config.http.trustProxy, logger: false, genReqId: requestIdOf }),
+    // The API has no Nest middleware (everything per request is a Fastify hook), so middie,
+    // which would run on every request for nothing, is never registered.
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: config.http.trustProxy, logger: false, genReqId: requestIdOf, skipMiddie: true }),
     // The raw body is kept for verifying Slack's request signatures (POST /slack/events).
     { bufferLogs: true, rawBody: true },
   );

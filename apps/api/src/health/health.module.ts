@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
-import { EventLoopMonitor } from './event-loop.monitor';
+import { LivenessMonitor } from './liveness.monitor';
 import { HealthController } from './health.controller';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), LifecycleModule],
   controllers: [HealthController],
-  providers: [EventLoopMonitor],
+  providers: [LivenessMonitor],
 })
 export class HealthModule {}
