@@ -16,8 +16,6 @@ export interface MessageReaction {
  */
 @Entity({ name: 'messages' })
 @Index('messages_posted_at_idx', ['postedAt'])
-@Index('messages_team_id_posted_at_idx', ['teamId', 'postedAt'])
-@Index('messages_user_id_posted_at_idx', ['userId', 'postedAt'])
 @Index('messages_updated_at_idx', ['updatedAt'])
 export class Message {
   @PrimaryColumn({ name: 'channel_id', type: 'text' })

@@ -35,19 +35,19 @@ export class ChannelDayRollup {
 /** A thread started on `day` (its parent's day) and its first-reply time, for percentiles over any range. */
 @Entity({ name: 'thread_rollups' })
 @Index('thread_rollups_day_team_idx', ['day', 'teamId'])
-@Index('thread_rollups_channel_day_idx', ['channelId', 'day'])
 export class ThreadRollup {
   @PrimaryColumn({ name: 'channel_id', type: 'text' })
   channelId: string;
+
+  /** In the key, after the channel, for a channel's day ranges; the thread alone already makes it unique. */
+  @PrimaryColumn({ type: 'date' })
+  day: string;
 
   @PrimaryColumn({ name: 'thread_ts', type: 'text' })
   threadTs: string;
 
   @Column({ name: 'team_id', type: 'text' })
   teamId: string;
-
-  @Column({ type: 'date' })
-  day: string;
 
   /** Seconds to the first reply by a human other than the parent's author; null when there is none. */
   @Column({ name: 'first_reply_seconds', type: 'double precision', nullable: true })

@@ -55,7 +55,7 @@ export const ROLLUP_COLUMNS: Record<(typeof ROLLUP_TABLES)[number], RollupTable>
     keys: ['channel_id', 'day'],
     values: ['team_id', 'messages', 'human_messages', 'thread_replies', 'threads_started', 'reactions', 'last_message_at'],
   },
-  thread_rollups: { keys: ['channel_id', 'thread_ts'], values: ['team_id', 'day', 'first_reply_seconds'] },
+  thread_rollups: { keys: ['channel_id', 'day', 'thread_ts'], values: ['team_id', 'first_reply_seconds'] },
   member_channel_day_rollups: { keys: ['user_id', 'day', 'channel_id'], values: ['team_id', 'messages', 'reactions_added'] },
   member_day_rollups: { keys: ['day', 'team_id', 'user_id'], values: ['messages', 'reactions_added', 'channels'] },
   team_activity_rollups: { keys: ['team_id', 'day'], values: ['dau', 'wau', 'mau'] },
@@ -125,7 +125,6 @@ export function runMessagesStatement(scope: RollupScope): string {
            ${localHour('m.posted_at')} AS hour,
            NOT ${isBotMessage('m', 'author')} AS human,
            m.reaction_count,
-           CASE WHEN cardinality(m.reactors) > 0 THEN m.reactors END AS reactors,
            CASE WHEN m.reaction_count > 0 THEN m.reactions END AS reactions
     FROM ${messagesInScope(scope, 'm')}
     LEFT JOIN users author ON author.id = m.user_id
@@ -135,15 +134,14 @@ export function runMessagesStatement(scope: RollupScope): string {
 /** Messages per channel, day and local hour; channel days and the heatmap are both summed from it. */
 export const CHANNEL_HOURS_STATEMENT = `
   CREATE TEMPORARY TABLE next_channel_hours ON COMMIT DROP AS
-  SELECT channel_id, day, hour,
-         min(team_id) AS team_id,
+  SELECT channel_id, day, hour, team_id,
          count(*)::int AS messages,
          count(*) FILTER (WHERE human)::int AS human_messages,
          count(*) FILTER (WHERE thread_ts IS NOT NULL)::int AS thread_replies,
          sum(reaction_count)::int AS reactions,
          max(posted_at) AS last_message_at
   FROM run_messages
-  GROUP BY channel_id, day, hour`;
+  GROUP BY channel_id, day, hour, team_id`;
 
 /**
  * Threads started on the days in scope, with the time to the first reply by
@@ -167,7 +165,8 @@ export function threadsStatement(scope: RollupScope): string {
            ) - parent.posted_at)::double precision AS first_reply_seconds
     FROM run_messages parent
     ${replies}
-    WHERE parent.thread_ts IS NULL
+    -- implied by the join, but said so that the planner hashes the replies, the smaller side
+    WHERE parent.thread_ts IS NULL AND reply.thread_ts IS NOT NULL
     GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at, parent.day`);
 }
 
@@ -176,10 +175,10 @@ export function channelDaysStatement(scope: RollupScope): string {
     SELECT hours.channel_id, hours.day, hours.team_id, hours.messages, hours.human_messages, hours.thread_replies,
            coalesce(threads.started, 0) AS threads_started, hours.reactions, hours.last_message_at
     FROM (
-      SELECT channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(human_messages)::int AS human_messages,
+      SELECT channel_id, day, team_id, sum(messages)::int AS messages, sum(human_messages)::int AS human_messages,
              sum(thread_replies)::int AS thread_replies, sum(reactions)::int AS reactions, max(last_message_at) AS last_message_at
       FROM next_channel_hours
-      GROUP BY channel_id, day
+      GROUP BY channel_id, day, team_id
     ) hours
     LEFT JOIN (
       SELECT channel_id, day, count(*)::int AS started FROM ${newRows('thread_rollups', scope)} GROUP BY channel_id, day
@@ -191,32 +190,28 @@ export function teamHoursStatement(scope: RollupScope): string {
 }
 
 /**
- * Who was active where: the human author of each message, every human who
- * reacted (reactors), and one reaction added per emoji a human is listed on.
- * A reaction counts on the day and in the channel of the message it is on.
- * Whether a user is human depends on the user alone, so it is checked once
- * per group rather than per activity row.
+ * Who was active where: the human author of each message, and every human
+ * listed on a reaction, with one reaction added per emoji they are listed on
+ * (so every reactor of a message is there). A reaction counts on the day and
+ * in the channel of the message it is on. Whether a user is human depends on
+ * the user alone, so it is checked once per group rather than per activity row.
  */
 export function memberChannelDaysStatement(scope: RollupScope): string {
   return writeInto('member_channel_day_rollups', scope, `
   SELECT activity.user_id, activity.channel_id, activity.day, activity.team_id, activity.messages, activity.reactions_added
   FROM (
-    SELECT user_id, channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added
+    SELECT user_id, channel_id, day, team_id, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added
     FROM (
       SELECT m.user_id, m.channel_id, m.day, m.team_id, 1 AS messages, 0 AS reactions_added
       FROM run_messages m
       WHERE m.human AND m.user_id IS NOT NULL
       UNION ALL
       -- set-returning functions in the select list: no per-row function scan
-      SELECT unnest(m.reactors), m.channel_id, m.day, m.team_id, 0, 0
-      FROM run_messages m
-      WHERE m.reactors IS NOT NULL
-      UNION ALL
       SELECT jsonb_array_elements_text(jsonb_array_elements(m.reactions) -> 'users'), m.channel_id, m.day, m.team_id, 0, 1
       FROM run_messages m
       WHERE m.reactions IS NOT NULL
     ) rows
-    GROUP BY user_id, channel_id, day
+    GROUP BY user_id, channel_id, day, team_id
   ) activity
   WHERE ${isHumanUserId('activity.user_id')}`);
 }
@@ -238,10 +233,17 @@ export function memberDaysStatement(scope: RollupScope): string {
  */
 export const ACTIVITY_STATEMENT = `
   CREATE TEMPORARY TABLE next_team_activity_rollups ON COMMIT DROP AS
-  WITH active AS MATERIALIZED (
-    SELECT team_id, day, lead(day) OVER (PARTITION BY team_id, user_id ORDER BY day) AS next_day
+  WITH member_days AS (
+    SELECT team_id, array_agg(day) AS days
     FROM member_day_rollups
     WHERE day BETWEEN $1::date - 27 AND $2::date
+    GROUP BY team_id, user_id
+  ),
+  -- each member's few days ordered on their own: cheaper than ordering every member day by text ids
+  active AS MATERIALIZED (
+    SELECT member.team_id, own.day, own.next_day
+    FROM member_days member
+    CROSS JOIN LATERAL (SELECT day, lead(day) OVER (ORDER BY day) AS next_day FROM unnest(member.days) AS listed(day)) own
   ),
   marks AS (
     SELECT team_id, day, 1 AS dau, 1 AS wau, 1 AS mau FROM active
