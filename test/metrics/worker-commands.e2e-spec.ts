@@ -75,6 +75,19 @@ describe('worker aggregate, run and demo', () => {
     expect(state.timezone).toBe('Asia/Tokyo');
   });
 
+  it('aggregates a channel shared between workspaces, whose messages carry either team', async () => {
+    await dataSource.query(`INSERT INTO workspaces (id) VALUES ('TSHAREDA1'), ('TSHAREDB1') ON CONFLICT DO NOTHING`);
+    await dataSource.query(
+      `INSERT INTO messages (channel_id, ts, team_id, user_id, posted_at, source)
+       VALUES ('CSHARED01', '1700000000.000100', 'TSHAREDA1', 'USHAREDA1', to_timestamp(1700000000.0001), 'events'),
+              ('CSHARED01', '1700000060.000100', 'TSHAREDB1', 'USHAREDB1', to_timestamp(1700000060.0001), 'events')`,
+    );
+    const aggregated = await runWorker(['aggregate', '--full'], env);
+    expect(aggregated.code).toBe(0);
+    const rows = await dataSource.query(`SELECT messages FROM channel_day_rollups WHERE channel_id = 'CSHARED01'`);
+    expect(rows).toEqual([{ messages: 2 }]);
+  });
+
   it('`run` aggregates on its schedule, survives a failed run, and stops on SIGTERM', async () => {
     // A fresh change, so that every run of the next minutes has a day to recompute (the re-scan overlap).
     await dataSource.query(

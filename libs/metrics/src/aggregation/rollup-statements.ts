@@ -134,14 +134,16 @@ export function runMessagesStatement(scope: RollupScope): string {
 /** Messages per channel, day and local hour; channel days and the heatmap are both summed from it. */
 export const CHANNEL_HOURS_STATEMENT = `
   CREATE TEMPORARY TABLE next_channel_hours ON COMMIT DROP AS
-  SELECT channel_id, day, hour, team_id,
+  SELECT channel_id, day, hour,
+         -- min(), not a grouping key: a channel shared between workspaces may carry messages of either team
+         min(team_id) AS team_id,
          count(*)::int AS messages,
          count(*) FILTER (WHERE human)::int AS human_messages,
          count(*) FILTER (WHERE thread_ts IS NOT NULL)::int AS thread_replies,
          sum(reaction_count)::int AS reactions,
          max(posted_at) AS last_message_at
   FROM run_messages
-  GROUP BY channel_id, day, hour, team_id`;
+  GROUP BY channel_id, day, hour`;
 
 /**
  * Threads started on the days in scope, with the time to the first reply by
@@ -175,10 +177,10 @@ export function channelDaysStatement(scope: RollupScope): string {
     SELECT hours.channel_id, hours.day, hours.team_id, hours.messages, hours.human_messages, hours.thread_replies,
            coalesce(threads.started, 0) AS threads_started, hours.reactions, hours.last_message_at
     FROM (
-      SELECT channel_id, day, team_id, sum(messages)::int AS messages, sum(human_messages)::int AS human_messages,
+      SELECT channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(human_messages)::int AS human_messages,
              sum(thread_replies)::int AS thread_replies, sum(reactions)::int AS reactions, max(last_message_at) AS last_message_at
       FROM next_channel_hours
-      GROUP BY channel_id, day, team_id
+      GROUP BY channel_id, day
     ) hours
     LEFT JOIN (
       SELECT channel_id, day, count(*)::int AS started FROM ${newRows('thread_rollups', scope)} GROUP BY channel_id, day
@@ -200,7 +202,7 @@ export function memberChannelDaysStatement(scope: RollupScope): string {
   return writeInto('member_channel_day_rollups', scope, `
   SELECT activity.user_id, activity.channel_id, activity.day, activity.team_id, activity.messages, activity.reactions_added
   FROM (
-    SELECT user_id, channel_id, day, team_id, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added
+    SELECT user_id, channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added
     FROM (
       SELECT m.user_id, m.channel_id, m.day, m.team_id, 1 AS messages, 0 AS reactions_added
       FROM run_messages m
@@ -211,7 +213,7 @@ export function memberChannelDaysStatement(scope: RollupScope): string {
       FROM run_messages m
       WHERE m.reactions IS NOT NULL
     ) rows
-    GROUP BY user_id, channel_id, day, team_id
+    GROUP BY user_id, channel_id, day
   ) activity
   WHERE ${isHumanUserId('activity.user_id')}`);
 }
