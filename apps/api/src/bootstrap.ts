@@ -7,6 +7,7 @@ import { AppLogger, createRootLogger, installAccessLog, PROBE_PATH, requestIdOf 
 import { AppModule } from './app.module';
 import { FallbackExceptionFilter } from './common/fallback-exception.filter';
 import { setupOpenApi } from './common/openapi';
+import { installReusedJsonSerializer } from './common/reused-json';
 import { installHttpMetrics } from './observability/http-metrics';
 
 /** Request bodies past this are refused with 413; Slack's events are a few KiB. */
@@ -34,6 +35,7 @@ export async function createApiApplication(
     done();
   });
   installAccessLog(server, logger);
+  installReusedJsonSerializer(server);
   installHttpMetrics(app);
   await installRateLimit(app, config.http.rateLimitPerMinute);
   configureApiApplication(app);

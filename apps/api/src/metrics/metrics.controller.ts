@@ -4,6 +4,7 @@ import { BadRequestException, Get, NotFoundException, Param, Query } from '@nest
 import { ApiOperation } from '@nestjs/swagger';
 import { ApiNotFound, ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
 import { CsvRows } from '../common/csv.interceptor';
+import { reusedBody } from '../common/reused-json';
 import { resolveRange } from '../common/date-range';
 import { DEFAULT_LIMIT, TeamRangeQuery } from '../common/query.dto';
 import {
@@ -42,7 +43,7 @@ export class MetricsController {
   async summary(@Query() query: TeamRangeQuery): Promise<SummaryResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
-    return { teamId, ...range, ...(await this.cached('summary', [teamId, range], () => this.queries.summary(teamId, range))) };
+    return this.answer('summary', [teamId, range], async () => ({ teamId, ...range, ...(await this.queries.summary(teamId, range)) }));
   }
 
   @Get('active-members')
@@ -53,7 +54,7 @@ export class MetricsController {
   async activeMembers(@Query() query: TeamRangeQuery): Promise<ActiveMembersResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
-    return { teamId, ...range, data: await this.cached('active-members', [teamId, range], () => this.queries.activeMembers(teamId, range)) };
+    return this.answer('active-members', [teamId, range], async () => ({ teamId, ...range, data: await this.queries.activeMembers(teamId, range) }));
   }
 
   @Get('channels')
@@ -65,7 +66,8 @@ export class MetricsController {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     const sort = query.sort ?? '-messages';
-    return { teamId, ...range, sort, data: await this.cached('channels', [teamId, range, sort, query.limit], () => this.queries.channelMetrics(teamId, range, sort, query.limit ?? DEFAULT_LIMIT)) };
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    return this.answer('channels', [teamId, range, sort, limit], async () => ({ teamId, ...range, sort, data: await this.queries.channelMetrics(teamId, range, sort, limit) }));
   }
 
   @Get('channels/:channelId')
@@ -78,13 +80,13 @@ export class MetricsController {
     const channel = await this.cached('channel', [channelId], () => this.queries.channelKnown(channelId));
     if (!channel) throw new NotFoundException(`no channel ${channelId}`);
     const granularity = query.granularity ?? 'day';
-    return {
+    return this.answer('channel-series', [channelId, range, granularity], async () => ({
       channelId,
       name: channel.name,
       ...range,
       granularity,
-      data: await this.cached('channel-series', [channelId, range, granularity], () => this.queries.channelSeries(channelId, range, granularity)),
-    };
+      data: await this.queries.channelSeries(channelId, range, granularity),
+    }));
   }
 
   @Get('users')
@@ -96,7 +98,8 @@ export class MetricsController {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     const sort = query.sort ?? '-messages';
-    return { teamId, ...range, sort, data: await this.cached('users', [teamId, range, sort, query.limit], () => this.queries.userMetrics(teamId, range, sort, query.limit ?? DEFAULT_LIMIT)) };
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    return this.answer('users', [teamId, range, sort, limit], async () => ({ teamId, ...range, sort, data: await this.queries.userMetrics(teamId, range, sort, limit) }));
   }
 
   @Get('users/:userId')
@@ -109,7 +112,7 @@ export class MetricsController {
     const user = await this.cached('user', [userId], () => this.queries.userKnown(userId));
     if (!user) throw new NotFoundException(`no user ${userId}`);
     const granularity = query.granularity ?? 'day';
-    return { ...user, ...range, granularity, data: await this.cached('user-series', [userId, range, granularity], () => this.queries.userSeries(userId, range, granularity)) };
+    return this.answer('user-series', [userId, range, granularity], async () => ({ ...user, ...range, granularity, data: await this.queries.userSeries(userId, range, granularity) }));
   }
 
   @Get('heatmap')
@@ -120,12 +123,17 @@ export class MetricsController {
   async heatmap(@Query() query: TeamRangeQuery): Promise<HeatmapResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
-    return { teamId, ...range, timezone: this.config.metrics.timezone, data: await this.cached('heatmap', [teamId, range], () => this.queries.heatmap(teamId, range)) };
+    return this.answer('heatmap', [teamId, range], async () => ({ teamId, ...range, timezone: this.config.metrics.timezone, data: await this.queries.heatmap(teamId, range) }));
   }
 
-  /** Answers keyed by question; see RollupCache for when they are dropped. */
+  /** Values keyed by question; see RollupCache for when they are dropped. */
   private cached<T>(name: string, parameters: unknown[], compute: () => Promise<T>): Promise<T> {
     return this.cache.get(`${name}:${JSON.stringify(parameters)}`, compute);
+  }
+
+  /** A whole response body, cached and sent as the JSON made when it was first sent. */
+  private answer<T extends object>(name: string, parameters: unknown[], compute: () => Promise<T>): Promise<T> {
+    return this.cached(name, parameters, async () => reusedBody(await compute()));
   }
 
   private range(query: { from?: string; to?: string }) {
