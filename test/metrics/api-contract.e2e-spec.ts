@@ -164,6 +164,38 @@ describe('REST API v1 contract', () => {
     await waitFor(async () => ((await api.get(path)).json().reactions === 4 ? true : undefined), 5000);
   });
 
+  it('answers a burst of the same new question with one query', async () => {
+    const path = `/api/v1/metrics/channels?${RANGE}&limit=7`;
+    // Caching starts once the listener is connected, which the first question sets off.
+    await api.get(`/api/v1/metrics/summary?${RANGE}`);
+    await waitFor(async () => {
+      const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE query = $1`, [`LISTEN ${ROLLUPS_CHANGED_CHANNEL}`]);
+      return count > 0 ? true : undefined;
+    }, 5000);
+    const waitingQueries = () =>
+      dataSource.query(
+        `SELECT count(*)::int AS count FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%member_channel_day_rollups%'`,
+      );
+    const runner = dataSource.createQueryRunner();
+    await runner.startTransaction();
+    let burst: Promise<string[]>;
+    try {
+      // Held until every request has arrived, so none can be answered before the others ask.
+      await runner.query('LOCK TABLE member_channel_day_rollups IN ACCESS EXCLUSIVE MODE');
+      burst = Promise.all(Array.from({ length: 12 }, async () => (await api.get(path)).body));
+      await waitFor(async () => ((await waitingQueries())[0].count > 0 ? true : undefined), 5000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await waitingQueries())[0].count).toBe(1);
+    } finally {
+      await runner.commitTransaction();
+      await runner.release();
+    }
+    const bodies = await burst;
+    expect(new Set(bodies).size).toBe(1);
+    expect(JSON.parse(bodies[0]).data[0]).toMatchObject({ channelId: 'C1' });
+  });
+
   it('lists runs and sync status', async () => {
     const runs = (await api.get('/api/v1/admin/aggregations?limit=5')).json().data;
     expect(runs[0]).toMatchObject({ status: 'succeeded', mode: expect.any(String), rows: expect.any(Number), durationMs: expect.any(Number) });

@@ -20,13 +20,13 @@ interface Notifying {
  * process that LISTENs can serve repeated questions (dashboards refreshing)
  * without touching the database and still never serve numbers older than the
  * last commit it was told about. Without a live LISTEN connection nothing is
- * cached. Entries computed while a change arrived are not kept.
+ * cached. An answer still being computed when a change arrives is dropped
+ * with the rest.
  */
 @Injectable()
 export class RollupCache implements OnApplicationShutdown {
   private readonly logger = new Logger('RollupCache');
-  private readonly entries = new Map<string, unknown>();
-  private generation = 0;
+  private readonly entries = new Map<string, Promise<unknown>>();
   private listening = false;
   private connecting = false;
   private stopped = false;
@@ -35,30 +35,35 @@ export class RollupCache implements OnApplicationShutdown {
 
   constructor(private readonly dataSource: DataSource) {}
 
-  async get<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  /**
+   * The cached answer to `key`, or `compute`'s. Callers asking while an
+   * answer is being computed share it: a dashboard's burst after a new
+   * aggregation run costs one query per question, not one per request.
+   */
+  get<T>(key: string, compute: () => Promise<T>): Promise<T> {
     if (!this.listening) {
       this.listen();
       return compute();
     }
-    if (this.entries.has(key)) {
-      const value = this.entries.get(key) as T;
+    const cached = this.entries.get(key) as Promise<T> | undefined;
+    if (cached) {
       // Re-insert: Map order doubles as least-recently-used order.
       this.entries.delete(key);
-      this.entries.set(key, value);
-      return value;
+      this.entries.set(key, cached);
+      return cached;
     }
-    const generation = this.generation;
-    const value = await compute();
-    if (this.listening && generation === this.generation) {
-      this.entries.set(key, value);
-      if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
-    }
-    return value;
+    const answer = compute();
+    this.entries.set(key, answer);
+    if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+    // A failure is not an answer: the next caller asks again.
+    answer.catch(() => {
+      if (this.entries.get(key) === answer) this.entries.delete(key);
+    });
+    return answer;
   }
 
   /** Forgets every answer; called on NOTIFY and by an aggregation run in this process. */
   invalidate(): void {
-    this.generation += 1;
     this.entries.clear();
   }
 
