@@ -14,7 +14,11 @@ const server = new EmbeddedPostgres({
   password: 'postgres',
   persistent: true,
   createPostgresUser: process.getuid?.() === 0,
-  postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300', '-c', 'fsync=off'],
+  postgresFlags: [
+    ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300', '-c', 'fsync=off'],
+    // As the product's embedded server (libs/db/src/embedded-postgres.ts): no replicas, no WAL archive.
+    ...['-c', 'wal_level=minimal', '-c', 'max_wal_senders=0'],
+  ],
   onLog: () => undefined,
   onError: (error) => process.stderr.write(`${String(error)}\n`),
 });

@@ -10,6 +10,15 @@ export const EMBEDDED_DATABASE_NAME = 'slack_metrics';
 const EMBEDDED_USER = 'postgres';
 const START_LOCK_STALE_MS = 120_000;
 
+/**
+ * The embedded server has no replicas and no WAL archive (backups are
+ * pg_dump), so it keeps only the WAL that crash recovery needs. Tables
+ * rewritten whole inside one transaction (a full aggregation run rebuilding
+ * the rollups and their indexes) then write their files once instead of
+ * twice. The test server runs with the same settings.
+ */
+const SINGLE_NODE_SETTINGS = ['-c', 'wal_level=minimal', '-c', 'max_wal_senders=0'];
+
 export interface EmbeddedPostgresHandle {
   url: string;
   /** True when this process started the server and so stops it on shutdown. */
@@ -45,7 +54,7 @@ export async function startEmbeddedPostgres(directory: string, log: Log = () => 
       password,
       persistent: true,
       createPostgresUser: process.getuid?.() === 0,
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...SINGLE_NODE_SETTINGS],
       onLog: () => undefined,
       onError: (error: unknown) => log(`embedded PostgreSQL: ${String(error)}`),
     });

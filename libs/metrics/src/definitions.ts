@@ -46,6 +46,7 @@ export function localDay(timestamp: string): string {
   return `(${timestamp} AT TIME ZONE $1)::date`;
 }
 
+/** Hour of day (0–23) in the same zone; date_part, since extract() computes a numeric, slowly. */
 export function localHour(timestamp: string): string {
-  return `extract(hour FROM ${timestamp} AT TIME ZONE $1)::smallint`;
+  return `date_part('hour', ${timestamp} AT TIME ZONE $1)::smallint`;
 }

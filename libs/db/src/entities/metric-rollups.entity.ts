@@ -4,13 +4,13 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'channel_day_rollups' })
 @Index('channel_day_rollups_team_day_idx', ['teamId', 'day'])
 export class ChannelDayRollup {
-  @PrimaryColumn({ name: 'channel_id', type: 'text' })
+  @PrimaryColumn({ name: 'channel_id', type: 'text', collation: 'C' })
   channelId: string;
 
   @PrimaryColumn({ type: 'date' })
   day: string;
 
-  @Column({ name: 'team_id', type: 'text' })
+  @Column({ name: 'team_id', type: 'text', collation: 'C' })
   teamId: string;
 
   @Column({ type: 'integer' })
@@ -36,17 +36,17 @@ export class ChannelDayRollup {
 @Entity({ name: 'thread_rollups' })
 @Index('thread_rollups_day_team_idx', ['day', 'teamId'])
 export class ThreadRollup {
-  @PrimaryColumn({ name: 'channel_id', type: 'text' })
+  @PrimaryColumn({ name: 'channel_id', type: 'text', collation: 'C' })
   channelId: string;
 
   /** In the key, after the channel, for a channel's day ranges; the thread alone already makes it unique. */
   @PrimaryColumn({ type: 'date' })
   day: string;
 
-  @PrimaryColumn({ name: 'thread_ts', type: 'text' })
+  @PrimaryColumn({ name: 'thread_ts', type: 'text', collation: 'C' })
   threadTs: string;
 
-  @Column({ name: 'team_id', type: 'text' })
+  @Column({ name: 'team_id', type: 'text', collation: 'C' })
   teamId: string;
 
   /** Seconds to the first reply by a human other than the parent's author; null when there is none. */
@@ -59,16 +59,16 @@ export class ThreadRollup {
 @Index('member_channel_day_rollups_day_team_idx', ['day', 'teamId'])
 @Index('member_channel_day_rollups_channel_day_idx', ['channelId', 'day'])
 export class MemberChannelDayRollup {
-  @PrimaryColumn({ name: 'user_id', type: 'text' })
+  @PrimaryColumn({ name: 'user_id', type: 'text', collation: 'C' })
   userId: string;
 
   @PrimaryColumn({ type: 'date' })
   day: string;
 
-  @PrimaryColumn({ name: 'channel_id', type: 'text' })
+  @PrimaryColumn({ name: 'channel_id', type: 'text', collation: 'C' })
   channelId: string;
 
-  @Column({ name: 'team_id', type: 'text' })
+  @Column({ name: 'team_id', type: 'text', collation: 'C' })
   teamId: string;
 
   @Column({ type: 'integer' })
@@ -85,10 +85,10 @@ export class MemberDayRollup {
   @PrimaryColumn({ type: 'date' })
   day: string;
 
-  @PrimaryColumn({ name: 'team_id', type: 'text' })
+  @PrimaryColumn({ name: 'team_id', type: 'text', collation: 'C' })
   teamId: string;
 
-  @PrimaryColumn({ name: 'user_id', type: 'text' })
+  @PrimaryColumn({ name: 'user_id', type: 'text', collation: 'C' })
   userId: string;
 
   @Column({ type: 'integer' })
@@ -104,7 +104,7 @@ export class MemberDayRollup {
 /** DAU, WAU and MAU of a workspace on a day (windows of 1, 7 and 28 days ending that day). */
 @Entity({ name: 'team_activity_rollups' })
 export class TeamActivityRollup {
-  @PrimaryColumn({ name: 'team_id', type: 'text' })
+  @PrimaryColumn({ name: 'team_id', type: 'text', collation: 'C' })
   teamId: string;
 
   @PrimaryColumn({ type: 'date' })
@@ -123,7 +123,7 @@ export class TeamActivityRollup {
 /** Messages of a workspace per day and local hour, for the weekday × hour heatmap. */
 @Entity({ name: 'team_hour_rollups' })
 export class TeamHourRollup {
-  @PrimaryColumn({ name: 'team_id', type: 'text' })
+  @PrimaryColumn({ name: 'team_id', type: 'text', collation: 'C' })
   teamId: string;
 
   @PrimaryColumn({ type: 'date' })

@@ -2,6 +2,13 @@ import { RawActivity1764480000000 } from './1764480000000-raw-activity';
 import { MetricsRollups1764566400000 } from './1764566400000-metrics-rollups';
 import { ThreadRollupKey1764652800000 } from './1764652800000-thread-rollup-key';
 import { UnusedMessageIndexes1764739200000 } from './1764739200000-unused-message-indexes';
+import { RollupKeyCollation1764825600000 } from './1764825600000-rollup-key-collation';
 
 /** Every migration, oldest first. Listed explicitly so bundling keeps them. */
-export const MIGRATIONS = [RawActivity1764480000000, MetricsRollups1764566400000, ThreadRollupKey1764652800000, UnusedMessageIndexes1764739200000];
+export const MIGRATIONS = [
+  RawActivity1764480000000,
+  MetricsRollups1764566400000,
+  ThreadRollupKey1764652800000,
+  UnusedMessageIndexes1764739200000,
+  RollupKeyCollation1764825600000,
+];
