@@ -1,10 +1,10 @@
-import { Controller, Get, Header, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { schemaIsCurrent } from '@app/db';
 import { ShutdownState } from '../lifecycle/shutdown-state';
-import { LivenessMonitor } from './liveness.monitor';
+import { LivenessMonitor, type LivenessReport } from './liveness.monitor';
 
 const DATABASE_TIMEOUT_MS = 1500;
 
@@ -26,11 +26,10 @@ export class HealthController {
    */
   @Get('live')
   @HealthCheck()
-  @Header('Content-Type', 'application/json; charset=utf-8')
-  live(): string {
-    const { report, json } = this.liveness.latest;
+  live(): LivenessReport {
+    const report = this.liveness.latest;
     if (report.status !== 'ok') throw new ServiceUnavailableException(report);
-    return json;
+    return report;
   }
 
   /** Readiness: not draining, the database answers in time and the schema is current. */

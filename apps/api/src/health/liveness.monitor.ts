@@ -1,6 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
+import { reusedBody } from '../common/reused-json';
 
 /** A process whose heap grows past this is restarted rather than left to thrash. */
 export const HEAP_LIMIT_BYTES = 1536 * 1024 * 1024;
@@ -31,17 +32,11 @@ export function livenessReport(heapUsedBytes: number, delayP99Ms: number): Liven
   return { status: Object.keys(error).length === 0 ? 'ok' : 'error', info, error, details };
 }
 
-/** A report and its JSON text, made together once per sample. */
-export interface LivenessSample {
-  report: LivenessReport;
-  json: string;
-}
-
 /**
  * Heap use and event-loop delay, sampled every second. Liveness is probed
  * often and should cost no more than a trivial route, so a probe reads the
- * last sample, already serialized, instead of reading the heap and a delay
- * percentile itself.
+ * last sample instead of reading the heap and a delay percentile itself; the
+ * sample is a reused body, serialized once for every probe that reads it.
  */
 @Injectable()
 export class LivenessMonitor implements OnModuleDestroy {
@@ -49,7 +44,7 @@ export class LivenessMonitor implements OnModuleDestroy {
   private previousWindowP99Ms = 0;
   private samplesInWindow = 0;
   private readonly timer: NodeJS.Timeout;
-  private lastSample: LivenessSample;
+  private lastSample: LivenessReport;
 
   constructor() {
     this.loopDelay.enable();
@@ -58,11 +53,11 @@ export class LivenessMonitor implements OnModuleDestroy {
     this.timer.unref();
   }
 
-  get latest(): LivenessSample {
+  get latest(): LivenessReport {
     return this.lastSample;
   }
 
-  private sample(): LivenessSample {
+  private sample(): LivenessReport {
     const currentP99Ms = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0;
     const delayP99Ms = Math.round(Math.max(this.previousWindowP99Ms, currentP99Ms));
     if (++this.samplesInWindow === SAMPLES_PER_WINDOW) {
@@ -70,8 +65,7 @@ export class LivenessMonitor implements OnModuleDestroy {
       this.samplesInWindow = 0;
       this.loopDelay.reset();
     }
-    const report = livenessReport(getHeapStatistics().used_heap_size, delayP99Ms);
-    return { report, json: JSON.stringify(report) };
+    return reusedBody(livenessReport(getHeapStatistics().used_heap_size, delayP99Ms));
   }
 
   onModuleDestroy(): void {

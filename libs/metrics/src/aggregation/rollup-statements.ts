@@ -113,12 +113,13 @@ export function applyStatements(table: (typeof ROLLUP_TABLES)[number], scope: Ro
  * `messages` (wide rows, reactions as JSON) once instead of once per rollup
  * is most of a full run's reading time. `thread_ts` is kept for thread
  * replies only, so `thread_ts IS NULL` marks a top-level message; reactions
- * are kept only when there are any.
+ * are kept only when there are any. Ids take the rollups' byte-wise collation,
+ * so that min(team_id) and the like compare bytes, not locale rules.
  */
 export function runMessagesStatement(scope: RollupScope): string {
   return `
     CREATE TEMPORARY TABLE run_messages ON COMMIT DROP AS
-    SELECT m.channel_id, m.team_id, m.user_id, m.ts,
+    SELECT m.channel_id COLLATE "C" AS channel_id, m.team_id COLLATE "C" AS team_id, m.user_id COLLATE "C" AS user_id, m.ts,
            CASE WHEN ${isThreadReply('m')} THEN m.thread_ts END AS thread_ts,
            m.posted_at,
            ${localDay('m.posted_at')} AS day,
