@@ -90,12 +90,14 @@ describe('observability', () => {
     expect(all).toContain('could not connect to postgresql://');
   });
 
-  it('exports request durations by route template, never by raw path', async () => {
+  it('exports request durations by route template, never by raw path, and leaves probes out', async () => {
     await app.inject({ method: 'GET', url: '/no-such-route/U999SECRETID' });
+    await app.inject({ method: 'GET', url: '/api/v1/channels?q=U999SECRETID' });
     await app.inject({ method: 'GET', url: '/health/live' });
     const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(body).toMatch(/slack_metrics_http_request_duration_seconds_count\{method="GET",route="\/health\/live",status_code="200"\} \d+/);
+    expect(body).toMatch(/slack_metrics_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/channels",status_code="401"\} \d+/);
     expect(body).toMatch(/slack_metrics_http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} \d+/);
+    expect(body).not.toMatch(/route="\/(health|metrics)/);
     expect(body).not.toContain('U999SECRETID');
     expect(body).toContain('slack_metrics_process_resident_memory_bytes');
     expect(body).toMatch(/slack_metrics_database_up 1/);
