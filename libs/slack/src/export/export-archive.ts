@@ -82,11 +82,11 @@ async function openZip(path: string): Promise<ExportArchive> {
   } catch (error) {
     throw new ExportError(`${path}: not a readable ZIP archive (truncated or not a ZIP at all): ${(error as Error).message}`);
   }
-  const entries = new Map<string, yauzl.Entry>();
+  const entries = new Map<string, ZipEntry>();
   try {
     await new Promise<void>((resolveAll, reject) => {
       zip.on('entry', (entry: yauzl.Entry) => {
-        if (!entry.fileName.endsWith('/')) entries.set(entry.fileName, entry);
+        if (!entry.fileName.endsWith('/')) entries.set(entry.fileName, zipEntry(entry));
         zip.readEntry();
       });
       zip.once('end', resolveAll);
@@ -116,6 +116,21 @@ async function openZip(path: string): Promise<ExportArchive> {
   };
 }
 
+/**
+ * What reading an entry needs from the ZIP directory. yauzl's entries also
+ * keep raw names, extra fields and comments as Buffers; an export has one
+ * entry per channel and day, and these are held for the whole import.
+ */
+type ZipEntry = Pick<
+  yauzl.Entry,
+  'fileName' | 'relativeOffsetOfLocalHeader' | 'compressedSize' | 'uncompressedSize' | 'crc32' | 'compressionMethod' | 'generalPurposeBitFlag'
+>;
+
+function zipEntry(entry: yauzl.Entry): ZipEntry {
+  const { fileName, relativeOffsetOfLocalHeader, compressedSize, uncompressedSize, crc32, compressionMethod, generalPurposeBitFlag } = entry;
+  return { fileName, relativeOffsetOfLocalHeader, compressedSize, uncompressedSize, crc32, compressionMethod, generalPurposeBitFlag };
+}
+
 class ZipEntryReader {
   private buffer = Buffer.allocUnsafe(ZIP_READ_WINDOW_BYTES);
   private window = Buffer.alloc(0);
@@ -126,7 +141,7 @@ class ZipEntryReader {
     private readonly handle: FileHandle,
   ) {}
 
-  async read(entry: yauzl.Entry): Promise<Buffer> {
+  async read(entry: ZipEntry): Promise<Buffer> {
     const fail = (problem: string) => new ExportError(`${this.path}: ${entry.fileName}: ${problem} (truncated or damaged archive)`);
     if ((entry.generalPurposeBitFlag & 0x1) !== 0) throw new ExportError(`${this.path}: ${entry.fileName}: encrypted entries are not supported`);
     const header = await this.bytes(entry.relativeOffsetOfLocalHeader, LOCAL_HEADER_BYTES);
