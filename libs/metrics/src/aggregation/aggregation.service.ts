@@ -8,13 +8,13 @@ import { ROLLUPS_CHANGED_CHANNEL, RollupCache } from '../queries/rollup-cache';
 import { addDays, eachDay } from '../calendar';
 import { isThreadReply, localDay } from '../definitions';
 import {
-  ACTIVITY_STATEMENT,
   CHANNEL_HOURS_STATEMENT,
   CREATE_SCOPE_DAYS,
   CREATE_SCOPE_RANGES,
   ROLLUP_TABLES,
   RollupScope,
   TRUNCATE_ROLLUPS,
+  activityStatement,
   applyStatements,
   channelDaysStatement,
   memberChannelDaysStatement,
@@ -264,11 +264,12 @@ export class AggregationService {
       return result;
     };
     let rows = 0;
+    // A partial run's new rows into the rollup table; a full run has written them already.
     const apply = async (table: (typeof ROLLUP_TABLES)[number], parameters: unknown[] = []): Promise<void> => {
       // Temporary tables have no statistics until analysed; without them the comparison below can go quadratic.
-      if (scope === 'days') await query(`ANALYZE next_${table}`);
-      for (const statement of applyStatements(table, scope)) {
-        const result = await query(statement, statement.startsWith('INSERT') || scope === 'all' ? [] : parameters, true);
+      await query(`ANALYZE next_${table}`);
+      for (const statement of applyStatements(table)) {
+        const result = await query(statement, statement.startsWith('INSERT') ? [] : parameters, true);
         if (statement.startsWith('INSERT')) rows += result.affected ?? 0;
       }
     };
@@ -309,8 +310,9 @@ export class AggregationService {
     if (bounds.first) {
       // A day's activity counts in the WAU/MAU of the 27 days after it.
       const activityTo = addDays(bounds.last, MAU_WINDOW_DAYS - 1);
-      await query(ACTIVITY_STATEMENT, [bounds.first, activityTo]);
-      await apply('team_activity_rollups', [bounds.first, activityTo]);
+      const written = await query(activityStatement(scope), [bounds.first, activityTo], true);
+      if (scope === 'all') rows += written.affected ?? 0;
+      else await apply('team_activity_rollups', [bounds.first, activityTo]);
     }
     for (const statement of indexes) await query(statement);
     if (scope === 'all') {

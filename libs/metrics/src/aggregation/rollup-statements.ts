@@ -86,16 +86,14 @@ export function replacedDays(table: (typeof ROLLUP_TABLES)[number]): string {
 }
 
 /**
- * Moves `next_<table>` into the table. A full run has written the rows
- * already (writeInto), except DAU/WAU/MAU, which are inserted after TRUNCATE;
- * for a partial run only differences are written: rows of the replaced days
- * that are gone or changed are deleted, and rows not present are inserted, so
- * re-counting an unchanged day writes nothing.
+ * Moves a partial run's `next_<table>` into the table (a full run has
+ * written its rows already, see writeInto). Only differences are written:
+ * rows of the replaced days that are gone or changed are deleted, and rows
+ * not present are inserted, so re-counting an unchanged day writes nothing.
  */
-export function applyStatements(table: (typeof ROLLUP_TABLES)[number], scope: RollupScope): string[] {
+export function applyStatements(table: (typeof ROLLUP_TABLES)[number]): string[] {
   const { keys, values } = ROLLUP_COLUMNS[table];
   const columns = [...keys, ...values].join(', ');
-  if (scope === 'all') return table === 'team_activity_rollups' ? [`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM next_${table}`] : [];
   const sameKey = keys.map((key) => `next.${key} = kept.${key}`).join(' AND ');
   const row = (alias: string) => `(${values.map((value) => `${alias}.${value}`).join(', ')})`;
   return [
@@ -234,8 +232,8 @@ export function memberDaysStatement(scope: RollupScope): string {
  * opens its own), so windows never overlap and a running sum of +1/-1 marks
  * counts distinct members per day.
  */
-export const ACTIVITY_STATEMENT = `
-  CREATE TEMPORARY TABLE next_team_activity_rollups ON COMMIT DROP AS
+export function activityStatement(scope: RollupScope): string {
+  return writeInto('team_activity_rollups', scope, `
   WITH member_days AS (
     SELECT team_id, array_agg(day) AS days
     FROM member_day_rollups
@@ -269,4 +267,5 @@ export const ACTIVITY_STATEMENT = `
   )
   SELECT team_id, day, dau::int AS dau, wau::int AS wau, mau::int AS mau
   FROM running
-  WHERE day BETWEEN $1::date AND $2::date AND mau > 0`;
+  WHERE day BETWEEN $1::date AND $2::date AND mau > 0`);
+}
