@@ -15,7 +15,8 @@
  * commit, as recorded in aggregation_runs); process start-up is shown apart.
  */
 import { Client } from 'pg';
-import { DAYS, FIRST_DAY, argument, generateMessages, generateWorkspace, runWorker, startPostgres } from './metrics-dataset';
+import { argument } from './bench-support';
+import { DAYS, FIRST_DAY, generateMessages, generateWorkspace, runWorker, startPostgres } from './metrics-dataset';
 
 const TARGET_FULL_RATIO = 2;
 const TARGET_INCREMENTAL_MS = 2000;

@@ -14,7 +14,8 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { freePort } from '../libs/db/src/free-port';
-import { API, FIRST_DAY, ROOT, argument, generateWorkspace, runWorker, startPostgres } from './metrics-dataset';
+import { API, ROOT, argument, median } from './bench-support';
+import { FIRST_DAY, generateWorkspace, runWorker, startPostgres } from './metrics-dataset';
 
 // autocannon ships no types; only what is used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
       console.log(`  round ${round}: bare Fastify hello-world ${bareResult.requests.average.toFixed(0).padStart(6)} req/s, API GET /health/live ${trivial.requests.average.toFixed(0).padStart(6)} req/s → ${ratios.at(-1)!.toFixed(2)}×`);
     }
     await stop(bare);
-    const ratio = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
+    const ratio = median(ratios);
     console.log(`\nthroughput ratio, median of rounds: ${ratio.toFixed(2)}× (target ≥ ${TARGET_THROUGHPUT_RATIO}×)`);
     console.log(`worst metric endpoint p99: ${worstP99} ms (target ≤ ${TARGET_P99_MS} ms)`);
     if (worstP99 > TARGET_P99_MS || ratio < TARGET_THROUGHPUT_RATIO) process.exitCode = 1;

@@ -20,26 +20,19 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { freePort } from '../libs/db/src/free-port';
 import { copyLine, copyText, copyTextArray } from '../libs/slack/src/copy-text';
 import { messageRecord, reactionCount, reactorsOf } from '../libs/slack/src/records';
 import { createSlackExportFixture, ExportFixtureOptions, writeExportZip } from '../test/support/slack-export-fixture';
+import { ROOT, WORKER, argument, median, startTestServer } from './bench-support';
 
-const ROOT = resolve(__dirname, '../../..');
-const WORKER = join(ROOT, 'dist/apps/worker/main.js');
 const TARGET_RATE = 50_000;
 const TARGET_RATIO = 0.5;
 const TARGET_RSS_MIB = 300;
-
-function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
 
 /** Conversations × days × messages per day, plus the threads' replies, comes to about `messages`. */
 function fixtureFor(messages: number): ExportFixtureOptions {
@@ -48,23 +41,6 @@ function fixtureFor(messages: number): ExportFixtureOptions {
   // About 1.25 stored messages per top-level one (thread replies, joins), found by generating once.
   const perDay = Math.ceil(messages / (conversations * days * 1.25));
   return { seed: 2024, publicChannels: 20, privateChannels: 5, directMessages: 5, multiPartyDirectMessages: 2, humans: 60, botUsers: 4, days, startDate: '2023-01-01', messagesPerDay: perDay };
-}
-
-async function startPostgres(directory: string): Promise<{ url: (database: string) => string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'test/support/postgres-server.mjs'), join(directory, 'pg'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolveStart, reject) => {
-    child.once('exit', (code) => reject(new Error(`PostgreSQL exited with ${code}`)));
-    child.stdout.on('data', (chunk) => String(chunk).includes('ready') && resolveStart());
-  });
-  return {
-    url: (database) => `postgresql://postgres:postgres@127.0.0.1:${port}/${database}`,
-    stop: () =>
-      new Promise((resolveStop) => {
-        child.once('exit', () => resolveStop());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 function run(command: string, args: string[], env: Record<string, string>, onStart?: (child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -93,10 +69,6 @@ function samplePeakRss(child: ChildProcess): () => number {
   }, 20);
   child.once('exit', () => clearInterval(timer));
   return () => peakKib / 1024;
-}
-
-function median(values: number[]): number {
-  return [...values].sort((left, right) => left - right)[Math.floor(values.length / 2)];
 }
 
 async function createDatabase(admin: Client, name: string, url: string): Promise<void> {
@@ -150,7 +122,7 @@ async function main(): Promise<void> {
   const rounds = argument('--rounds', 3);
   const directory = mkdtempSync(join(tmpdir(), 'slack-import-bench-'));
   chmodSync(directory, 0o755);
-  const postgres = await startPostgres(directory);
+  const postgres = await startTestServer(directory);
   try {
     const fixture = createSlackExportFixture(fixtureFor(target));
     const zipPath = join(directory, 'export.zip');

@@ -6,49 +6,29 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../libs/db/src/free-port';
+import { ROOT, WORKER, startTestServer } from './bench-support';
 
-export const ROOT = resolve(__dirname, '../../..');
-export const WORKER = join(ROOT, 'dist/apps/worker/main.js');
-export const API = join(ROOT, 'dist/apps/api/main.js');
 export const TEAM = 'TBENCH0001';
 export const DAYS = 90;
 export const FIRST_DAY = '2025-01-01';
-
-export function argument(name: string, fallback: number): number {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
-}
 
 export interface BenchPostgres {
   url: string;
   stop(): Promise<void>;
 }
 
-/** The test suite's throwaway server (test/support/postgres-server.mjs), with one database. */
+/** The test suite's throwaway server, with one database. */
 export async function startPostgres(): Promise<BenchPostgres> {
   const directory = mkdtempSync(join(tmpdir(), 'slack-metrics-bench-'));
   chmodSync(directory, 0o755);
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'test/support/postgres-server.mjs'), join(directory, 'pg'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolveStart, reject) => {
-    child.once('exit', (code) => reject(new Error(`PostgreSQL exited with ${code}`)));
-    child.stdout.on('data', (chunk) => String(chunk).includes('ready') && resolveStart());
-  });
-  const admin = new Client({ connectionString: `postgresql://postgres:postgres@127.0.0.1:${port}/postgres` });
+  const server = await startTestServer(directory);
+  const admin = new Client({ connectionString: server.url('postgres') });
   await admin.connect();
   await admin.query('CREATE DATABASE bench');
   await admin.end();
-  return {
-    url: `postgresql://postgres:postgres@127.0.0.1:${port}/bench`,
-    stop: () =>
-      new Promise((resolveStop) => {
-        child.once('exit', () => resolveStop());
-        child.kill('SIGTERM');
-      }),
-  };
+  return { url: server.url('bench'), stop: () => server.stop() };
 }
 
 export function runWorker(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string; wallMs: number }> {
