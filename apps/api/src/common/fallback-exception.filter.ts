@@ -1,7 +1,7 @@
 import { isDatabaseUnavailable } from '@app/db';
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './api-exception.filter';
 
@@ -17,9 +17,10 @@ export class FallbackExceptionFilter extends BaseExceptionFilter {
   private readonly logger = new Logger('Http');
 
   override catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     if (isDatabaseUnavailable(exception)) {
-      this.logger.warn(`database unavailable: ${(exception as Error).message}`);
+      this.logger.warn({ req: { id: http.getRequest<FastifyRequest>().id } }, `database unavailable: ${(exception as Error).message}`);
       reply
         .status(HttpStatus.SERVICE_UNAVAILABLE)
         .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
