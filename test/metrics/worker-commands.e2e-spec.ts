@@ -86,6 +86,12 @@ describe('worker aggregate, run and demo', () => {
     expect(aggregated.code).toBe(0);
     const rows = await dataSource.query(`SELECT messages FROM channel_day_rollups WHERE channel_id = 'CSHARED01'`);
     expect(rows).toEqual([{ messages: 2 }]);
+    // The heatmap counts each message for the workspace it carries, even within one channel and hour.
+    const hours = await dataSource.query(`SELECT team_id, messages FROM team_hour_rollups WHERE team_id LIKE 'TSHARED%' ORDER BY team_id`);
+    expect(hours).toEqual([
+      { team_id: 'TSHAREDA1', messages: 1 },
+      { team_id: 'TSHAREDB1', messages: 1 },
+    ]);
   });
 
   it('`run` aggregates on its schedule, survives a failed run, and stops on SIGTERM', async () => {

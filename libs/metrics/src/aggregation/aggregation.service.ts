@@ -8,7 +8,6 @@ import { ROLLUPS_CHANGED_CHANNEL, RollupCache } from '../queries/rollup-cache';
 import { addDays, eachDay } from '../calendar';
 import { isThreadReply, localDay } from '../definitions';
 import {
-  CHANNEL_HOURS_STATEMENT,
   CREATE_SCOPE_DAYS,
   CREATE_SCOPE_RANGES,
   ROLLUP_TABLES,
@@ -291,7 +290,6 @@ export class AggregationService {
     }
     await query(runMessagesStatement(scope), [timezone]);
     if (scope === 'days') await query('ANALYZE run_messages');
-    await query(CHANNEL_HOURS_STATEMENT);
     // On a full run each of these inserts into its emptied rollup table; on a partial run it fills next_<table>.
     for (const statement of [threadsStatement, channelDaysStatement, teamHoursStatement, memberChannelDaysStatement, memberDaysStatement]) {
       const result = await query(statement(scope), [], true);

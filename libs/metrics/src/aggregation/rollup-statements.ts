@@ -130,20 +130,6 @@ export function runMessagesStatement(scope: RollupScope): string {
     WHERE ${isMessage('m')}`;
 }
 
-/** Messages per channel, day and local hour; channel days and the heatmap are both summed from it. */
-export const CHANNEL_HOURS_STATEMENT = `
-  CREATE TEMPORARY TABLE next_channel_hours ON COMMIT DROP AS
-  SELECT channel_id, day, hour,
-         -- min(), not a grouping key: a channel shared between workspaces may carry messages of either team
-         min(team_id) AS team_id,
-         count(*)::int AS messages,
-         count(*) FILTER (WHERE human)::int AS human_messages,
-         count(*) FILTER (WHERE thread_ts IS NOT NULL)::int AS thread_replies,
-         sum(reaction_count)::int AS reactions,
-         max(posted_at) AS last_message_at
-  FROM run_messages
-  GROUP BY channel_id, day, hour`;
-
 /**
  * Threads started on the days in scope, with the time to the first reply by
  * another human. A full run has every reply in run_messages; a partial run
@@ -173,21 +159,28 @@ export function threadsStatement(scope: RollupScope): string {
 
 export function channelDaysStatement(scope: RollupScope): string {
   return writeInto('channel_day_rollups', scope, `
-    SELECT hours.channel_id, hours.day, hours.team_id, hours.messages, hours.human_messages, hours.thread_replies,
-           coalesce(threads.started, 0) AS threads_started, hours.reactions, hours.last_message_at
+    SELECT days.channel_id, days.day, days.team_id, days.messages, days.human_messages, days.thread_replies,
+           coalesce(threads.started, 0) AS threads_started, days.reactions, days.last_message_at
     FROM (
-      SELECT channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(human_messages)::int AS human_messages,
-             sum(thread_replies)::int AS thread_replies, sum(reactions)::int AS reactions, max(last_message_at) AS last_message_at
-      FROM next_channel_hours
+      SELECT channel_id, day,
+             -- min(), not a grouping key: a channel shared between workspaces may carry messages of either team
+             min(team_id) AS team_id,
+             count(*)::int AS messages,
+             count(*) FILTER (WHERE human)::int AS human_messages,
+             count(*) FILTER (WHERE thread_ts IS NOT NULL)::int AS thread_replies,
+             sum(reaction_count)::int AS reactions,
+             max(posted_at) AS last_message_at
+      FROM run_messages
       GROUP BY channel_id, day
-    ) hours
+    ) days
     LEFT JOIN (
       SELECT channel_id, day, count(*)::int AS started FROM ${newRows('thread_rollups', scope)} GROUP BY channel_id, day
     ) threads USING (channel_id, day)`);
 }
 
+/** Messages per workspace, day and local hour, each counted for the workspace it carries. */
 export function teamHoursStatement(scope: RollupScope): string {
-  return writeInto('team_hour_rollups', scope, `SELECT team_id, day, hour, sum(messages)::int AS messages FROM next_channel_hours GROUP BY team_id, day, hour`);
+  return writeInto('team_hour_rollups', scope, `SELECT team_id, day, hour, count(*)::int AS messages FROM run_messages GROUP BY team_id, day, hour`);
 }
 
 /**
