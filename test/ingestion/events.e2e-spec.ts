@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, migratedDataSource, TestDatabase } from '../support/database';
-import { RunningApi, startApi } from '../support/processes';
+import { RunningApi, startApi, waitFor } from '../support/processes';
 import { expectedMessageRow, isoOfTs, storedMessageRows } from './expected-rows';
 
 const SECRET = 'events-test-signing-secret';
@@ -14,6 +14,7 @@ interface Delivery {
   timestamp?: number;
   signature?: string;
   retryNumber?: number;
+  requestId?: string;
 }
 
 /** Signs like Slack: `v0=` + HMAC-SHA256 of `v0:<timestamp>:<raw body>`. Written out here, not imported from the code under test. */
@@ -29,6 +30,7 @@ async function deliver(api: RunningApi, delivery: Delivery): Promise<{ status: n
     'x-slack-request-timestamp': String(timestamp),
     'x-slack-signature': delivery.signature ?? sign(delivery.secret ?? SECRET, timestamp, raw),
   };
+  if (delivery.requestId !== undefined) headers['x-request-id'] = delivery.requestId;
   if (delivery.retryNumber !== undefined) {
     headers['x-slack-retry-num'] = String(delivery.retryNumber);
     headers['x-slack-retry-reason'] = 'http_timeout';
@@ -222,6 +224,30 @@ describe('POST /slack/events', () => {
     expect((await deliver(api, { body: callback({ type: 'emoji_changed', subtype: 'add', name: 'party' }) })).status).toBe(200);
     expect((await deliver(api, { body: { type: 'something_else' } })).status).toBe(400);
     expect(await counts()).toEqual(before);
+  });
+
+  it('answers 500 when an event cannot be stored, so Slack retries, and logs the failure with the request id', async () => {
+    await dataSource.query('ALTER TABLE processed_events RENAME TO processed_events_away');
+    let answer: Awaited<ReturnType<typeof deliver>>;
+    try {
+      answer = await deliver(api, { body: callback({ type: 'message', channel: CHANNEL, user: 'U0FAIL', text: 'x', ts: ts(90) }), requestId: 'events-failure-1' });
+    } finally {
+      await dataSource.query('ALTER TABLE processed_events_away RENAME TO processed_events');
+    }
+    expect(answer).toMatchObject({ status: 500, body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' } });
+    const linesOf = () =>
+      api
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('events-failure-1'))
+        .map((line) => JSON.parse(line) as { level: string; msg: string; req: { id: string }; err?: { message: string } });
+    const lines = await waitFor(async () => (linesOf().length >= 2 ? linesOf() : undefined), 5000);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ level: 'error', msg: 'unexpected error', req: { id: 'events-failure-1' }, err: expect.objectContaining({ message: expect.stringContaining('processed_events') }) }),
+        expect.objectContaining({ level: 'error', msg: 'request completed', req: expect.objectContaining({ id: 'events-failure-1' }) }),
+      ]),
+    );
   });
 });
 

@@ -10,7 +10,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './ap
  * Slack events receiver, and what Fastify refuses before any route runs (a
  * body that is not JSON, one too large). Those get the API's
  * `{ statusCode, error, message }` shape, an unreachable database a 503 with
- * Retry-After; Nest renders the rest (health responses keep their format).
+ * Retry-After; Nest renders its own exceptions (health responses keep their format).
  */
 @Catch()
 export class FallbackExceptionFilter extends BaseExceptionFilter {
@@ -35,5 +35,20 @@ export class FallbackExceptionFilter extends BaseExceptionFilter {
       return;
     }
     super.catch(exception, host);
+  }
+
+  /**
+   * What is not an HttpException (a failed insert while storing a Slack event,
+   * say): Nest's status, the API's body shape, and a log line that names the
+   * request, so the 500 Slack retries can be found from its access line.
+   */
+  override handleUnknownError(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const statusCode = this.isHttpError(exception) ? exception.statusCode : HttpStatus.INTERNAL_SERVER_ERROR;
+    if (statusCode >= 500) this.logger.error({ req: { id: http.getRequest<FastifyRequest>().id }, err: exception }, 'unexpected error');
+    const reply = http.getResponse<FastifyReply>();
+    if (reply.sent) return;
+    const message = statusCode >= 500 ? 'internal error' : this.getHttpErrorMessage(exception as { statusCode: number; message: string });
+    reply.status(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
   }
 }
