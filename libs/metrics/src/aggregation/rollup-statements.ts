@@ -152,8 +152,7 @@ export function threadsStatement(scope: RollupScope): string {
            ) - parent.posted_at)::double precision AS first_reply_seconds
     FROM run_messages parent
     ${replies}
-    -- implied by the join, but said so that the planner hashes the replies, the smaller side
-    WHERE parent.thread_ts IS NULL AND reply.thread_ts IS NOT NULL
+    WHERE parent.thread_ts IS NULL
     GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at, parent.day`);
 }
 
