@@ -1,5 +1,5 @@
 import { isDatabaseUnavailable } from '@app/db';
-import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, HttpServer, HttpStatus, IntrinsicException, Logger } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
@@ -42,12 +42,17 @@ export class FallbackExceptionFilter extends BaseExceptionFilter {
    * say): Nest's status, the API's body shape, and a log line that names the
    * request, so the 500 Slack retries can be found from its access line.
    */
-  override handleUnknownError(exception: unknown, host: ArgumentsHost): void {
+  override handleUnknownError(exception: unknown, host: ArgumentsHost, applicationRef: HttpServer): void {
     const http = host.switchToHttp();
     const statusCode = this.isHttpError(exception) ? exception.statusCode : HttpStatus.INTERNAL_SERVER_ERROR;
-    if (statusCode >= 500) this.logger.error({ req: { id: http.getRequest<FastifyRequest>().id }, err: exception }, 'unexpected error');
+    if (statusCode >= 500 && !(exception instanceof IntrinsicException)) {
+      this.logger.error({ req: { id: http.getRequest<FastifyRequest>().id }, err: exception }, 'unexpected error');
+    }
     const reply = http.getResponse<FastifyReply>();
-    if (reply.sent) return;
+    if (applicationRef.isHeadersSent(reply)) {
+      applicationRef.end(reply);
+      return;
+    }
     const message = statusCode >= 500 ? 'internal error' : this.getHttpErrorMessage(exception as { statusCode: number; message: string });
     reply.status(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
   }
