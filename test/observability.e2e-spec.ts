@@ -90,6 +90,19 @@ describe('observability', () => {
     expect(all).toContain('could not connect to postgresql://');
   });
 
+  it('logs an error as its type, code, message and stack, leaving out what a failed query carries', async () => {
+    const failedInsert = Object.assign(new TypeError('insert into messages failed'), {
+      code: '23505',
+      query: 'INSERT INTO messages (text) VALUES ($1)',
+      parameters: ['a private message from Erin'],
+    });
+    app.get(AppLogger).error({ err: failedInsert }, 'import failed', 'Test');
+    await new Promise(setImmediate); // the captured stream delivers on a later tick
+    const line = logged().find((entry) => entry.msg === 'import failed');
+    expect(line?.err).toEqual({ type: 'TypeError', code: '23505', message: 'insert into messages failed', stack: expect.stringContaining('TypeError') });
+    expect(logLines.join('\n')).not.toContain('private message from Erin');
+  });
+
   it('exports request durations by route template, never by raw path, and leaves probes out', async () => {
     await app.inject({ method: 'GET', url: '/no-such-route/U999SECRETID' });
     await app.inject({ method: 'GET', url: '/api/v1/channels?q=U999SECRETID' });

@@ -52,9 +52,22 @@ export function createRootLogger(config: AppConfig, name: string, destination: N
       base: { service: name },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: loggedError },
     },
     scrubbingStream(sink, configuredSecrets(config)),
   );
+}
+
+/**
+ * An error as its type, code, message and stack. Pino's own serializer adds
+ * every other field, and a failed query carries its parameters: message text
+ * and people's names from an import or a Slack event would reach the log.
+ */
+export function loggedError(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null) return error;
+  // An Error, or (through pino-http) what pino's serializer already made of one.
+  const { type, code, message, stack } = error as Record<string, unknown>;
+  return { type: error instanceof Error ? error.constructor.name : type, ...(typeof code === 'string' ? { code } : {}), message, stack };
 }
 
 /** The caller's `X-Request-Id` when it is a sane token, otherwise a new UUID. */
@@ -90,7 +103,8 @@ export function loggingModule(logger: Logger): DynamicModule {
     global: true,
     imports: [
       LoggerModule.forRoot({
-        pinoHttp: { logger },
+        // pino-http would put its own error serializer back on the logger it is given.
+        pinoHttp: { logger, serializers: { err: loggedError } },
         // No Nest middleware: access lines come from a Fastify hook (see `installAccessLog`).
         // Middleware runs through middie for every request, probes included, and cost a third
         // of the API's throughput on a trivial route.
