@@ -46,6 +46,20 @@ describe('schema migrations', () => {
     }
   });
 
+  it('RecountTeamHours forgets the aggregation state, so that the next aggregation run is a full one', async () => {
+    const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
+    await dataSource.initialize();
+    try {
+      await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('RecountTeamHours1764912000000');
+      await dataSource.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
+      expect(await runPendingMigrations(dataSource)).toEqual(['RecountTeamHours1764912000000']);
+      expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
   it('`worker migrate` started twice at once applies the schema once and both exit 0', async () => {
     const env = { DATABASE_URL: database.url, LOG_LEVEL: 'info' };
     const [first, second] = await Promise.all([runWorker(['migrate'], env), runWorker(['migrate'], env)]);

@@ -77,20 +77,21 @@ describe('worker aggregate, run and demo', () => {
 
   it('aggregates a channel shared between workspaces, whose messages carry either team', async () => {
     await dataSource.query(`INSERT INTO workspaces (id) VALUES ('TSHAREDA1'), ('TSHAREDB1') ON CONFLICT DO NOTHING`);
+    // Team B alone in the first hour, team A in the second.
     await dataSource.query(
       `INSERT INTO messages (channel_id, ts, team_id, user_id, posted_at, source)
-       VALUES ('CSHARED01', '1700000000.000100', 'TSHAREDA1', 'USHAREDA1', to_timestamp(1700000000.0001), 'events'),
-              ('CSHARED01', '1700000060.000100', 'TSHAREDB1', 'USHAREDB1', to_timestamp(1700000060.0001), 'events')`,
+       VALUES ('CSHARED01', '1700000000.000100', 'TSHAREDB1', 'USHAREDB1', to_timestamp(1700000000.0001), 'events'),
+              ('CSHARED01', '1700003600.000100', 'TSHAREDA1', 'USHAREDA1', to_timestamp(1700003600.0001), 'events')`,
     );
     const aggregated = await runWorker(['aggregate', '--full'], env);
     expect(aggregated.code).toBe(0);
-    const rows = await dataSource.query(`SELECT messages FROM channel_day_rollups WHERE channel_id = 'CSHARED01'`);
-    expect(rows).toEqual([{ messages: 2 }]);
-    // The heatmap counts each message for the workspace it carries, even within one channel and hour.
-    const hours = await dataSource.query(`SELECT team_id, messages FROM team_hour_rollups WHERE team_id LIKE 'TSHARED%' ORDER BY team_id`);
+    const days = await dataSource.query(`SELECT team_id, messages FROM channel_day_rollups WHERE channel_id = 'CSHARED01'`);
+    expect(days).toEqual([{ team_id: 'TSHAREDA1', messages: 2 }]);
+    // The heatmap counts the channel's hours for the workspace its day counts for, so the two add up.
+    const hours = await dataSource.query(`SELECT team_id, messages FROM team_hour_rollups WHERE team_id LIKE 'TSHARED%' ORDER BY hour`);
     expect(hours).toEqual([
       { team_id: 'TSHAREDA1', messages: 1 },
-      { team_id: 'TSHAREDB1', messages: 1 },
+      { team_id: 'TSHAREDA1', messages: 1 },
     ]);
   });
 

@@ -3,6 +3,7 @@ import { MetricsRollups1764566400000 } from './1764566400000-metrics-rollups';
 import { ThreadRollupKey1764652800000 } from './1764652800000-thread-rollup-key';
 import { UnusedMessageIndexes1764739200000 } from './1764739200000-unused-message-indexes';
 import { RollupKeyCollation1764825600000 } from './1764825600000-rollup-key-collation';
+import { RecountTeamHours1764912000000 } from './1764912000000-recount-team-hours';
 
 /** Every migration, oldest first. Listed explicitly so bundling keeps them. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   ThreadRollupKey1764652800000,
   UnusedMessageIndexes1764739200000,
   RollupKeyCollation1764825600000,
+  RecountTeamHours1764912000000,
 ];

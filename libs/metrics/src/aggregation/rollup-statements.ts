@@ -7,9 +7,8 @@ import { isBotMessage, isHumanUserId, isMessage, isThreadReply, localDay, localH
  * deleted and rebuilt from raw messages inside one transaction, so re-running
  * a range gives identical rows and readers never see a half-written day.
  *
- * The heavy reads go into temporary tables with CREATE TABLE AS, which
- * PostgreSQL may run with parallel workers (INSERT … SELECT never does); the
- * rollup tables are then filled from those.
+ * Raw messages are read once, into the temporary `run_messages`; every
+ * rollup is computed from it.
  */
 export type RollupScope = 'all' | 'days';
 
@@ -177,9 +176,17 @@ export function channelDaysStatement(scope: RollupScope): string {
     ) threads USING (channel_id, day)`);
 }
 
-/** Messages per workspace, day and local hour, each counted for the workspace it carries. */
+/**
+ * Messages per workspace, day and local hour. A channel's messages count for
+ * the workspace its channel day counts for, so that a workspace's heatmap
+ * adds up to its channel days even in a channel shared between workspaces.
+ */
 export function teamHoursStatement(scope: RollupScope): string {
-  return writeInto('team_hour_rollups', scope, `SELECT team_id, day, hour, count(*)::int AS messages FROM run_messages GROUP BY team_id, day, hour`);
+  return writeInto('team_hour_rollups', scope, `
+    SELECT channel_day.team_id, m.day, m.hour, count(*)::int AS messages
+    FROM run_messages m
+    JOIN ${newRows('channel_day_rollups', scope)} channel_day USING (channel_id, day)
+    GROUP BY channel_day.team_id, m.day, m.hour`);
 }
 
 /**
