@@ -46,16 +46,24 @@ describe('schema migrations', () => {
     }
   });
 
-  it('RecountTeamHours forgets the aggregation state, so that the next aggregation run is a full one', async () => {
+  it('RecountTeamHours forgets the aggregation state after any run in progress, so that the next run is a full one', async () => {
     const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
     await dataSource.initialize();
+    const aggregationRun = new Client({ connectionString: database.url });
+    await aggregationRun.connect();
     try {
       await runPendingMigrations(dataSource);
       expect(await revertLastMigration(dataSource)).toBe('RecountTeamHours1764912000000');
-      await dataSource.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
-      expect(await runPendingMigrations(dataSource)).toEqual(['RecountTeamHours1764912000000']);
+      await aggregationRun.query('SELECT pg_advisory_lock(7352340002)'); // AGGREGATION_LOCK_KEY
+      const migrated = runPendingMigrations(dataSource);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The run commits its state while the migration waits for it.
+      await aggregationRun.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
+      await aggregationRun.query('SELECT pg_advisory_unlock(7352340002)');
+      expect(await migrated).toEqual(['RecountTeamHours1764912000000']);
       expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
     } finally {
+      await aggregationRun.end();
       await dataSource.destroy();
     }
   });

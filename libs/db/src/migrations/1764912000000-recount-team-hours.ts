@@ -1,5 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** The aggregation runs' lock (AGGREGATION_LOCK_KEY in @app/metrics). */
+const AGGREGATION_LOCK_KEY = 7_352_340_002;
+
 /**
  * The heatmap now counts a channel's messages for the workspace its channel
  * day counts for; before, each hour of a channel shared between workspaces
@@ -10,6 +13,8 @@ export class RecountTeamHours1764912000000 implements MigrationInterface {
   name = 'RecountTeamHours1764912000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    // After a run in progress, which would otherwise write the state back as it commits.
+    await queryRunner.query('SELECT pg_advisory_xact_lock($1)', [AGGREGATION_LOCK_KEY]);
     await queryRunner.query('DELETE FROM aggregation_state');
   }
 
