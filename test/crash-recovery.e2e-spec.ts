@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { COLLECT_LOCK_KEY } from '@app/metrics';
+import { COLLECT_LOCK_KEY } from '@app/db';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { FakeMessage, FakeSlackData, FakeSlackServer } from './support/fake-slack-server';

@@ -1,4 +1,4 @@
-import { appliedMigrationNames, createDataSource, MIGRATIONS, revertLastMigration, runPendingMigrations } from '@app/db';
+import { AGGREGATION_LOCK_KEY, appliedMigrationNames, createDataSource, MIGRATIONS, revertLastMigration, runPendingMigrations } from '@app/db';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { runWorker } from './support/processes';
@@ -54,12 +54,12 @@ describe('schema migrations', () => {
     try {
       await runPendingMigrations(dataSource);
       expect(await revertLastMigration(dataSource)).toBe('RecountTeamHours1764912000000');
-      await aggregationRun.query('SELECT pg_advisory_lock(7352340002)'); // AGGREGATION_LOCK_KEY
+      await aggregationRun.query('SELECT pg_advisory_lock($1)', [AGGREGATION_LOCK_KEY]);
       const migrated = runPendingMigrations(dataSource);
       await new Promise((resolve) => setTimeout(resolve, 500));
       // The run commits its state while the migration waits for it.
       await aggregationRun.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
-      await aggregationRun.query('SELECT pg_advisory_unlock(7352340002)');
+      await aggregationRun.query('SELECT pg_advisory_unlock($1)', [AGGREGATION_LOCK_KEY]);
       expect(await migrated).toEqual(['RecountTeamHours1764912000000']);
       expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
     } finally {

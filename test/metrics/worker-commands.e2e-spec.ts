@@ -1,4 +1,4 @@
-import { AGGREGATION_LOCK_KEY } from '@app/metrics';
+import { AGGREGATION_LOCK_KEY } from '@app/db';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';

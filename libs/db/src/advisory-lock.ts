@@ -1,5 +1,13 @@
 import { DataSource } from 'typeorm';
 
+/**
+ * Session-level advisory lock keys, one per kind of job, so that a job runs
+ * once per cluster whatever the number of replicas or CronJob overlaps.
+ * (7_352_340_001 is the migration lock, MIGRATION_LOCK_KEY.)
+ */
+export const AGGREGATION_LOCK_KEY = 7_352_340_002;
+export const COLLECT_LOCK_KEY = 7_352_340_003;
+
 export type LockedOutcome<T> = { acquired: true; value: T } | { acquired: false };
 
 /**

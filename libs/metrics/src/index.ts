@@ -1,4 +1,3 @@
-export * from './advisory-locks';
 export * from './aggregation/aggregation.service';
 export * from './calendar';
 export * from './definitions';

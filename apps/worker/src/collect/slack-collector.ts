@@ -1,6 +1,5 @@
 import { AppConfig } from '@app/config';
-import { DatabaseConnector, withTryAdvisoryLock } from '@app/db';
-import { COLLECT_LOCK_KEY } from '@app/metrics';
+import { COLLECT_LOCK_KEY, DatabaseConnector, withTryAdvisoryLock } from '@app/db';
 import { AppMetrics } from '@app/observability';
 import {
   ActivityStore,

@@ -1,7 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-
-/** The aggregation runs' lock (AGGREGATION_LOCK_KEY in @app/metrics). */
-const AGGREGATION_LOCK_KEY = 7_352_340_002;
+import { AGGREGATION_LOCK_KEY } from '../advisory-lock';
 
 /**
  * The heatmap now counts a channel's messages for the workspace its channel

@@ -1,9 +1,8 @@
 import { AppConfig } from '@app/config';
-import { AggregationMode } from '@app/db';
+import { AGGREGATION_LOCK_KEY, AggregationMode } from '@app/db';
 import { AppMetrics } from '@app/observability';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, QueryRunner } from 'typeorm';
-import { AGGREGATION_LOCK_KEY } from '../advisory-locks';
 import { ROLLUPS_CHANGED_CHANNEL, RollupCache } from '../queries/rollup-cache';
 import { addDays, eachDay } from '../calendar';
 import { isThreadReply, localDay } from '../definitions';
