@@ -3,7 +3,7 @@ import { ArgumentsHost, Catch, HttpException, HttpServer, HttpStatus, IntrinsicE
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './api-exception.filter';
+import { ApiExceptionFilter } from './api-exception.filter';
 
 /**
  * Errors outside the /api/v1 controllers (which have their own filter): the
@@ -16,22 +16,14 @@ import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './ap
 export class FallbackExceptionFilter extends BaseExceptionFilter {
   private readonly logger = new Logger('Http');
 
+  /** The /api/v1 controllers' rendering, for what has no format of its own here. */
+  private readonly apiErrors = new ApiExceptionFilter();
+
   override catch(exception: unknown, host: ArgumentsHost): void {
-    const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    if (isDatabaseUnavailable(exception)) {
-      this.logger.warn({ req: { id: http.getRequest<FastifyRequest>().id } }, `database unavailable: ${(exception as Error).message}`);
-      reply
-        .status(HttpStatus.SERVICE_UNAVAILABLE)
-        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
-        .send({ statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: DATABASE_UNAVAILABLE_MESSAGE });
-      return;
-    }
-    // Fastify's own refusals arrive as an HttpException with a bare message, which Nest
-    // would render without `error`.
-    if (exception instanceof HttpException && typeof exception.getResponse() === 'string') {
-      const statusCode = exception.getStatus();
-      reply.status(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: exception.getResponse() });
+    // An unreachable database, and Fastify's own refusals, which arrive as an HttpException
+    // with a bare message that Nest would render without `error`.
+    if (isDatabaseUnavailable(exception) || (exception instanceof HttpException && typeof exception.getResponse() === 'string')) {
+      this.apiErrors.catch(exception, host);
       return;
     }
     super.catch(exception, host);
