@@ -214,7 +214,6 @@ class ZipFileReader extends yauzl.RandomAccessReader {
     const start = offset - this.windowStart;
     return start + length <= this.window.length ? this.window.subarray(start, start + length) : undefined;
   }
-
 }
 
 /** `a/b/c.json` → `a/b`; `c.json` → ``. */
