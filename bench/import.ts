@@ -18,8 +18,7 @@
  * Exit code 1 when a target (50,000 messages/s, 0.5× COPY, 300 MiB) is missed.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -120,12 +119,10 @@ function copyRows(fixture: ReturnType<typeof createSlackExportFixture>): { chunk
 async function main(): Promise<void> {
   const target = argument('--messages', 300_000);
   const rounds = argument('--rounds', 3);
-  const directory = mkdtempSync(join(tmpdir(), 'slack-import-bench-'));
-  chmodSync(directory, 0o755);
-  const postgres = await startTestServer(directory);
+  const postgres = await startTestServer('slack-import-bench');
   try {
     const fixture = createSlackExportFixture(fixtureFor(target));
-    const zipPath = join(directory, 'export.zip');
+    const zipPath = join(postgres.directory, 'export.zip');
     let clock = Date.now();
     const messages = await writeExportZip(fixture, zipPath);
     console.log(`export: ${messages} messages, ${(statSync(zipPath).size / 2 ** 20).toFixed(1)} MiB ZIP, generated in ${((Date.now() - clock) / 1000).toFixed(1)} s`);
@@ -192,7 +189,6 @@ async function main(): Promise<void> {
     if (misses.length > 0) process.exitCode = 1;
   } finally {
     await postgres.stop();
-    if (!process.argv.includes('--keep')) rmSync(directory, { recursive: true, force: true });
   }
 }
 

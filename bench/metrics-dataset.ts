@@ -4,9 +4,6 @@
  * 90 days, made with generate_series in SQL so that it takes seconds.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { ROOT, WORKER, startTestServer } from './bench-support';
 
@@ -21,9 +18,7 @@ export interface BenchPostgres {
 
 /** The test suite's throwaway server, with one database. */
 export async function startPostgres(): Promise<BenchPostgres> {
-  const directory = mkdtempSync(join(tmpdir(), 'slack-metrics-bench-'));
-  chmodSync(directory, 0o755);
-  const server = await startTestServer(directory);
+  const server = await startTestServer('slack-metrics-bench');
   const admin = new Client({ connectionString: server.url('postgres') });
   await admin.connect();
   await admin.query('CREATE DATABASE bench');

@@ -1,5 +1,7 @@
 // One PostgreSQL server for the whole run (each test file makes its own
-// database in it), unless TEST_DATABASE_URL names a server to use instead.
+// database in it), unless TEST_DATABASE_URL names a server to use instead,
+// and one scratch directory that holds every file the run writes (the global
+// teardown removes it, so repeated runs do not fill the disk).
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,12 +23,14 @@ function freePort() {
 }
 
 export default async function globalSetup() {
+  const scratch = mkdtempSync(join(tmpdir(), 'slack-metrics-test-'));
+  // Run as root, PostgreSQL runs as the `postgres` user, which must reach the data directories.
+  chmodSync(scratch, 0o755);
+  globalThis.__TEST_SCRATCH__ = scratch;
+  process.env.TEST_SCRATCH_DIR = scratch;
   if (process.env.TEST_DATABASE_URL) return;
   const port = await freePort();
-  const parent = mkdtempSync(join(tmpdir(), 'slack-metrics-test-'));
-  // Run as root, PostgreSQL runs as the `postgres` user, which must reach the data directory.
-  chmodSync(parent, 0o755);
-  const dataDir = join(parent, 'pg');
+  const dataDir = join(scratch, 'pg');
   const child = spawn(process.execPath, [join(here, 'postgres-server.mjs'), dataDir, String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -143,9 +143,12 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
   }
 }
 
-/** A new directory that PostgreSQL, running as the `postgres` user when the tests run as root, can enter. */
+/**
+ * A new directory inside the run's scratch directory (which the global teardown removes), that
+ * PostgreSQL, running as the `postgres` user when the tests run as root, can enter.
+ */
 export function temporaryDirectory(prefix: string): string {
-  const directory = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const directory = mkdtempSync(join(process.env.TEST_SCRATCH_DIR ?? tmpdir(), `${prefix}-`));
   chmodSync(directory, 0o755);
   return directory;
 }
