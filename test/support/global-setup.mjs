@@ -26,7 +26,6 @@ export default async function globalSetup() {
   const scratch = mkdtempSync(join(tmpdir(), 'slack-metrics-test-'));
   // Run as root, PostgreSQL runs as the `postgres` user, which must reach the data directories.
   chmodSync(scratch, 0o755);
-  globalThis.__TEST_SCRATCH__ = scratch;
   process.env.TEST_SCRATCH_DIR = scratch;
   if (process.env.TEST_DATABASE_URL) return;
   const port = await freePort();

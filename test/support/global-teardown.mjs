@@ -8,6 +8,7 @@ export default async function globalTeardown() {
       child.kill('SIGTERM');
     });
   }
-  const scratch = globalThis.__TEST_SCRATCH__;
+  // The global setup set it, in this same process.
+  const scratch = process.env.TEST_SCRATCH_DIR;
   if (scratch && !process.env.KEEP_TEST_FILES) rmSync(scratch, { recursive: true, force: true });
 }
