@@ -1,4 +1,6 @@
-import { runWorker } from './support/processes';
+import { Client } from 'pg';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { runWorker, startApi } from './support/processes';
 
 describe('start-up configuration check', () => {
   it('stops the process with one message naming every bad variable', async () => {
@@ -21,5 +23,45 @@ describe('start-up configuration check', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: worker \[options\] \[command\]/);
     for (const command of ['migrate', 'collect', 'import', 'aggregate', 'run', 'demo']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+});
+
+describe('the database named by host, port, role, password and name (as the chart passes it)', () => {
+  let database: TestDatabase;
+  let settings: Record<string, string>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('db_params');
+    const url = new URL(database.url);
+    const role = `app_${url.pathname.slice(1)}`;
+    const password = 'a role of its own';
+    const admin = new Client({ connectionString: database.url });
+    await admin.connect();
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await admin.query(`GRANT ALL ON SCHEMA public TO ${role}`);
+    await admin.end();
+    settings = { DB_HOST: url.hostname, DB_PORT: url.port, DB_USER: role, DB_PASSWORD: password, DB_NAME: url.pathname.slice(1) };
+  });
+  afterAll(() => database.drop());
+
+  it('runs with no login fallback in the environment', () => {
+    expect(Object.keys(process.env).filter((name) => name === 'USER' || name === 'LOGNAME' || name.startsWith('PG'))).toEqual([]);
+  });
+
+  it('migrates and serves as that role', async () => {
+    const migrated = await runWorker(['migrate'], settings);
+    expect(migrated.stderr).toBe('');
+    expect(migrated.code).toBe(0);
+    const api = await startApi(settings);
+    try {
+      expect((await fetch(`${api.url}/health/ready`)).status).toBe(200);
+    } finally {
+      await api.stop();
+    }
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query<{ owner: string }>("SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'messages'");
+    await client.end();
+    expect(rows).toEqual([{ owner: settings.DB_USER }]);
   });
 });

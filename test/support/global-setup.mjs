@@ -22,7 +22,20 @@ function freePort() {
   });
 }
 
+/**
+ * `pg` falls back to the operating system's user (USER) and to libpq's PG*
+ * variables for whatever a configuration leaves out, so a setting that names
+ * no role would still log in on a developer's machine and then fail in a pod.
+ * Every test runs without them, as a container does.
+ */
+function dropLoginFallbacks() {
+  for (const name of Object.keys(process.env)) {
+    if (name === 'USER' || name === 'LOGNAME' || name.startsWith('PG')) delete process.env[name];
+  }
+}
+
 export default async function globalSetup() {
+  dropLoginFallbacks();
   const scratch = mkdtempSync(join(tmpdir(), 'slack-metrics-test-'));
   // Run as root, PostgreSQL runs as the `postgres` user, which must reach the data directories.
   chmodSync(scratch, 0o755);

