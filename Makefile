@@ -1,16 +1,23 @@
 # The two commands of the README: `make run` and `make test`. Each installs
-# what it needs on a fresh machine (Node.js 20.19+; Go and Python 3 for the
-# chart tooling).
+# what it needs on a fresh machine (npm; Go and Python 3 for the chart
+# tooling). Every target runs on the project's Node.js line: the machine's
+# node when it is of that line, otherwise the pinned release that
+# scripts/install-node.sh puts into .tools/node/bin.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM_STAMP := node_modules/.install-stamp
+NODE := .tools/node/bin/node
+export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 
-.PHONY: help install build lint typecheck test test-node test-chart tools run secrets clean
+.PHONY: help install build lint typecheck test test-node test-chart test-image image tools run secrets clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(NPM_STAMP): package.json package-lock.json
+$(NODE): scripts/install-node.sh
+	@bash scripts/install-node.sh >/dev/null
+
+$(NPM_STAMP): package.json package-lock.json $(NODE)
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -26,7 +33,16 @@ typecheck: install ## tsc --noEmit over apps, libs, tests and benchmarks
 	npm run typecheck
 
 test-node: build tools ## unit and end-to-end tests (starts its own PostgreSQL)
-	npx jest --ci
+	npx jest --ci --selectProjects unit e2e
+
+IMAGE ?= localhost/slack-metrics:dev
+export CONTAINERS_CONF := $(CURDIR)/.tools/containers/containers.conf
+
+image: tools ## build the container image with podman (root; a local Node.js base stands in for the official one)
+	bash scripts/build-image.sh $(IMAGE)
+
+test-image: install image ## run the built image as the chart runs it, against a local PostgreSQL
+	SLACK_METRICS_IMAGE=$(IMAGE) npx jest --ci --selectProjects image
 
 tools: ## pinned tooling into .tools/ (helm, ct, kube-score, pg_dump, ...)
 	bash scripts/install-tools.sh
@@ -34,7 +50,7 @@ tools: ## pinned tooling into .tools/ (helm, ct, kube-score, pg_dump, ...)
 test-chart: tools ## lint, render, validate and unit-test the Helm chart
 	bash scripts/test-chart.sh
 
-test: lint typecheck test-node test-chart ## everything CI runs
+test: lint typecheck test-node test-chart test-image ## everything CI runs
 
 run: build ## start the service on the embedded PostgreSQL (or DATABASE_URL)
 	bash scripts/run.sh

@@ -1,6 +1,7 @@
 /**
- * Two projects: `unit` (specs beside the code) and `e2e` (test/, real
- * PostgreSQL and real processes).
+ * Three projects: `unit` (specs beside the code), `e2e` (test/, real
+ * PostgreSQL and real processes) and `image` (test/image/, the built container
+ * image under podman; `make test-image` builds it and runs this project).
  */
 const swcTransform = [
   '@swc/jest',
@@ -37,6 +38,7 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: ['<rootDir>/test/image/'] },
+    { ...shared, displayName: 'image', testMatch: ['<rootDir>/test/image/**/*.e2e-spec.ts'] },
   ],
 };

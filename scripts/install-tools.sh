@@ -174,4 +174,22 @@ for exe in pg_dump pg_restore psql; do
 done
 log "ok      $("$BIN/pg_dump" --version)"
 
+# Container tools for the image stage (scripts/build-image.sh): podman and buildah build the
+# Dockerfile without a Docker engine, runc runs it (crun refuses hosts with a hybrid cgroup
+# layout), debootstrap makes the local stand-in for the official Node.js base image.
+IMAGE_PACKAGES=(podman buildah runc debootstrap)
+missing_packages=()
+for package in "${IMAGE_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing_packages+=("$package")
+done
+if [[ ${#missing_packages[@]} -eq 0 ]]; then
+  log "ok      ${IMAGE_PACKAGES[*]} ($(podman --version))"
+elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  log "install ${missing_packages[*]} (Debian/Ubuntu packages) for the image stage"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null
+else
+  log "ERROR: ${missing_packages[*]} missing: install them with your system's package manager (the image stage runs as root)"
+  exit 1
+fi
+
 log "all tools ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { createTestDatabase, TestDatabase } from './support/database';
+import { createLoginRole, createTestDatabase, TestDatabase } from './support/database';
 import { runWorker, startApi } from './support/processes';
 
 describe('start-up configuration check', () => {
@@ -32,15 +32,8 @@ describe('the database named by host, port, role, password and name (as the char
 
   beforeAll(async () => {
     database = await createTestDatabase('db_params');
-    const url = new URL(database.url);
-    const role = `app_${url.pathname.slice(1)}`;
-    const password = 'a role of its own';
-    const admin = new Client({ connectionString: database.url });
-    await admin.connect();
-    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-    await admin.query(`GRANT ALL ON SCHEMA public TO ${role}`);
-    await admin.end();
-    settings = { DB_HOST: url.hostname, DB_PORT: url.port, DB_USER: role, DB_PASSWORD: password, DB_NAME: url.pathname.slice(1) };
+    const login = await createLoginRole(database);
+    settings = { DB_HOST: login.host, DB_PORT: login.port, DB_USER: login.role, DB_PASSWORD: login.password, DB_NAME: login.name };
   });
   afterAll(() => database.drop());
 

@@ -41,3 +41,28 @@ export async function migratedDataSource(database: TestDatabase): Promise<DataSo
   await runPendingMigrations(dataSource);
   return dataSource;
 }
+
+/** How the chart names a database: host, port, a role of its own with a password, and the name. */
+export interface DatabaseLogin {
+  host: string;
+  port: string;
+  role: string;
+  password: string;
+  name: string;
+}
+
+/** A login role that owns nothing yet and may create tables in `database`, as an operator would make one. */
+export async function createLoginRole(database: TestDatabase): Promise<DatabaseLogin> {
+  const url = new URL(database.url);
+  const name = url.pathname.slice(1);
+  const login = { host: url.hostname, port: url.port, role: `app_${name}`, password: `pw-${randomBytes(9).toString('hex')}`, name };
+  const admin = new Client({ connectionString: database.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE ROLE ${login.role} LOGIN PASSWORD '${login.password}'`);
+    await admin.query(`GRANT ALL ON SCHEMA public TO ${login.role}`);
+  } finally {
+    await admin.end();
+  }
+  return login;
+}

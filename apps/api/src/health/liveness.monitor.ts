@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { reusedBody } from '../common/reused-json';
 
@@ -40,7 +40,7 @@ export function livenessReport(heapUsedBytes: number, delayP99Ms: number): Liven
  */
 @Injectable()
 export class LivenessMonitor implements OnModuleDestroy {
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  private readonly loopDelay: ReturnType<typeof monitorEventLoopDelay> = monitorEventLoopDelay({ resolution: 20 });
   private previousWindowP99Ms = 0;
   private samplesInWindow = 0;
   private readonly timer: NodeJS.Timeout;
