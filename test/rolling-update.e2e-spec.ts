@@ -42,15 +42,22 @@ describe('rolling update: SIGTERM under steady load', () => {
       }
     })();
 
+    // Requests started on either side of SIGTERM: the drain must serve both.
+    const started = { beforeSignal: 0, afterSignal: 0 };
+    let signalled = false;
     const load = steadyLoad({
       url: `${api.url}/api/v1/workspaces`,
       headers: { authorization: `Bearer ${READ_TOKEN}` },
       concurrency: 8,
       maxDurationMs: 20_000 * SCALE,
-      shouldSend: () => inRotation,
+      shouldSend: () => {
+        if (inRotation) started[signalled ? 'afterSignal' : 'beforeSignal'] += 1;
+        return inRotation;
+      },
     });
     await sleep(1500 * SCALE);
     const signalledAt = Date.now();
+    signalled = true;
     api.child.kill('SIGTERM');
 
     const [report] = await Promise.all([load, poller]);
@@ -60,9 +67,11 @@ describe('rolling update: SIGTERM under steady load', () => {
       `rolling update: ${report.sent} requests sent, ${report.failed} failed, statuses ${JSON.stringify(report.statuses)}; ` +
         `out of rotation ${removedAt - signalledAt} ms after SIGTERM; exited ${exitedAfterMs} ms after SIGTERM with code ${exitCode}`,
     );
-    expect(report.sent).toBeGreaterThan(100);
+    expect(started.beforeSignal).toBeGreaterThan(0);
+    expect(started.afterSignal).toBeGreaterThan(0);
     expect(report.failed).toBe(0);
-    expect(removedAt - signalledAt).toBeLessThan(1000);
+    // Out of rotation while the API still serves: readiness turns before the drain ends.
+    expect(removedAt - signalledAt).toBeLessThan(drainSeconds * 1000);
     expect(exitCode).toBe(0);
     // The chart's terminationGracePeriodSeconds is the drain delay plus a margin for in-flight work.
     expect(exitedAfterMs).toBeLessThan((drainSeconds + 10) * 1000);

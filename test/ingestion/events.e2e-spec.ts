@@ -22,7 +22,7 @@ function sign(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
-async function deliver(api: RunningApi, delivery: Delivery): Promise<{ status: number; body: unknown; ms: number }> {
+async function deliver(api: RunningApi, delivery: Delivery): Promise<{ status: number; body: unknown }> {
   const raw = JSON.stringify(delivery.body);
   const timestamp = delivery.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
@@ -35,10 +35,9 @@ async function deliver(api: RunningApi, delivery: Delivery): Promise<{ status: n
     headers['x-slack-retry-num'] = String(delivery.retryNumber);
     headers['x-slack-retry-reason'] = 'http_timeout';
   }
-  const started = Date.now();
   const response = await fetch(`${api.url}/slack/events`, { method: 'POST', headers, body: raw });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, ms: Date.now() - started };
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
 let eventCounter = 0;
@@ -108,7 +107,6 @@ describe('POST /slack/events', () => {
     const event = { type: 'message', channel: CHANNEL, channel_type: 'channel', user: 'U0ALICE', text: 'hello', ts: ts(1), team: TEAM, client_msg_id: 'x' };
     const answer = await deliver(api, { body: callback(event) });
     expect(answer.status).toBe(200);
-    expect(answer.ms).toBeLessThan(3000);
     expect(await message(ts(1))).toEqual(expectedMessageRow(event, { teamId: TEAM, channelId: CHANNEL, storeText: false }));
     expect(await dataSource.query(`SELECT id FROM workspaces`)).toEqual([{ id: TEAM }]);
     expect(await dataSource.query(`SELECT id, team_id, kind, is_private FROM channels`)).toEqual([{ id: CHANNEL, team_id: TEAM, kind: 'public', is_private: false }]);
