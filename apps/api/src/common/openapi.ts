@@ -1,3 +1,4 @@
+import { FIRST_DAY, LAST_DAY } from '@app/db';
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { MAX_LIMIT, MAX_RANGE_DAYS } from './query.dto';
@@ -7,7 +8,7 @@ export function setupOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('slack-metrics API')
     .setDescription(
-      `Slack workspace analytics from rollups. Dates are calendar days (YYYY-MM-DD) in METRICS_TIMEZONE, from/to inclusive, ` +
+      `Slack workspace analytics from rollups. Dates are calendar days (YYYY-MM-DD, ${FIRST_DAY} to ${LAST_DAY}) in METRICS_TIMEZONE, from/to inclusive, ` +
         `at most ${MAX_RANGE_DAYS} days; limit at most ${MAX_LIMIT}. Every list and series answers CSV with ?format=csv or Accept: text/csv. ` +
         `Read tokens (API_TOKENS) may GET, admin tokens (API_ADMIN_TOKENS) may also POST.`,
     )
