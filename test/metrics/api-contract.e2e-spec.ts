@@ -70,6 +70,9 @@ describe('REST API v1 contract', () => {
       [`/api/v1/metrics/users?${RANGE}&limit=ten`, 'limit must be an integer number'],
       [`/api/v1/metrics/summary?${RANGE}&format=xml`, 'format must be one of the following values: json, csv'],
       ['/api/v1/channels?cursor=bm90LWEtY3Vyc29y', 'cursor is not one this API returned'],
+      // ["\u0000","C"] and ["general","C\u0000"]
+      ['/api/v1/channels?cursor=WyJcdTAwMDAiLCJDIl0', 'cursor is not one this API returned'],
+      [`/api/v1/channels?cursor=${Buffer.from('["general","C\\u0000"]').toString('base64url')}`, 'cursor is not one this API returned'],
       ['/api/v1/channels?includeArchived=maybe', 'includeArchived must be true or false'],
       [`/api/v1/metrics/summary?from=${QUIET_DAY}&to=${QUIET_DAY}`, 'teamId is required: 2 workspaces are stored'],
       ['/api/v1/metrics/users/U%20X', 'userId must be a Slack user id'],
