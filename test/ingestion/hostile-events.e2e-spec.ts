@@ -144,13 +144,13 @@ describe('large but valid reaction counts through aggregation and the API', () =
 
     const get = async (path: string) => {
       const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
-      return { status: response.status, body: await response.json() };
+      return { status: response.status, body: (await response.json()) as { data: Array<{ channelId: string; reactions: number }> } };
     };
     const range = `teamId=${TEAM}&from=2024-06-01&to=2024-06-03`;
     expect(await get(`/api/v1/metrics/summary?${range}`)).toMatchObject({ status: 200, body: { messages: 4, reactions: 7_000_000_000 } });
     const channels = await get(`/api/v1/metrics/channels?${range}&sort=-reactions`);
     expect(channels.status).toBe(200);
-    expect(channels.body.data.map((row: { channelId: string; reactions: number }) => [row.channelId, row.reactions])).toEqual([
+    expect(channels.body.data.map((row) => [row.channelId, row.reactions])).toEqual([
       [CHANNEL, 4_000_000_000],
       ['C0OTHER', 3_000_000_000],
     ]);
