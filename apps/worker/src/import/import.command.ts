@@ -1,7 +1,7 @@
 import { AppConfig } from '@app/config';
 import { DatabaseConnector } from '@app/db';
 import { AppMetrics } from '@app/observability';
-import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary } from '@app/slack';
+import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, isSlackId } from '@app/slack';
 import { Logger } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, CommandRunner, Option } from 'nest-commander';
@@ -50,6 +50,11 @@ export class ImportCommand extends CommandRunner {
     setFlagsFromString('--optimize-for-size');
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
       this.logger.error('--batch-size must be a positive whole number of messages');
+      process.exitCode = 1;
+      return;
+    }
+    if (options.teamId !== undefined && !isSlackId(options.teamId)) {
+      this.logger.error('--team-id must be a Slack team id (letters, digits, _ or -, at most 64)');
       process.exitCode = 1;
       return;
     }
