@@ -1,4 +1,4 @@
-import { AppConfig } from '@app/config';
+import { AppConfig, MAX_IMPORT_FILE_MIB } from '@app/config';
 import { DatabaseConnector } from '@app/db';
 import { AppMetrics } from '@app/observability';
 import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary } from '@app/slack';
@@ -10,6 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 interface ImportCommandOptions {
   teamId?: string;
   batchSize?: number;
+  maxFileMib?: number;
 }
 
 @Command({
@@ -42,6 +43,14 @@ export class ImportCommand extends CommandRunner {
     return Number(value);
   }
 
+  @Option({
+    flags: '--max-file-mib <MiB>',
+    description: 'the largest file of the export to read, uncompressed; a larger one, or a ZIP entry declaring more, stops the import (default IMPORT_MAX_FILE_MIB, 1024)',
+  })
+  parseMaxFileMib(value: string): number {
+    return Number(value);
+  }
+
   async run([path]: string[], options: ImportCommandOptions): Promise<void> {
     // An import parses hundreds of MiB of JSON that die young. With V8's default heap growth the
     // dead parse results pile up to twice the live heap and more before a full collection; this V8
@@ -50,6 +59,12 @@ export class ImportCommand extends CommandRunner {
     setFlagsFromString('--optimize-for-size');
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
       this.logger.error('--batch-size must be a positive whole number of messages');
+      process.exitCode = 1;
+      return;
+    }
+    const maxFileMib = options.maxFileMib ?? this.config.import.maxFileMib;
+    if (!Number.isInteger(maxFileMib) || maxFileMib < 1 || maxFileMib > MAX_IMPORT_FILE_MIB) {
+      this.logger.error(`--max-file-mib must be a whole number of MiB from 1 to ${MAX_IMPORT_FILE_MIB}`);
       process.exitCode = 1;
       return;
     }
@@ -63,6 +78,7 @@ export class ImportCommand extends CommandRunner {
         storeText: this.config.privacy.storeMessageText,
         teamId: options.teamId,
         batchSize: options.batchSize,
+        maxFileBytes: maxFileMib * 1024 * 1024,
         onProgress: ({ filesDone, filesTotal, messagesRead }) => {
           if (filesDone === 1) bar?.start(filesTotal, 0, { messages: 0 });
           bar?.update(filesDone, { messages: messagesRead });
