@@ -1,6 +1,7 @@
 import { loadConfig } from '@app/config';
 import { DatabaseConnector, runPendingMigrations } from '@app/db';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { BODY_LIMIT_BYTES, createApiApplication } from '../apps/api/src/bootstrap';
 import { createTestDatabase, TestDatabase } from './support/database';
@@ -56,6 +57,58 @@ describe('hardening of the HTTP surface', () => {
       });
       expect(response.statusCode).toBe(400);
       expect(response.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/JSON/) });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('serves of Swagger UI only the files its page loads', async () => {
+    const app = await apiWith(database, {});
+    const statusOf = async (url: string) => (await app.inject({ method: 'GET', url })).statusCode;
+    try {
+      const served = ['/docs', '/docs/', '/docs/index.html', '/docs/swagger-ui-init.js', '/docs/swagger-ui.css', '/docs/swagger-ui-bundle.js', '/docs/swagger-ui-standalone-preset.js', '/docs/favicon-32x32.png', '/docs-json'];
+      const hidden = ['/docs/package.json', '/docs/README.md', '/docs/swagger-ui-bundle.js.map', '/docs/swagger-ui.css.map', '/docs/%70ackage.json', '/docs/absolute-path.js', '/docs/LICENSE'];
+      expect(Object.fromEntries(await Promise.all([...served, ...hidden].map(async (url) => [url, await statusOf(url)])))).toEqual(
+        Object.fromEntries([...served.map((url) => [url, 200]), ...hidden.map((url) => [url, 404])]),
+      );
+      // Every file the page names is among those served.
+      const page = (await app.inject({ method: 'GET', url: '/docs/' })).body;
+      const referenced = [...page.matchAll(/(?:href|src)="\.\/([^"]+)"/g)].map((match) => `/docs/${match[1]}`);
+      expect(referenced.length).toBeGreaterThan(3);
+      for (const url of referenced) expect({ url, status: await statusOf(url) }).toEqual({ url, status: 200 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers what the router refuses in the API error shape, without Fastify codes or the path', async () => {
+    const app = await apiWith(database, {});
+    try {
+      const response = await app.inject({ method: 'GET', url: `/api/v1/metrics/channels/${'C'.repeat(101)}`, headers: { authorization: `Bearer ${READ_TOKEN}` } });
+      expect(response.statusCode).toBe(414);
+      expect(response.json()).toEqual({ statusCode: 414, error: 'URI Too Long', message: 'a path parameter is longer than 100 characters' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses a request with two Host headers', async () => {
+    const app = await apiWith(database, {});
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.getHttpServer().address() as { port: number };
+      const exchange = (headers: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.end(`GET /health/live HTTP/1.1\r\n${headers}Connection: close\r\n\r\n`));
+          let answer = '';
+          socket.on('data', (chunk) => (answer += chunk));
+          socket.on('end', () => resolve(answer));
+          socket.on('error', reject);
+        });
+      const twice = await exchange('Host: api.example\r\nhost: evil.example\r\n');
+      expect(twice).toMatch(/^HTTP\/1\.1 400 /);
+      expect(twice).toContain('"message":"more than one Host header"');
+      expect(await exchange('Host: api.example\r\n')).toMatch(/^HTTP\/1\.1 200 /);
     } finally {
       await app.close();
     }

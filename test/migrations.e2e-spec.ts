@@ -53,6 +53,7 @@ describe('schema migrations', () => {
     await aggregationRun.connect();
     try {
       await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
       expect(await revertLastMigration(dataSource)).toBe('RecountTeamHours1764912000000');
       await aggregationRun.query('SELECT pg_advisory_lock($1)', [AGGREGATION_LOCK_KEY]);
       const migrated = runPendingMigrations(dataSource);
@@ -60,10 +61,27 @@ describe('schema migrations', () => {
       // The run commits its state while the migration waits for it.
       await aggregationRun.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
       await aggregationRun.query('SELECT pg_advisory_unlock($1)', [AGGREGATION_LOCK_KEY]);
-      expect(await migrated).toEqual(['RecountTeamHours1764912000000']);
+      expect(await migrated).toEqual(['RecountTeamHours1764912000000', 'WideReactionTotals1764998400000']);
       expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
     } finally {
       await aggregationRun.end();
+      await dataSource.destroy();
+    }
+  });
+
+  it('WideReactionTotals widens a channel day\'s reactions past the integer range, and its revert clamps them back', async () => {
+    const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
+    await dataSource.initialize();
+    try {
+      await runPendingMigrations(dataSource);
+      const row = `('C1', '2025-01-01', 'T1', 2, 2, 0, 0, 4000000000, now())`;
+      await dataSource.query(`INSERT INTO channel_day_rollups VALUES ${row}`);
+      expect(await dataSource.query(`SELECT reactions::text FROM channel_day_rollups`)).toEqual([{ reactions: '4000000000' }]);
+      expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
+      expect(await dataSource.query(`SELECT reactions FROM channel_day_rollups`)).toEqual([{ reactions: 2147483647 }]);
+      await runPendingMigrations(dataSource);
+      await dataSource.query(`DELETE FROM channel_day_rollups`);
+    } finally {
       await dataSource.destroy();
     }
   });

@@ -52,6 +52,7 @@ describe('REST API v1 contract', () => {
       expect(forbidden.status).toBe(403);
       expect(forbidden.json()).toMatchObject({ statusCode: 403, error: 'Forbidden', message: expect.stringContaining('admin token') });
       expect((await api.get('/health/live', {})).status).toBe(200);
+      expect(await api.aggregation.run({ trigger: 'test' })).toMatchObject({ status: 'succeeded' });
     });
   });
 
@@ -69,9 +70,16 @@ describe('REST API v1 contract', () => {
       [`/api/v1/metrics/users?${RANGE}&limit=ten`, 'limit must be an integer number'],
       [`/api/v1/metrics/summary?${RANGE}&format=xml`, 'format must be one of the following values: json, csv'],
       ['/api/v1/channels?cursor=bm90LWEtY3Vyc29y', 'cursor is not one this API returned'],
+      // ["\u0000","C"] and ["general","C\u0000"]
+      ['/api/v1/channels?cursor=WyJcdTAwMDAiLCJDIl0', 'cursor is not one this API returned'],
+      [`/api/v1/channels?cursor=${Buffer.from('["general","C\\u0000"]').toString('base64url')}`, 'cursor is not one this API returned'],
       ['/api/v1/channels?includeArchived=maybe', 'includeArchived must be true or false'],
       [`/api/v1/metrics/summary?from=${QUIET_DAY}&to=${QUIET_DAY}`, 'teamId is required: 2 workspaces are stored'],
       ['/api/v1/metrics/users/U%20X', 'userId must be a Slack user id'],
+      ['/api/v1/metrics/summary?from=0099-12-07', 'from must be a calendar date written YYYY-MM-DD from 1970-01-01 to 9999-12-31'],
+      ['/api/v1/metrics/summary?to=0100-01-05', 'to must be a calendar date written YYYY-MM-DD from 1970-01-01 to 9999-12-31'],
+      ['/api/v1/metrics/summary?to=%2B010000-01-01', 'to must be a calendar date written YYYY-MM-DD'],
+      [`/api/v1/metrics/summary?teamId=${TEAM}&to=1970-01-05`, 'from defaults to 29 days before to (1970-01-05), which is before the first supported day, 1970-01-01; give from'],
     ])('%s → 400 naming the problem', async (path, message) => {
       const { status, body } = await errorOf(path);
       expect(status).toBe(400);
@@ -92,6 +100,32 @@ describe('REST API v1 contract', () => {
       const range = await api.post('/api/v1/admin/aggregations', { from: QUIET_DAY, to: '2025-02-22' });
       expect(range.status).toBe(201);
       expect(range.json()).toMatchObject({ mode: 'range', status: 'succeeded', fromDay: QUIET_DAY, toDay: '2025-02-22', days: 3, trigger: 'api' });
+    });
+  });
+
+  describe('the supported days, 1970-01-01 to 9999-12-31', () => {
+    it('answers for ranges at both ends of them', async () => {
+      expect((await api.get(`/api/v1/metrics/summary?teamId=${TEAM}&from=9999-12-31&to=9999-12-31`)).json()).toMatchObject({ messages: 0 });
+      expect((await api.get(`/api/v1/metrics/active-members?teamId=${TEAM}&to=1970-01-30`)).json().data).toHaveLength(30);
+    });
+
+    it('refuses a recomputation whose DAU/WAU/MAU windows would pass the last day, at once, and leaves no run running', async () => {
+      const refused = await api.post('/api/v1/admin/aggregations', { from: '9999-12-31', to: '9999-12-31' });
+      expect(refused.status).toBe(400);
+      expect(refused.json().message).toBe(
+        'to (9999-12-31) is after 9999-12-04: a run also recomputes the DAU/WAU/MAU of the 27 days after it, which must end by the last supported day, 9999-12-31',
+      );
+      const latest = await api.post('/api/v1/admin/aggregations', { from: '9999-12-04' });
+      expect(latest.json()).toMatchObject({ status: 'succeeded', mode: 'range', fromDay: '9999-12-04', toDay: '9999-12-04', days: 1 });
+      // Asked directly, the service fails the run with the reason instead of computing.
+      expect(await api.aggregation.run({ trigger: 'test', from: '9999-12-31', to: '9999-12-31' })).toMatchObject({
+        status: 'failed',
+        run: { status: 'failed', error: expect.stringContaining('is after 9999-12-04') },
+      });
+      const runs = (await api.get('/api/v1/admin/aggregations', { authorization: `Bearer ${ADMIN_TOKEN}` })).json().data;
+      expect(runs.filter((run: { status: string }) => run.status === 'running')).toEqual([]);
+      expect((await api.get('/health/live', {})).status).toBe(200);
+      expect(await api.aggregation.run({ trigger: 'test' })).toMatchObject({ status: 'succeeded' });
     });
   });
 

@@ -31,6 +31,12 @@ describe('worker aggregate, run and demo', () => {
     const bad = await runWorker(['aggregate', '--from', '2025-02-31'], env);
     expect(bad.code).toBe(1);
     expect(output(bad)).toContain('--from must be a calendar date written YYYY-MM-DD');
+    const beforeFirstDay = await runWorker(['aggregate', '--from', '0099-12-07', '--to', '2025-01-01'], env);
+    expect({ code: beforeFirstDay.code, said: output(beforeFirstDay).includes('--from must be a calendar date written YYYY-MM-DD from 1970-01-01 to 9999-12-31') }).toEqual({ code: 1, said: true });
+    const lastDay = await runWorker(['aggregate', '--from', '9999-12-31'], env);
+    expect(lastDay.code).toBe(1);
+    expect(output(lastDay)).toContain('--from 9999-12-31 --to 9999-12-31: to (9999-12-31) is after 9999-12-04');
+    expect(await dataSource.query(`SELECT count(*)::int AS runs FROM aggregation_runs`)).toEqual([{ runs: 0 }]);
   });
 
   it('loads the demo workspace once, aggregates it, and skips when data exists', async () => {

@@ -1,8 +1,10 @@
 import { AppConfig } from '@app/config';
-import { HttpException, HttpStatus, INestApplication, ValidationPipe } from '@nestjs/common';
+import { HttpException, HttpStatus, ValidationPipe } from '@nestjs/common';
 import rateLimit from '@fastify/rate-limit';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 import { AppLogger, createRootLogger, installAccessLog, PROBE_PATH, requestIdOf } from '@app/observability';
 import { AppModule } from './app.module';
 import { FallbackExceptionFilter } from './common/fallback-exception.filter';
@@ -12,6 +14,25 @@ import { installHttpMetrics } from './observability/http-metrics';
 
 /** Request bodies past this are refused with 413; Slack's events are a few KiB. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Fastify's default, stated: ids are at most 64 characters. */
+const MAX_PARAM_LENGTH = 100;
+
+/**
+ * What the router refuses before any route or hook runs (a path parameter
+ * too long, a URL it cannot decode), in the API's error shape: without
+ * Fastify's codes and without echoing the path.
+ */
+function refuseBeforeRouting(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  const statusCode = error.statusCode ?? HttpStatus.BAD_REQUEST;
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`
+      : statusCode < 500
+        ? 'the URL cannot be decoded'
+        : 'internal error';
+  reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message });
+}
 
 /** Builds the HTTP application without listening, for main and for tests. */
 export async function createApiApplication(
@@ -24,7 +45,15 @@ export async function createApiApplication(
     // Fastify's own request logging stays off: installAccessLog writes one line per request.
     // The API has no Nest middleware (everything per request is a Fastify hook), so middie,
     // which would run on every request for nothing, is never registered.
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: config.http.trustProxy, logger: false, genReqId: requestIdOf, skipMiddie: true }),
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      trustProxy: config.http.trustProxy,
+      logger: false,
+      genReqId: requestIdOf,
+      skipMiddie: true,
+      routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+      frameworkErrors: refuseBeforeRouting,
+    }),
     // The raw body is kept for verifying Slack's request signatures (POST /slack/events).
     { bufferLogs: true, rawBody: true },
   );
@@ -34,12 +63,31 @@ export async function createApiApplication(
     reply.header('x-request-id', request.id);
     done();
   });
+  refuseRepeatedHost(server);
   installAccessLog(server, logger);
   installReusedJsonSerializer(server);
   installHttpMetrics(app);
   await installRateLimit(app, config.http.rateLimitPerMinute);
   configureApiApplication(app);
   return app;
+}
+
+/**
+ * A request with more than one Host header is a 400 (RFC 9112, 3.2): a proxy
+ * in front and this process could each read another one. Node keeps only the
+ * first in `headers`, so the raw list is counted.
+ */
+function refuseRepeatedHost(server: FastifyInstance): void {
+  server.addHook('onRequest', (request, reply, done) => {
+    const raw = request.raw.rawHeaders;
+    let hosts = 0;
+    for (let index = 0; index < raw.length; index += 2) if (raw[index].length === 4 && raw[index].toLowerCase() === 'host') hosts++;
+    if (hosts > 1) {
+      reply.code(HttpStatus.BAD_REQUEST).send({ statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: 'more than one Host header' });
+      return;
+    }
+    done();
+  });
 }
 
 /**
@@ -66,7 +114,7 @@ async function installRateLimit(app: NestFastifyApplication, perMinute: number):
   });
 }
 
-function configureApiApplication(app: INestApplication): void {
+function configureApiApplication(app: NestFastifyApplication): void {
   app.useGlobalFilters(new FallbackExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

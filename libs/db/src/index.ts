@@ -8,3 +8,4 @@ export * from './entities';
 export * from './free-port';
 export * from './migrations';
 export * from './migrator';
+export * from './supported-days';

@@ -9,9 +9,11 @@ import {
   ChannelRecord,
   compareTs,
   isThreadReply,
+  MAX_STORED_COUNT,
   MessageRecord,
   reactionCount,
   reactorsOf,
+  requireSlackId,
   timestampOfTs,
   UserRecord,
   WorkspaceRecord,
@@ -128,7 +130,9 @@ export function withReactionRemoved(reactions: MessageReaction[], name: string, 
  * The one write path into the raw tables, shared by the collector, the Events
  * API receiver and the export importer, so that a message is the same row
  * whichever source saw it. Every method runs inside the transaction the store
- * was opened with.
+ * was opened with. Every id it writes must be a Slack id (InvalidRecordError
+ * otherwise, before any statement): the sources check ids as they read them,
+ * and this is where a missed one stops.
  */
 export class ActivityStore {
   private stagingReady = false;
@@ -171,6 +175,7 @@ export class ActivityStore {
   }
 
   async upsertWorkspace(workspace: WorkspaceRecord): Promise<void> {
+    requireSlackId(workspace.id, 'workspace id');
     await this.query(
       `INSERT INTO workspaces AS w (id, name, domain) VALUES ($1, $2, $3)
        ON CONFLICT (id) DO UPDATE SET name = COALESCE(EXCLUDED.name, w.name), domain = COALESCE(EXCLUDED.domain, w.domain), updated_at = now()
@@ -181,12 +186,17 @@ export class ActivityStore {
 
   /** Creates a workspace row known only by its id (from an event or an export), leaving a known one alone. */
   async ensureWorkspace(id: string): Promise<void> {
+    requireSlackId(id, 'workspace id');
     await this.query(`INSERT INTO workspaces (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, [id]);
   }
 
   /** Inserts or updates channels; a field the source does not know (null) keeps its stored value. */
   async upsertChannels(channels: ChannelRecord[]): Promise<void> {
     if (channels.length === 0) return;
+    for (const channel of channels) {
+      requireSlackId(channel.id, 'channel id');
+      requireSlackId(channel.teamId, `workspace id of channel ${channel.id}`);
+    }
     await this.query(
       `INSERT INTO channels AS c (id, team_id, name, kind, is_private, is_archived, created, member_count)
        SELECT id, team_id, name, kind, kind <> 'public', is_archived, to_timestamp(created), member_count
@@ -218,6 +228,8 @@ export class ActivityStore {
 
   /** Creates a channel known only by its id and kind (first seen in an event), leaving a known one alone. */
   async ensureChannel(id: string, teamId: string, kind: ChannelRecord['kind']): Promise<void> {
+    requireSlackId(id, 'channel id');
+    requireSlackId(teamId, `workspace id of channel ${id}`);
     await this.query(
       `INSERT INTO channels (id, team_id, kind, is_private) VALUES ($1, $2, $3, $3 <> 'public') ON CONFLICT (id) DO NOTHING`,
       [id, teamId, kind],
@@ -232,11 +244,12 @@ export class ActivityStore {
     await this.query(`UPDATE channels SET is_archived = $2, updated_at = now() WHERE id = $1 AND is_archived <> $2`, [id, archived]);
   }
 
-  /** Follows joins and leaves on a channel whose member count is known. */
+  /** Follows joins and leaves on a channel whose member count is known, within the column's range. */
   async adjustMemberCount(id: string, delta: number): Promise<void> {
     await this.query(
-      `UPDATE channels SET member_count = GREATEST(member_count + $2, 0), updated_at = now() WHERE id = $1 AND member_count IS NOT NULL`,
-      [id, delta],
+      `UPDATE channels SET member_count = LEAST(GREATEST(member_count::bigint + $2, 0), $3)::int, updated_at = now()
+       WHERE id = $1 AND member_count IS NOT NULL`,
+      [id, delta, MAX_STORED_COUNT],
     );
   }
 
@@ -247,6 +260,10 @@ export class ActivityStore {
    */
   async upsertUsers(users: UserRecord[]): Promise<void> {
     if (users.length === 0) return;
+    for (const user of users) {
+      requireSlackId(user.id, 'user id');
+      requireSlackId(user.teamId, `workspace id of user ${user.id}`);
+    }
     await this.query(
       `INSERT INTO users AS u (id, team_id, name, real_name, is_bot, is_deleted, tz)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::boolean[], $7::text[])
@@ -274,6 +291,8 @@ export class ActivityStore {
 
   /** Creates a user known only by id (first seen in an event), leaving a known one alone. */
   async ensureUser(id: string, teamId: string): Promise<void> {
+    requireSlackId(id, 'user id');
+    requireSlackId(teamId, `workspace id of user ${id}`);
     await this.query(`INSERT INTO users (id, team_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [id, teamId]);
   }
 
@@ -431,9 +450,9 @@ export class ActivityStore {
     if (!parent) return;
     const latest = parent.latest_reply_ts === null || compareTs(reply.ts, parent.latest_reply_ts) > 0 ? reply.ts : parent.latest_reply_ts;
     await this.query(
-      `UPDATE messages SET reply_count = reply_count + 1, latest_reply_ts = $3, thread_ts = ts, updated_at = now()
+      `UPDATE messages SET reply_count = LEAST(reply_count::bigint + 1, $4)::int, latest_reply_ts = $3, thread_ts = ts, updated_at = now()
        WHERE channel_id = $1 AND ts = $2`,
-      [reply.channelId, reply.threadTs, latest],
+      [reply.channelId, reply.threadTs, latest, MAX_STORED_COUNT],
     );
   }
 
@@ -463,6 +482,7 @@ export class ActivityStore {
   }
 
   async addReaction(channelId: string, ts: string, name: string, user: string): Promise<ReactionChange> {
+    requireSlackId(user, 'reacting user id');
     return this.changeReactions(channelId, ts, (reactions) => withReactionAdded(reactions, name, user));
   }
 
@@ -492,6 +512,8 @@ export class ActivityStore {
 
   /** Records an Events API delivery; false when its event_id was already applied. */
   async claimEvent(eventId: string, teamId: string | null, eventType: string): Promise<boolean> {
+    requireSlackId(eventId, 'event id');
+    if (teamId !== null) requireSlackId(teamId, `workspace id of event ${eventId}`);
     const rows = await this.query(
       `INSERT INTO processed_events (event_id, team_id, event_type) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
       [eventId, teamId, eventType],

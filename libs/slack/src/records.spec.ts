@@ -1,5 +1,19 @@
 import { withReactionAdded, withReactionRemoved } from './activity-store';
-import { compareTs, messageRecord, newestTs, normaliseReactions, timestampOfTs } from './records';
+import {
+  channelRecord,
+  compareTs,
+  InvalidRecordError,
+  isSlackTs,
+  MAX_STORED_COUNT,
+  messageRecord,
+  newestTs,
+  normaliseReactions,
+  reactionCount,
+  readMessage,
+  requireSlackId,
+  timestampOfTs,
+  userRecord,
+} from './records';
 
 describe('Slack ts', () => {
   it('compares numerically, not as text', () => {
@@ -51,9 +65,9 @@ describe('messageRecord', () => {
   });
 
   it('marks bot messages by their own marks only, and refuses a message without a usable ts', () => {
-    expect(messageRecord({ ts: '1.000001', subtype: 'bot_message' }, context)?.isBot).toBe(true);
-    expect(messageRecord({ ts: '1.000001', user: 'U1', bot_id: 'B1' }, context)?.isBot).toBe(true);
-    expect(messageRecord({ ts: '1.000001', user: 'USLACKBOT' }, context)?.isBot).toBe(false);
+    expect(messageRecord({ ts: '1700000000.000001', subtype: 'bot_message' }, context)?.isBot).toBe(true);
+    expect(messageRecord({ ts: '1700000000.000001', user: 'U1', bot_id: 'B1' }, context)?.isBot).toBe(true);
+    expect(messageRecord({ ts: '1700000000.000001', user: 'USLACKBOT' }, context)?.isBot).toBe(false);
     expect(messageRecord({ ts: 'yesterday' }, context)).toBeUndefined();
     expect(messageRecord({ user: 'U1' }, context)).toBeUndefined();
   });
@@ -71,6 +85,88 @@ describe('messageRecord', () => {
       { name: 'tada', count: 3, users: ['U1', 'U2'] },
       { name: 'fire', count: 1, users: ['U3'] },
     ]);
+  });
+});
+
+describe('values a row can hold', () => {
+  const context = { teamId: 'T1', channelId: 'C1', storeText: true };
+  const message = { ts: '1700000000.000100', user: 'U1' };
+
+  it('takes a ts only for a time whose days, in any zone and 27 days on, are supported days', () => {
+    expect(['86400.000000', '1700000000.1', '1700000000.000100', '253399795199.999999'].every(isSlackTs)).toBe(true);
+    expect(
+      [
+        '86399.999999',
+        '253399795200.000000',
+        // past year 9999, and 20 digits
+        '253402300800.000000',
+        '12345678901234567890.000001',
+        '01700000000.000100',
+        '1700000000.0001000',
+        '1700000000',
+        1700000000.0001,
+      ].some(isSlackTs),
+    ).toBe(false);
+    expect(readMessage({ ...message, ts: '99999999999999999999.000000' }, context)).toBe('no valid ts');
+    expect(readMessage({ ...message, thread_ts: '253402300800.000000', edited: { ts: '1e300' }, latest_reply: 'x' }, context)).toMatchObject({
+      threadTs: null,
+      editedTs: null,
+      latestReplyTs: null,
+    });
+  });
+
+  it('refuses a message whose author, bot, channel or workspace id is not a Slack id', () => {
+    expect(readMessage({ ...message, user: 'U1\u0000' }, context)).toBe('invalid id');
+    expect(readMessage({ ...message, bot_id: 'B'.repeat(65) }, context)).toBe('invalid id');
+    expect(readMessage(message, { ...context, channelId: 'C'.repeat(100_000) })).toBe('invalid id');
+    expect(readMessage(message, { ...context, teamId: 'T 1' })).toBe('invalid id');
+    expect(readMessage({ ...message, user: ['U1'] } as never, context)).toBe('invalid id');
+  });
+
+  it('clamps counts to what an integer column holds and drops NUL from text', () => {
+    const record = readMessage(
+      {
+        ...message,
+        subtype: 'file\u0000_share',
+        text: 'a\u0000b',
+        reply_count: 3e9,
+        reactions: [
+          { name: 'tada', count: 1e12, users: ['U2', 'U\u00003', 'U'.repeat(65)] },
+          { name: 'eyes', count: 2_000_000_000 },
+          { name: 'fi\u0000re', count: 1.5, users: ['U4'] },
+        ],
+      },
+      context,
+    );
+    expect(record).toMatchObject({
+      subtype: 'file_share',
+      text: 'ab',
+      replyCount: MAX_STORED_COUNT,
+      reactions: [
+        { name: 'tada', count: MAX_STORED_COUNT, users: ['U2'] },
+        { name: 'eyes', count: 2_000_000_000, users: [] },
+        { name: 'fire', count: 1, users: ['U4'] },
+      ],
+    });
+    expect(reactionCount(typeof record === 'string' ? [] : record.reactions)).toBe(MAX_STORED_COUNT);
+    expect(readMessage({ ...message, reply_count: 1e12 }, context)).toMatchObject({ replyCount: MAX_STORED_COUNT });
+    expect(readMessage({ ...message, reply_count: -1 }, context)).toMatchObject({ replyCount: 0 });
+    expect(normaliseReactions([{ name: 'tada', count: 2e9 }, { name: 'tada', count: 2e9 }])).toEqual([{ name: 'tada', count: MAX_STORED_COUNT, users: [] }]);
+  });
+
+  it('keeps of a channel and a user only values their columns can hold', () => {
+    expect(channelRecord({ id: 'C1', name: 'gen\u0000eral', created: 1e300, num_members: -5 }, 'T1')).toMatchObject({ name: 'general', created: null, memberCount: null });
+    expect(channelRecord({ id: 'C1', created: 1_500_000_000, num_members: 1.5, members: ['U1', 'U2'] }, 'T1')).toMatchObject({ created: 1_500_000_000, memberCount: 2 });
+    expect(channelRecord({ id: 'C1', num_members: 1e12 }, 'T1').memberCount).toBe(MAX_STORED_COUNT);
+    const user = { id: 'U1', team_id: 'T\u00001', name: 'al\u0000ice', real_name: ['Alice'], profile: { real_name: 'Alice A.' }, tz: 7 };
+    expect(userRecord(user as never, 'T1')).toMatchObject({ teamId: 'T1', name: 'alice', realName: 'Alice A.', tz: null });
+  });
+
+  it('names the field and quotes only the start of an id that is not a Slack id', () => {
+    expect(requireSlackId('T0123', 'workspace id')).toBe('T0123');
+    expect(() => requireSlackId('T'.repeat(100_000), 'workspace id')).toThrow(
+      new InvalidRecordError('workspace id "TTTTTTTTTTTTTTTTTTTTTTTT" (100000 characters) is not a Slack id (letters, digits, _ or -, at most 64)'),
+    );
   });
 });
 

@@ -1,11 +1,79 @@
+import { ACTIVITY_WINDOW_DAYS, FIRST_DAY, LAST_DAY } from '@app/db';
 import type { ChannelKind, MessageReaction } from '@app/db';
 import type { SlackChannel, SlackMessage, SlackReaction, SlackTeam, SlackUser } from './slack-payloads';
 
-/** Slack's message timestamp: seconds, a dot, and a sequence ("1700000000.000100"). */
-const TS_PATTERN = /^\d+\.\d+$/;
+/**
+ * The rules every value from Slack passes before it is written, whichever
+ * source brought it (collector, Events API, export): ids of a Slack id's
+ * shape, timestamps inside the supported days, counts a column can hold, text
+ * PostgreSQL can hold. A value that breaks them is dropped or the record it
+ * is in is refused, so that no stored row can fail a later write, an
+ * aggregation run or a query.
+ */
 
+/** Slack ids (T…, C…, U…, B…, Ev…) and anything shaped like them: the API's rule for ids, applied to every id written. */
+export const SLACK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isSlackId(value: unknown): value is string {
+  return typeof value === 'string' && SLACK_ID_PATTERN.test(value);
+}
+
+/** A value no Slack payload carries, met where the store would write it. */
+export class InvalidRecordError extends Error {
+  override readonly name = 'InvalidRecordError';
+}
+
+/** `value` when it is a Slack id; otherwise an InvalidRecordError naming `what` (ids are no secret, but only their start is quoted). */
+export function requireSlackId(value: unknown, what: string): string {
+  if (isSlackId(value)) return value;
+  const shown = typeof value === 'string' ? `${JSON.stringify(value.slice(0, 24))}${value.length > 24 ? ` (${value.length} characters)` : ''}` : String(value);
+  throw new InvalidRecordError(`${what} ${shown} is not a Slack id (letters, digits, _ or -, at most 64)`);
+}
+
+/** The largest count a column holds (PostgreSQL integer); no count Slack reports comes near it. */
+export const MAX_STORED_COUNT = 2_147_483_647;
+
+/** A count as stored: a whole number of at least 0, clamped to the column's range; undefined for anything else. */
+export function storableCount(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) return undefined;
+  return Math.min(value, MAX_STORED_COUNT);
+}
+
+/** Text as stored: a string without NUL, which PostgreSQL text cannot hold and no Slack text needs; null for anything but a string. */
+export function storableText(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  return value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
+}
+
+const DAY_SECONDS = 86_400;
+
+function midnightSeconds(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) / 1000;
+}
+
+/**
+ * Message times whose derived days all lie in the supported days: the day a
+ * message falls on in any time zone (within a day of UTC's) and the
+ * DAU/WAU/MAU windows it counts in.
+ */
+const EARLIEST_TS_SECONDS = midnightSeconds(FIRST_DAY) + DAY_SECONDS;
+const LATEST_TS_SECONDS = midnightSeconds(LAST_DAY) - ACTIVITY_WINDOW_DAYS * DAY_SECONDS;
+
+/** Slack's message timestamp: seconds, a dot, and a sequence of up to six digits ("1700000000.000100"). */
+const TS_PATTERN = /^([1-9]\d{0,11})\.\d{1,6}$/;
+
+/** A Slack ts of a time the system can compute with (1970-01-02 to 9999-12-02 UTC). */
 export function isSlackTs(value: unknown): value is string {
-  return typeof value === 'string' && TS_PATTERN.test(value);
+  if (typeof value !== 'string') return false;
+  const match = TS_PATTERN.exec(value);
+  if (!match) return false;
+  const seconds = Number(match[1]);
+  return seconds >= EARLIEST_TS_SECONDS && seconds < LATEST_TS_SECONDS;
+}
+
+/** Unix seconds within the supported days (a channel's `created`); null for anything else. */
+function supportedSeconds(value: unknown): number | null {
+  return typeof value === 'number' && value >= midnightSeconds(FIRST_DAY) && value < midnightSeconds(LAST_DAY) + DAY_SECONDS ? value : null;
 }
 
 /** Numeric comparison of two Slack timestamps (string comparison breaks when the digit counts differ). */
@@ -108,18 +176,18 @@ export interface MessageRecord {
 }
 
 export function workspaceRecord(team: SlackTeam & { id: string }): WorkspaceRecord {
-  return { id: team.id, name: team.name ?? null, domain: team.domain ?? null };
+  return { id: team.id, name: storableText(team.name), domain: storableText(team.domain) };
 }
 
 export function channelRecord(channel: SlackChannel & { id: string }, teamId: string, kind?: ChannelKind): ChannelRecord {
   return {
     id: channel.id,
     teamId,
-    name: channel.name ?? null,
+    name: storableText(channel.name),
     kind: kind ?? channelKind(channel),
     isArchived: channel.is_archived === true,
-    created: typeof channel.created === 'number' ? channel.created : null,
-    memberCount: typeof channel.num_members === 'number' ? channel.num_members : Array.isArray(channel.members) ? channel.members.length : null,
+    created: supportedSeconds(channel.created),
+    memberCount: storableCount(channel.num_members) ?? (Array.isArray(channel.members) ? channel.members.length : null),
   };
 }
 
@@ -150,36 +218,45 @@ export function channelKindOfEventType(channelType: string | undefined): Channel
 export function userRecord(user: SlackUser & { id: string }, fallbackTeamId: string): UserRecord {
   return {
     id: user.id,
-    teamId: user.team_id ?? fallbackTeamId,
-    name: user.name ?? null,
-    realName: user.real_name ?? user.profile?.real_name ?? null,
+    teamId: isSlackId(user.team_id) ? user.team_id : fallbackTeamId,
+    name: storableText(user.name),
+    realName: storableText(user.real_name) ?? storableText(user.profile?.real_name),
     isBot: user.is_bot === true,
     isDeleted: user.deleted === true,
-    tz: user.tz ?? null,
+    tz: storableText(user.tz),
   };
 }
 
-/** Merges duplicate emoji entries and keeps only well-formed ones, so every source yields the same jsonb. */
+/**
+ * Merges duplicate emoji entries and keeps only well-formed ones, so every
+ * source yields the same jsonb: a named emoji, a whole count (the listed users
+ * when there is none; clamped to MAX_STORED_COUNT), users that are Slack ids.
+ */
 export function normaliseReactions(reactions: SlackReaction[] | undefined): MessageReaction[] {
   if (!Array.isArray(reactions)) return [];
   const byName = new Map<string, MessageReaction>();
   for (const reaction of reactions) {
-    if (!reaction || typeof reaction.name !== 'string') continue;
-    const users = Array.isArray(reaction.users) ? reaction.users.filter((user): user is string => typeof user === 'string') : [];
-    const count = typeof reaction.count === 'number' && reaction.count >= 0 ? Math.floor(reaction.count) : users.length;
-    const known = byName.get(reaction.name);
+    const name = storableText(reaction?.name);
+    if (!name) continue;
+    const users = Array.isArray(reaction.users) ? reaction.users.filter(isSlackId) : [];
+    const count = storableCount(reaction.count) ?? users.length;
+    const known = byName.get(name);
     if (known) {
-      known.count += count;
+      known.count = Math.min(known.count + count, MAX_STORED_COUNT);
       known.users = [...new Set([...known.users, ...users])];
     } else {
-      byName.set(reaction.name, { name: reaction.name, count, users: [...new Set(users)] });
+      byName.set(name, { name, count, users: [...new Set(users)] });
     }
   }
   return [...byName.values()].filter((reaction) => reaction.count > 0);
 }
 
+/** A message's reactions in all, clamped to what its column holds. */
 export function reactionCount(reactions: MessageReaction[]): number {
-  return reactions.reduce((sum, reaction) => sum + reaction.count, 0);
+  return Math.min(
+    reactions.reduce((sum, reaction) => sum + reaction.count, 0),
+    MAX_STORED_COUNT,
+  );
 }
 
 /** Distinct known reacting users, sorted so equal sets compare equal in SQL. */
@@ -195,26 +272,45 @@ export interface MessageContext {
   storeText: boolean;
 }
 
-/** The stored facts of a Slack message object; undefined when it has no usable ts. */
-export function messageRecord(message: SlackMessage, context: MessageContext): MessageRecord | undefined {
-  if (!isSlackTs(message.ts)) return undefined;
+/** Why a Slack message object cannot be stored. */
+export type MessageProblem = 'no valid ts' | 'invalid id';
+
+/**
+ * The stored facts of a Slack message object, or why it cannot be stored: no
+ * ts the system can compute with, or an author, bot, channel or workspace id
+ * that is not a Slack id. Other values that break the rules are dropped: a
+ * thread_ts, latest_reply or edit time out of range is unknown, NUL leaves
+ * text and subtype, counts are clamped.
+ */
+export function readMessage(message: SlackMessage, context: MessageContext): MessageRecord | MessageProblem {
+  if (!isSlackTs(message.ts)) return 'no valid ts';
+  const userId = message.user ?? null;
+  const botId = message.bot_id ?? null;
+  if ((userId !== null && !isSlackId(userId)) || (botId !== null && !isSlackId(botId))) return 'invalid id';
+  if (!isSlackId(context.channelId) || !isSlackId(context.teamId)) return 'invalid id';
   const files = Array.isArray(message.files) ? message.files.length : message.file ? 1 : 0;
   return {
     channelId: context.channelId,
     ts: message.ts,
     teamId: context.teamId,
-    userId: typeof message.user === 'string' ? message.user : null,
-    botId: typeof message.bot_id === 'string' ? message.bot_id : null,
+    userId,
+    botId,
     threadTs: isSlackTs(message.thread_ts) ? message.thread_ts : null,
-    subtype: typeof message.subtype === 'string' ? message.subtype : null,
-    isBot: message.subtype === 'bot_message' || typeof message.bot_id === 'string',
-    replyCount: typeof message.reply_count === 'number' && message.reply_count > 0 ? Math.floor(message.reply_count) : 0,
+    subtype: storableText(message.subtype),
+    isBot: message.subtype === 'bot_message' || botId !== null,
+    replyCount: storableCount(message.reply_count) ?? 0,
     latestReplyTs: isSlackTs(message.latest_reply) ? message.latest_reply : null,
     reactions: normaliseReactions(message.reactions),
     fileCount: files,
-    text: context.storeText && typeof message.text === 'string' ? message.text : null,
+    text: context.storeText ? storableText(message.text) : null,
     editedTs: isSlackTs(message.edited?.ts) ? message.edited.ts : null,
   };
+}
+
+/** The stored facts of a Slack message object; undefined when it cannot be stored (see readMessage). */
+export function messageRecord(message: SlackMessage, context: MessageContext): MessageRecord | undefined {
+  const read = readMessage(message, context);
+  return typeof read === 'string' ? undefined : read;
 }
 
 /** True for a reply inside a thread (the parent carries thread_ts = ts). */

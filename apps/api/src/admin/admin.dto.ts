@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { FormatQuery, IsIsoDay, SLACK_ID_PATTERN } from '../common/query.dto';
+import { SLACK_ID_PATTERN } from '@app/slack';
+import { FormatQuery, IsIsoDay } from '../common/query.dto';
 
 export const MAX_RUNS_LISTED = 200;
 

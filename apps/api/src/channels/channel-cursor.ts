@@ -1,3 +1,4 @@
+import { isSlackId } from '@app/slack';
 import { BadRequestException } from '@nestjs/common';
 
 /** Position after the last channel of a page: its sort key (name, id). Opaque to clients. */
@@ -17,7 +18,8 @@ export function decodeCursor(value: string): ChannelCursor {
   } catch {
     decoded = undefined;
   }
-  if (!Array.isArray(decoded) || decoded.length !== 2 || !decoded.every((part) => typeof part === 'string')) {
+  // A name with NUL (which PostgreSQL text cannot hold) or an id of another shape was never stored, so never returned.
+  if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[0] !== 'string' || decoded[0].includes('\u0000') || !isSlackId(decoded[1])) {
     throw new BadRequestException('cursor is not one this API returned (use nextCursor from the previous page)');
   }
   return { name: decoded[0], id: decoded[1] };

@@ -5,7 +5,8 @@ import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } 
 import { DataSource } from 'typeorm';
 import { ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
 import { CsvRows } from '../common/csv.interceptor';
-import { DEFAULT_LIMIT, FormatQuery, MAX_LIMIT, PRINTABLE_TEXT, SLACK_ID_PATTERN, parseBooleanQuery } from '../common/query.dto';
+import { SLACK_ID_PATTERN } from '@app/slack';
+import { DEFAULT_LIMIT, FormatQuery, MAX_LIMIT, PRINTABLE_TEXT, parseBooleanQuery } from '../common/query.dto';
 import { decodeCursor, encodeCursor } from './channel-cursor';
 
 export class ChannelsQuery extends FormatQuery {

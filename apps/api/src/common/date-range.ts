@@ -1,13 +1,18 @@
-import { DayRange, addDays, dayInZone, daysInclusive } from '@app/metrics';
+import { FIRST_DAY } from '@app/db';
+import { DayRange, addDays, canAddDays, dayInZone, daysInclusive } from '@app/metrics';
 import { BadRequestException } from '@nestjs/common';
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './query.dto';
 
 /**
  * The inclusive day range of a request: `to` defaults to today in the
- * metrics time zone, `from` to 29 days before `to`.
+ * metrics time zone, `from` to 29 days before `to`. A default obeys the rule
+ * of a given day: a supported day, or the request is refused.
  */
 export function resolveRange(query: { from?: string; to?: string }, timeZone: string, now = new Date()): DayRange {
   const to = query.to ?? (query.from ? laterOf(query.from, dayInZone(now, timeZone)) : dayInZone(now, timeZone));
+  if (query.from === undefined && !canAddDays(to, -(DEFAULT_RANGE_DAYS - 1))) {
+    throw new BadRequestException(`from defaults to ${DEFAULT_RANGE_DAYS - 1} days before to (${to}), which is before the first supported day, ${FIRST_DAY}; give from`);
+  }
   const from = query.from ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
   if (to < from) throw new BadRequestException(`to (${to}) is before from (${from})`);
   const days = daysInclusive(from, to);

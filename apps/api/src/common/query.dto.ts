@@ -1,4 +1,6 @@
+import { FIRST_DAY, LAST_DAY } from '@app/db';
 import { isIsoDay } from '@app/metrics';
+import { SLACK_ID_PATTERN } from '@app/slack';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
@@ -9,8 +11,6 @@ export const DEFAULT_RANGE_DAYS = 30;
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
 
-/** Slack ids (T…, C…, U…, W…) and anything shaped like them; keeps junk out of SQL parameters and logs. */
-export const SLACK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Free text without control characters (NUL above all, which PostgreSQL text cannot hold). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -22,7 +22,7 @@ export function IsIsoDay(options?: ValidationOptions): PropertyDecorator {
       name: 'isIsoDay',
       validator: {
         validate: (value) => isIsoDay(value),
-        defaultMessage: (args) => `${args?.property} must be a calendar date written YYYY-MM-DD`,
+        defaultMessage: (args) => `${args?.property} must be a calendar date written YYYY-MM-DD from ${FIRST_DAY} to ${LAST_DAY}`,
       },
     },
     options,

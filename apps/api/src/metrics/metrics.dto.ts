@@ -3,7 +3,8 @@ import { CHANNEL_METRIC_FIELDS, CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC
 import type { ChannelMetricSort, Granularity, UserMetricSort } from '@app/metrics';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { RangeQuery, SLACK_ID_PATTERN, TeamRangeLimitQuery } from '../common/query.dto';
+import { SLACK_ID_PATTERN } from '@app/slack';
+import { RangeQuery, TeamRangeLimitQuery } from '../common/query.dto';
 
 export class ChannelMetricsQuery extends TeamRangeLimitQuery {
   @ApiPropertyOptional({ enum: CHANNEL_METRIC_SORTS, default: '-messages', description: 'Field to sort by; a leading `-` sorts descending' })

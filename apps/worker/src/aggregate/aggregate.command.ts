@@ -1,5 +1,6 @@
 import { DatabaseConnector } from '@app/db';
-import { AggregationOutcome, AggregationService, isIsoDay } from '@app/metrics';
+import { FIRST_DAY, LAST_DAY } from '@app/db';
+import { aggregationRangeProblem, AggregationOutcome, AggregationService, isIsoDay } from '@app/metrics';
 import { Logger } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
 
@@ -14,12 +15,16 @@ interface AggregateOptions {
 export function aggregateOptionsProblem(options: AggregateOptions): string | undefined {
   for (const name of ['from', 'to'] as const) {
     const value = options[name];
-    if (value !== undefined && !isIsoDay(value)) return `--${name} must be a calendar date written YYYY-MM-DD, not ${JSON.stringify(value)}`;
+    if (value !== undefined && !isIsoDay(value)) {
+      return `--${name} must be a calendar date written YYYY-MM-DD from ${FIRST_DAY} to ${LAST_DAY}, not ${JSON.stringify(value)}`;
+    }
   }
   if (options.to && !options.from) return '--to needs --from';
-  if (options.from && options.to && options.to < options.from) return `--to (${options.to}) is before --from (${options.from})`;
   if (options.full && options.from) return '--full recomputes every day; leave out --from/--to';
-  return undefined;
+  if (!options.from) return undefined;
+  const to = options.to ?? options.from;
+  const problem = aggregationRangeProblem(options.from, to);
+  return problem && `--from ${options.from} --to ${to}: ${problem}`;
 }
 
 @Command({

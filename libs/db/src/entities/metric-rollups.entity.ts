@@ -25,8 +25,9 @@ export class ChannelDayRollup {
   @Column({ name: 'threads_started', type: 'integer' })
   threadsStarted: number;
 
-  @Column({ type: 'integer' })
-  reactions: number;
+  /** A sum of per-message counts that may each fill an integer; read as a number by the API (exact below 2^53). */
+  @Column({ type: 'bigint' })
+  reactions: string;
 
   @Column({ name: 'last_message_at', type: 'timestamptz' })
   lastMessageAt: Date;

@@ -4,6 +4,7 @@ import { ThreadRollupKey1764652800000 } from './1764652800000-thread-rollup-key'
 import { UnusedMessageIndexes1764739200000 } from './1764739200000-unused-message-indexes';
 import { RollupKeyCollation1764825600000 } from './1764825600000-rollup-key-collation';
 import { RecountTeamHours1764912000000 } from './1764912000000-recount-team-hours';
+import { WideReactionTotals1764998400000 } from './1764998400000-wide-reaction-totals';
 
 /** Every migration, oldest first. Listed explicitly so bundling keeps them. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   UnusedMessageIndexes1764739200000,
   RollupKeyCollation1764825600000,
   RecountTeamHours1764912000000,
+  WideReactionTotals1764998400000,
 ];

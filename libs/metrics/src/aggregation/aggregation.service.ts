@@ -1,10 +1,10 @@
 import { AppConfig } from '@app/config';
-import { AGGREGATION_LOCK_KEY, AggregationMode } from '@app/db';
+import { ACTIVITY_WINDOW_DAYS, AGGREGATION_LOCK_KEY, AggregationMode, LAST_DAY } from '@app/db';
 import { AppMetrics } from '@app/observability';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, QueryRunner } from 'typeorm';
 import { ROLLUPS_CHANGED_CHANNEL, RollupCache } from '../queries/rollup-cache';
-import { addDays, eachDay } from '../calendar';
+import { addDays, canAddDays, eachDay } from '../calendar';
 import { isThreadReply, localDay } from '../definitions';
 import {
   CREATE_SCOPE_DAYS,
@@ -22,9 +22,6 @@ import {
   threadsStatement,
 } from './rollup-statements';
 
-/** Days of DAU/WAU/MAU that depend on one day of activity: that day and the 27 after it. */
-const MAU_WINDOW_DAYS = 28;
-
 /**
  * Changes are re-scanned this far behind the last watermark. The watermark
  * already stops at the oldest open transaction; this covers the transactions
@@ -37,6 +34,22 @@ const RESCAN_OVERLAP = '5 minutes';
 const AGGREGATION_WORK_MEM = '64MB';
 /** Rows sampled per table = 300 × this; PostgreSQL's default is 100. */
 const FULL_RUN_STATISTICS_TARGET = 20;
+
+/** The last day a range run may recompute: the DAU/WAU/MAU windows it rebuilds after it must end by LAST_DAY. */
+export const LAST_RECOMPUTABLE_DAY = addDays(LAST_DAY, -(ACTIVITY_WINDOW_DAYS - 1));
+
+/**
+ * What is wrong with recomputing the days `from`..`to` (supported days, as
+ * isIsoDay checks), if anything. A run derives days too: the DAU/WAU/MAU of
+ * the 27 days after `to`, which must be supported days as well.
+ */
+export function aggregationRangeProblem(from: string, to: string): string | undefined {
+  if (to < from) return `to (${to}) is before from (${from})`;
+  if (!canAddDays(to, ACTIVITY_WINDOW_DAYS - 1)) {
+    return `to (${to}) is after ${LAST_RECOMPUTABLE_DAY}: a run also recomputes the DAU/WAU/MAU of the ${ACTIVITY_WINDOW_DAYS - 1} days after it, which must end by the last supported day, ${LAST_DAY}`;
+  }
+  return undefined;
+}
 
 export interface AggregationRequest {
   /** Who asked, recorded with the run: `cli`, `schedule`, `api`, `demo`. */
@@ -225,7 +238,12 @@ export class AggregationService {
       const reason = !state ? 'no earlier run' : state.timezone !== timezone ? `METRICS_TIMEZONE changed from ${state.timezone} to ${timezone}` : undefined;
       return { mode, reason };
     }
-    if (mode === 'range') return { mode, days: eachDay(request.from!, request.to ?? request.from!) };
+    if (mode === 'range') {
+      const to = request.to ?? request.from!;
+      const problem = aggregationRangeProblem(request.from!, to);
+      if (problem) throw new RangeError(problem);
+      return { mode, days: eachDay(request.from!, to) };
+    }
 
     const previousBots = new Set(state!.botUserIds);
     const currentBots = new Set(botUserIds);
@@ -306,7 +324,7 @@ export class AggregationService {
       : await query(`SELECT min(day)::text AS first, max(day)::text AS last, count(DISTINCT day)::int AS count FROM channel_day_rollups`);
     if (bounds.first) {
       // A day's activity counts in the WAU/MAU of the 27 days after it.
-      const activityTo = addDays(bounds.last, MAU_WINDOW_DAYS - 1);
+      const activityTo = addDays(bounds.last, ACTIVITY_WINDOW_DAYS - 1);
       const written = await query(activityStatement(scope), [bounds.first, activityTo], true);
       if (scope === 'all') rows += written.affected ?? 0;
       else await apply('team_activity_rollups', [bounds.first, activityTo]);

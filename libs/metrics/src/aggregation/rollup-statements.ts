@@ -166,7 +166,7 @@ export function channelDaysStatement(scope: RollupScope): string {
              count(*)::int AS messages,
              count(*) FILTER (WHERE human)::int AS human_messages,
              count(*) FILTER (WHERE thread_ts IS NOT NULL)::int AS thread_replies,
-             sum(reaction_count)::int AS reactions,
+             sum(reaction_count)::bigint AS reactions,
              max(posted_at) AS last_message_at
       FROM run_messages
       GROUP BY channel_id, day

@@ -68,9 +68,14 @@ const CHANNEL_COUNT_COLUMNS = `
   coalesce(totals.reactions, 0) AS reactions, coalesce(posters.active_posters, 0) AS "activePosters",
   replies.p50 AS "firstReplyP50Seconds", replies.p90 AS "firstReplyP90Seconds"`;
 
+/**
+ * Counts of rows (messages, replies, threads) stay far inside integer range
+ * over any range; reactions are sums of per-message counts that need not, so
+ * they are read as float8: a JSON number, exact to 2^53.
+ */
 const CHANNEL_TOTALS = `
   sum(messages)::int AS messages, sum(human_messages)::int AS human_messages, sum(thread_replies)::int AS thread_replies,
-  sum(threads_started)::int AS threads_started, sum(reactions)::int AS reactions`;
+  sum(threads_started)::int AS threads_started, sum(reactions)::float8 AS reactions`;
 
 const ACTIVE_POSTERS = `count(DISTINCT user_id) FILTER (WHERE messages > 0)::int AS active_posters`;
 
