@@ -153,6 +153,54 @@ describe('worker import', () => {
     expect((await tableCounts()).messages).toBe(total);
   });
 
+  it('stores what can be stored of poison values, skips and counts the rest, and names no stack', async () => {
+    const directory = join(workDirectory, 'poison');
+    const fixture = createSlackExportFixture({ ...FIXTURE, seed: 11, days: 1 });
+    const total = await writeExportDirectory(fixture, directory);
+    const dayFile = join(directory, FIRST_DAY);
+    const messages: unknown[] = JSON.parse(await readFile(dayFile, 'utf8'));
+    const base = { type: 'message', user: 'U0000001' };
+    messages.push(
+      { ...base, ts: '12345678901234567890.000100' },
+      { ...base, ts: '253402300800.000100' },
+      { ...base, ts: '1709510401.000100', reply_count: 3e9, subtype: 'bot\u0000message' },
+      { ...base, ts: '1709510402.000100', reactions: [{ name: 'tada', count: 1e12 }, { name: 'eyes', count: 2e9 }, { name: 'joy', count: 2e9 }] },
+      { ...base, ts: '1709510403.000100', user: '\u0000' },
+      { ...base, ts: '1709510404.000100', user: `U${'x'.repeat(100_000)}` },
+    );
+    await writeFile(dayFile, JSON.stringify(messages));
+    const users = [...fixture.users, { id: 'U0POISON1', team_id: fixture.teamId, name: 'nul\u0000name', real_name: ['not', 'a', 'name'] }, { id: 'U'.repeat(100_000) }];
+    await writeFile(join(directory, 'users.json'), JSON.stringify(users));
+    const [general, ...channels] = fixture.lists['channels.json'];
+    const poisoned = [{ ...general, created: 1e300, num_members: -5 }, ...channels, { id: 'C0POISON1', name: 'a\u0000b', num_members: 1.5, created: 1709510400 }];
+    await writeFile(join(directory, 'channels.json'), JSON.stringify(poisoned));
+
+    const result = await runWorker(['import', directory], env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`messages read:      ${total + 6}`);
+    expect(result.stdout).toContain('skipped:            2 invalid id, 2 no valid ts, 1 user or channel without a valid id');
+    expect((await tableCounts()).messages).toBe(total + 2);
+    const stored = await dataSource.query(
+      `SELECT ts, reply_count, subtype, reaction_count FROM messages WHERE ts IN ('1709510401.000100', '1709510402.000100') ORDER BY ts`,
+    );
+    expect(stored).toEqual([
+      { ts: '1709510401.000100', reply_count: 2_147_483_647, subtype: 'botmessage', reaction_count: 0 },
+      { ts: '1709510402.000100', reply_count: 0, subtype: null, reaction_count: 2_147_483_647 },
+    ]);
+    expect(await dataSource.query(`SELECT name, real_name FROM users WHERE id = 'U0POISON1'`)).toEqual([{ name: 'nulname', real_name: null }]);
+    expect(await dataSource.query(`SELECT id, name, created, member_count FROM channels WHERE id IN ($1, 'C0POISON1') ORDER BY id`, [general.id])).toEqual([
+      { id: general.id, name: 'general', created: null, member_count: general.members.length },
+      { id: 'C0POISON1', name: 'ab', created: new Date('2024-03-04T00:00:00Z'), member_count: null },
+    ]);
+
+    await dataSource.query('TRUNCATE workspaces, channels, users, messages');
+    const badTeam = await runWorker(['import', directory, '--team-id', 'T'.repeat(100_000)], env);
+    expect(badTeam.code).toBe(1);
+    expect(badTeam.stdout + badTeam.stderr).toContain('--team-id must be a Slack workspace id');
+    expect(await tableCounts()).toEqual({ workspaces: 0, channels: 0, users: 0, messages: 0 });
+  });
+
   it('takes time from each message ts, not from the day file name', async () => {
     const directory = join(workDirectory, 'misfiled');
     const fixture = createSlackExportFixture({ ...FIXTURE, seed: 5, days: 1, publicChannels: 1, privateChannels: 0, directMessages: 0, multiPartyDirectMessages: 0 });

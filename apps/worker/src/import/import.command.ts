@@ -1,7 +1,7 @@
 import { AppConfig, MAX_IMPORT_FILE_MIB } from '@app/config';
 import { DatabaseConnector } from '@app/db';
 import { AppMetrics } from '@app/observability';
-import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary } from '@app/slack';
+import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, InvalidRecordError, isSlackId } from '@app/slack';
 import { Logger } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, CommandRunner, Option } from 'nest-commander';
@@ -57,6 +57,11 @@ export class ImportCommand extends CommandRunner {
     // option grows the heap conservatively instead: peak RSS on the benchmark drops from ~290 to
     // ~150 MiB with no loss of speed (bench/README.md). It affects only this short-lived process.
     setFlagsFromString('--optimize-for-size');
+    if (options.teamId !== undefined && !isSlackId(options.teamId)) {
+      this.logger.error('--team-id must be a Slack workspace id: letters, digits, _ or -, at most 64');
+      process.exitCode = 1;
+      return;
+    }
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
       this.logger.error('--batch-size must be a positive whole number of messages');
       process.exitCode = 1;
@@ -86,7 +91,8 @@ export class ImportCommand extends CommandRunner {
       });
     } catch (error) {
       bar?.stop();
-      if (!(error instanceof ExportError)) throw error;
+      // Bad input, named by the message; a value the store refuses is bad input the reading let through.
+      if (!(error instanceof ExportError || error instanceof InvalidRecordError)) throw error;
       this.logger.error(`import failed, nothing was stored: ${error.message}`);
       process.exitCode = 1;
       return;

@@ -4,7 +4,7 @@ import { setImmediate } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { ActivityStore } from '../activity-store';
 import { MessageBatch } from '../message-batch';
-import { ChannelRecord, channelRecord, messageRecord, userRecord } from '../records';
+import { ChannelRecord, channelRecord, isSlackId, MessageProblem, readMessage, userRecord } from '../records';
 import type { SlackChannel, SlackMessage, SlackUser } from '../slack-payloads';
 import { directoryOf, ExportArchive, ExportError, FileContent, openExport } from './export-archive';
 import { JsonArrayError, JsonArrayReader } from './json-array';
@@ -22,7 +22,7 @@ const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.json$/;
 /** Messages written per COPY + merge; bounds memory (two batches in flight) while keeping statements few. */
 export const DEFAULT_IMPORT_BATCH_SIZE = 10_000;
 
-export type SkipReason = 'not a message object' | 'no valid ts' | 'not a day file';
+export type SkipReason = 'not a message object' | MessageProblem | 'not a day file' | 'user or channel without a valid id';
 
 export interface ImportOptions {
   storeText: boolean;
@@ -73,11 +73,13 @@ export async function importSlackExport(dataSource: DataSource, path: string, op
 async function importArchive(dataSource: DataSource, archive: ExportArchive, options: ImportOptions): Promise<ImportSummary> {
   const root = exportRoot(archive);
   const users = await readUsers(archive, root);
-  const teamId = options.teamId ?? mostCommonTeam(users);
-  if (!teamId) throw new ExportError(`${archive.name}: cannot tell the workspace: ${USERS_FILE} names no team_id; pass --team-id`);
-  const userRecords = users.filter((user): user is SlackUser & { id: string } => typeof user.id === 'string').map((user) => userRecord(user, teamId));
-  const channels = await readChannels(archive, root, teamId);
+  const identified = users.filter((user): user is SlackUser & { id: string } => isSlackId((user as SlackUser | null)?.id));
+  const teamId = options.teamId ?? mostCommonTeam(identified);
+  if (!teamId) throw new ExportError(`${archive.name}: cannot tell the workspace: ${USERS_FILE} names no valid team_id; pass --team-id`);
+  const userRecords = identified.map((user) => userRecord(user, teamId));
+  const { channels, unidentified } = await readChannels(archive, root, teamId);
   const { dayFiles, skippedFiles } = planDayFiles(archive, root, channels);
+  const skippedEntries = users.length - identified.length + unidentified;
 
   const summary: ImportSummary = {
     teamId,
@@ -87,8 +89,10 @@ async function importArchive(dataSource: DataSource, archive: ExportArchive, opt
     messagesRead: 0,
     messagesStored: 0,
     messagesUnchanged: 0,
-    skipped: skippedFiles > 0 ? { 'not a day file': skippedFiles } : {},
+    skipped: {},
   };
+  if (skippedFiles > 0) summary.skipped['not a day file'] = skippedFiles;
+  if (skippedEntries > 0) summary.skipped['user or channel without a valid id'] = skippedEntries;
   const skip = (reason: SkipReason) => (summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1);
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_SIZE;
 
@@ -122,9 +126,9 @@ async function importArchive(dataSource: DataSource, archive: ExportArchive, opt
               skip('not a message object');
               continue;
             }
-            const record = messageRecord(message as SlackMessage, context);
-            if (!record) {
-              skip('no valid ts');
+            const record = readMessage(message as SlackMessage, context);
+            if (typeof record === 'string') {
+              skip(record);
               continue;
             }
             accepted++;
@@ -185,30 +189,35 @@ async function* jsonArrayElements(archive: ExportArchive, file: string, content:
   }
 }
 
-async function readUsers(archive: ExportArchive, root: string): Promise<SlackUser[]> {
+/** Every entry of users.json, whatever it is. */
+async function readUsers(archive: ExportArchive, root: string): Promise<unknown[]> {
   const file = inRoot(root, USERS_FILE);
-  if (!archive.files.includes(file)) return [];
-  return (await readJsonArray(archive, file)).filter((user): user is SlackUser => typeof user === 'object' && user !== null);
+  return archive.files.includes(file) ? readJsonArray(archive, file) : [];
 }
 
 function mostCommonTeam(users: SlackUser[]): string | undefined {
   const counts = new Map<string, number>();
-  for (const user of users) if (user.team_id) counts.set(user.team_id, (counts.get(user.team_id) ?? 0) + 1);
+  for (const user of users) if (isSlackId(user.team_id)) counts.set(user.team_id, (counts.get(user.team_id) ?? 0) + 1);
   return [...counts.entries()].sort((left, right) => right[1] - left[1] || left[0].localeCompare(right[0]))[0]?.[0];
 }
 
-async function readChannels(archive: ExportArchive, root: string, teamId: string): Promise<ChannelRecord[]> {
+/** The channels of every list, and how many entries had no valid id. */
+async function readChannels(archive: ExportArchive, root: string, teamId: string): Promise<{ channels: ChannelRecord[]; unidentified: number }> {
   const channels = new Map<string, ChannelRecord>();
+  let unidentified = 0;
   for (const [name, kind] of CHANNEL_LISTS) {
     const file = inRoot(root, name);
     if (!archive.files.includes(file)) continue;
     for (const channel of await readJsonArray(archive, file)) {
-      const entry = channel as SlackChannel;
-      if (typeof entry?.id !== 'string') continue;
+      const entry = channel as SlackChannel | null;
+      if (!isSlackId(entry?.id)) {
+        unidentified++;
+        continue;
+      }
       channels.set(entry.id, channelRecord({ ...entry, id: entry.id }, teamId, kind));
     }
   }
-  return [...channels.values()];
+  return { channels: [...channels.values()], unidentified };
 }
 
 /**
