@@ -57,7 +57,11 @@ function zip64FieldOffsets(zip: Buffer, central: number): Map<Zip64Field, number
   for (let extra = central + 46 + nameLength; extra + 4 <= extraEnd; extra += 4 + zip.readUInt16LE(extra + 2)) {
     if (zip.readUInt16LE(extra) !== ZIP64_EXTRA_FIELD) continue;
     let field = extra + 4;
-    for (const [name, at] of [['uncompressedSize', 24], ['compressedSize', 20], ['local', 42]] as const) {
+    for (const [name, at] of [
+      ['uncompressedSize', 24],
+      ['compressedSize', 20],
+      ['local', 42],
+    ] as const) {
       if (zip.readUInt32LE(central + at) !== ZIP64_MARK) continue;
       fields.set(name, field);
       field += 8;

@@ -116,7 +116,8 @@ export class JsonArrayReader {
             this.expect = Expect.Nothing;
             continue;
           }
-          if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT || byte === COMMA || byte === COLON) throw new JsonArrayError('is not valid JSON', chunkOffset + at);
+          if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT || byte === COMMA || byte === COLON)
+            throw new JsonArrayError('is not valid JSON', chunkOffset + at);
           elementStart = at;
           if (groupStart < 0 && this.carried.length === 0) {
             groupStart = at;
