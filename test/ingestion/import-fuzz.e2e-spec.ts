@@ -22,6 +22,8 @@ const SEED = 20261202;
 const IN_PROCESS_SHARE = 0.7;
 const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 const PEAK_RSS_LIMIT_MIB = 512;
+/** The fuzzing time, and room for the case under way when it ends (a worker import may take up to 2 minutes). */
+const TEST_TIMEOUT_MS = (FUZZ_SECONDS + 180) * 1000;
 
 /**
  * A property whose last case is awaited: fast-check's time limit ends a run
@@ -120,7 +122,7 @@ describe('fuzzing the import with hostile archives', () => {
     );
     expect(tally.stored).toBeGreaterThan(0);
     expect(tally.refused).toBeGreaterThan(0);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('through worker import: exit 0 or a one-line refusal, no signal, no stack, no hang, bounded memory', async () => {
     const tally = { stored: 0, refused: 0, peakRssMib: 0, worst: '' };
@@ -161,5 +163,5 @@ describe('fuzzing the import with hostile archives', () => {
         `0 crashes, none half-stored; worst peak RSS ${Math.round(tally.peakRssMib)} MiB (${tally.worst})`,
     );
     expect(tally.stored + tally.refused).toBeGreaterThan(0);
-  });
+  }, TEST_TIMEOUT_MS);
 });

@@ -20,7 +20,7 @@ interface ImportCommandOptions {
     export: 'a Slack workspace export: the ZIP file Slack produces, or the directory it unpacks to',
   },
   description:
-    'import a Slack workspace export in one transaction (all or nothing); importing the same export again changes nothing',
+    'import a Slack workspace export in one transaction (all or nothing: a bad file, a damaged ZIP or a file over --max-file-mib stops it, named, and nothing is stored); importing the same export again changes nothing',
 })
 export class ImportCommand extends CommandRunner {
   private readonly logger = new Logger('import');
@@ -33,7 +33,7 @@ export class ImportCommand extends CommandRunner {
     super();
   }
 
-  @Option({ flags: '--team-id <id>', description: 'the workspace id (T…), when users.json does not name it' })
+  @Option({ flags: '--team-id <id>', description: 'the workspace id (T…: letters, digits, _ or -, at most 64), when users.json does not name it' })
   parseTeamId(value: string): string {
     return value;
   }
