@@ -17,6 +17,7 @@
  * the medians.
  * Exit code 1 when a target (50,000 messages/s, 0.5× COPY, 300 MiB) is missed.
  */
+import './app-aliases';
 import { ChildProcess, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
