@@ -17,8 +17,9 @@
  * the medians.
  * Exit code 1 when a target (50,000 messages/s, 0.5× COPY, 300 MiB) is missed.
  */
+import './app-aliases';
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,6 +27,7 @@ import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyLine, copyText, copyTextArray } from '../libs/slack/src/copy-text';
 import { messageRecord, reactionCount, reactorsOf } from '../libs/slack/src/records';
+import { samplePeakRss } from '../test/support/peak-rss';
 import { createSlackExportFixture, ExportFixtureOptions, writeExportZip } from '../test/support/slack-export-fixture';
 import { ROOT, WORKER, argument, median, startTestServer } from './bench-support';
 
@@ -53,21 +55,6 @@ function run(command: string, args: string[], env: Record<string, string>, onSta
     child.once('exit', (code) => resolveRun({ code, stdout, stderr }));
     onStart?.(child);
   });
-}
-
-/** Peak resident set of a running process, polled from /proc until it exits. */
-function samplePeakRss(child: ChildProcess): () => number {
-  let peakKib = 0;
-  const timer = setInterval(() => {
-    try {
-      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (match) peakKib = Math.max(peakKib, Number(match[1]));
-    } catch {
-      // The process has exited between two samples.
-    }
-  }, 20);
-  child.once('exit', () => clearInterval(timer));
-  return () => peakKib / 1024;
 }
 
 async function createDatabase(admin: Client, name: string, url: string): Promise<void> {

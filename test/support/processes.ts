@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@app/db';
+import { samplePeakRss } from './peak-rss';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 const API_ENTRY = join(REPO_ROOT, 'dist/apps/api/main.js');
@@ -21,14 +22,19 @@ function childEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
 
 export interface RunResult {
   code: number | null;
+  /** The signal that ended the process, if one did (a native crash, say). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The process's peak resident set (VmHWM), as last sampled before it exited. */
+  peakRssMib: number;
 }
 
 export interface StartedWorker {
   child: ChildProcess;
   output(): { stdout: string; stderr: string };
   exited: Promise<number | null>;
+  peakRssMib(): number;
 }
 
 /** Starts a built worker command without waiting for it (to signal it, say). */
@@ -42,16 +48,20 @@ export function startWorker(args: string[], env: Record<string, string>): Starte
     child.once('error', reject);
     child.once('exit', (code) => resolveExit(code));
   });
-  return { child, output: () => ({ stdout, stderr }), exited };
+  return { child, output: () => ({ stdout, stderr }), exited, peakRssMib: samplePeakRss(child) };
 }
 
 export async function runWorker(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<RunResult> {
   const worker = startWorker(args, env);
-  const timer = setTimeout(() => worker.child.kill('SIGKILL'), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    worker.child.kill('SIGKILL');
+  }, timeoutMs);
   const code = await worker.exited.finally(() => clearTimeout(timer));
   const { stdout, stderr } = worker.output();
-  if (code === null) throw new Error(`worker ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`);
-  return { code, stdout, stderr };
+  if (timedOut) throw new Error(`worker ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`);
+  return { code, signal: worker.child.signalCode, stdout, stderr, peakRssMib: worker.peakRssMib() };
 }
 
 export interface RunningApi {

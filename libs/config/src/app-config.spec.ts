@@ -25,6 +25,7 @@ describe('loadConfig', () => {
     });
     expect(config.metrics.timezone).toBe('UTC');
     expect(config.privacy.storeMessageText).toBe(false);
+    expect(config.import.maxFileMib).toBe(1024);
     expect(config.log.level).toBe('info');
     expect(config.slack.apiUrl).toBe('https://slack.com/api/');
   });
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
       STORE_MESSAGE_TEXT: 'true',
       METRICS_TIMEZONE: 'Asia/Tokyo',
       SHUTDOWN_DRAIN_SECONDS: '12',
+      IMPORT_MAX_FILE_MIB: '64',
     });
     expect(config.database).toEqual({
       target: { kind: 'url', url: 'postgres://app:pw@db.internal:5433/metrics', ssl: false },
@@ -49,6 +51,7 @@ describe('loadConfig', () => {
     expect(config.auth).toEqual({ readTokens: ['read-token-0123456789', 'read-token-abcdefghij'], adminTokens: ['admin-token-0123456789'] });
     expect(config.privacy.storeMessageText).toBe(true);
     expect(config.metrics.timezone).toBe('Asia/Tokyo');
+    expect(config.import.maxFileMib).toBe(64);
   });
 
   it('builds a database target from the split DB_* variables', () => {
@@ -76,6 +79,7 @@ describe('loadConfig', () => {
       SLACK_API_URL: 'ftp://slack',
       SHUTDOWN_DRAIN_SECONDS: '-1',
       COLLECT_CRON: 'often',
+      IMPORT_MAX_FILE_MIB: '1.5',
     });
     const named = problems.map((problem) => problem.split('=')[0]).sort();
     expect(named).toEqual(
@@ -84,6 +88,7 @@ describe('loadConfig', () => {
         'COLLECT_CRON',
         'DATABASE_URL',
         'DB_POOL_MAX',
+        'IMPORT_MAX_FILE_MIB',
         'LOG_LEVEL',
         'METRICS_TIMEZONE',
         'PORT',
@@ -110,7 +115,7 @@ describe('loadConfig', () => {
 
   it('lists every variable it reads', () => {
     expect(environmentVariableNames()).toEqual(
-      expect.arrayContaining(['DATABASE_URL', 'DB_POOL_MAX', 'PORT', 'API_TOKENS', 'API_ADMIN_TOKENS', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_API_URL', 'METRICS_TIMEZONE', 'STORE_MESSAGE_TEXT', 'LOG_LEVEL']),
+      expect.arrayContaining(['DATABASE_URL', 'DB_POOL_MAX', 'PORT', 'API_TOKENS', 'API_ADMIN_TOKENS', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_API_URL', 'METRICS_TIMEZONE', 'STORE_MESSAGE_TEXT', 'IMPORT_MAX_FILE_MIB', 'LOG_LEVEL']),
     );
   });
 });

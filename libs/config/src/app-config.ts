@@ -22,6 +22,7 @@ export class AppConfig {
   readonly slack: { botToken?: string; signingSecret?: string; apiUrl: string };
   readonly metrics: { timezone: string };
   readonly privacy: { storeMessageText: boolean };
+  readonly import: { maxFileMib: number };
   readonly log: { level: LogLevel };
   readonly schedule: { collectCron: string; aggregateCron: string };
 
@@ -38,6 +39,7 @@ export class AppConfig {
     this.slack = { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL };
     this.metrics = { timezone: env.METRICS_TIMEZONE };
     this.privacy = { storeMessageText: env.STORE_MESSAGE_TEXT };
+    this.import = { maxFileMib: env.IMPORT_MAX_FILE_MIB };
     this.log = { level: env.LOG_LEVEL };
     this.schedule = { collectCron: env.COLLECT_CRON, aggregateCron: env.AGGREGATE_CRON };
   }

@@ -21,6 +21,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const TOKEN_PATTERN = /^[A-Za-z0-9._~+/=-]{16,}$/;
 
+/** The highest per-file limit an import accepts: 1 TiB, where MiB still count exactly in bytes. */
+export const MAX_IMPORT_FILE_MIB = 1024 * 1024;
+
 @ValidatorConstraint({ name: 'ianaTimeZone' })
 class IanaTimeZone implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
@@ -200,6 +203,17 @@ export class EnvironmentVariables {
   @Transform(parseBoolean)
   @IsBoolean()
   STORE_MESSAGE_TEXT: boolean = false;
+
+  /**
+   * The largest file of a Slack export `worker import` reads, uncompressed, in
+   * MiB: a day file is KiB to a few MiB, so the default only stops ZIP bombs
+   * and forged sizes. `--max-file-mib` overrides it for one import.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_IMPORT_FILE_MIB)
+  IMPORT_MAX_FILE_MIB: number = 1024;
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';

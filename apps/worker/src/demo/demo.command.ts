@@ -50,7 +50,11 @@ export class DemoCommand extends CommandRunner {
     try {
       const endDay = addDays(dayInZone(new Date(), 'UTC'), -1);
       const { messages } = await writeDemoExport(directory, { endDay, days: DEMO_DAYS, seed: DEMO_SEED });
-      const summary = await importSlackExport(dataSource, directory, { storeText: this.config.privacy.storeMessageText, teamId: DEMO_TEAM_ID });
+      const summary = await importSlackExport(dataSource, directory, {
+        storeText: this.config.privacy.storeMessageText,
+        teamId: DEMO_TEAM_ID,
+        maxFileBytes: this.config.import.maxFileMib * 1024 * 1024,
+      });
       this.logger.log(`demo workspace ${summary.teamId}: ${summary.channels} channels, ${summary.users} users, ${messages} messages generated, ${summary.messagesStored} stored`);
     } finally {
       await rm(directory, { recursive: true, force: true });

@@ -1,7 +1,7 @@
-import { AppConfig } from '@app/config';
+import { AppConfig, MAX_IMPORT_FILE_MIB } from '@app/config';
 import { DatabaseConnector } from '@app/db';
 import { AppMetrics } from '@app/observability';
-import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, isSlackId } from '@app/slack';
+import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, InvalidRecordError, isSlackId } from '@app/slack';
 import { Logger } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, CommandRunner, Option } from 'nest-commander';
@@ -10,6 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 interface ImportCommandOptions {
   teamId?: string;
   batchSize?: number;
+  maxFileMib?: number;
 }
 
 @Command({
@@ -19,7 +20,7 @@ interface ImportCommandOptions {
     export: 'a Slack workspace export: the ZIP file Slack produces, or the directory it unpacks to',
   },
   description:
-    'import a Slack workspace export in one transaction (all or nothing); importing the same export again changes nothing',
+    'import a Slack workspace export in one transaction (all or nothing: a bad file, a damaged ZIP or a file over --max-file-mib stops it, named, and nothing is stored); importing the same export again changes nothing',
 })
 export class ImportCommand extends CommandRunner {
   private readonly logger = new Logger('import');
@@ -32,7 +33,7 @@ export class ImportCommand extends CommandRunner {
     super();
   }
 
-  @Option({ flags: '--team-id <id>', description: 'the workspace id (T…), when users.json does not name it' })
+  @Option({ flags: '--team-id <id>', description: 'the workspace id (T…: letters, digits, _ or -, at most 64), when users.json does not name it' })
   parseTeamId(value: string): string {
     return value;
   }
@@ -42,19 +43,33 @@ export class ImportCommand extends CommandRunner {
     return Number(value);
   }
 
+  @Option({
+    flags: '--max-file-mib <MiB>',
+    description: 'the largest file of the export to read, uncompressed; a larger one, or a ZIP entry declaring more, stops the import (default IMPORT_MAX_FILE_MIB, 1024)',
+  })
+  parseMaxFileMib(value: string): number {
+    return Number(value);
+  }
+
   async run([path]: string[], options: ImportCommandOptions): Promise<void> {
     // An import parses hundreds of MiB of JSON that die young. With V8's default heap growth the
     // dead parse results pile up to twice the live heap and more before a full collection; this V8
     // option grows the heap conservatively instead: peak RSS on the benchmark drops from ~290 to
     // ~150 MiB with no loss of speed (bench/README.md). It affects only this short-lived process.
     setFlagsFromString('--optimize-for-size');
+    if (options.teamId !== undefined && !isSlackId(options.teamId)) {
+      this.logger.error('--team-id must be a Slack workspace id: letters, digits, _ or -, at most 64');
+      process.exitCode = 1;
+      return;
+    }
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
       this.logger.error('--batch-size must be a positive whole number of messages');
       process.exitCode = 1;
       return;
     }
-    if (options.teamId !== undefined && !isSlackId(options.teamId)) {
-      this.logger.error('--team-id must be a Slack team id (letters, digits, _ or -, at most 64)');
+    const maxFileMib = options.maxFileMib ?? this.config.import.maxFileMib;
+    if (!Number.isInteger(maxFileMib) || maxFileMib < 1 || maxFileMib > MAX_IMPORT_FILE_MIB) {
+      this.logger.error(`--max-file-mib must be a whole number of MiB from 1 to ${MAX_IMPORT_FILE_MIB}`);
       process.exitCode = 1;
       return;
     }
@@ -68,6 +83,7 @@ export class ImportCommand extends CommandRunner {
         storeText: this.config.privacy.storeMessageText,
         teamId: options.teamId,
         batchSize: options.batchSize,
+        maxFileBytes: maxFileMib * 1024 * 1024,
         onProgress: ({ filesDone, filesTotal, messagesRead }) => {
           if (filesDone === 1) bar?.start(filesTotal, 0, { messages: 0 });
           bar?.update(filesDone, { messages: messagesRead });
@@ -75,7 +91,8 @@ export class ImportCommand extends CommandRunner {
       });
     } catch (error) {
       bar?.stop();
-      if (!(error instanceof ExportError)) throw error;
+      // Bad input, named by the message; a value the store refuses is bad input the reading let through.
+      if (!(error instanceof ExportError || error instanceof InvalidRecordError)) throw error;
       this.logger.error(`import failed, nothing was stored: ${error.message}`);
       process.exitCode = 1;
       return;

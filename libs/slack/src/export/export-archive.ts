@@ -1,8 +1,8 @@
-import { Dirent } from 'node:fs';
+import { createReadStream, Dirent } from 'node:fs';
 import { FileHandle, open, readdir, readFile, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { crc32, inflateRawSync } from 'node:zlib';
+import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import * as yauzl from 'yauzl';
 
 /** Bad input, with a message that names the file; the CLI prints it as is. */
@@ -14,31 +14,53 @@ export class ExportError extends Error {
 }
 
 /**
+ * A file's content: whole when it is small (most of an export's files are a
+ * few KiB, and one buffer is the fastest way to read them), otherwise in
+ * chunks of about a MiB, which the reader must take in order.
+ */
+export type FileContent = Buffer | AsyncIterable<Buffer>;
+
+/**
  * A Slack export, as a ZIP or an unpacked directory: the paths of its files
  * (relative, `/`-separated) and a way to read one at a time, so memory holds
- * one file, never the archive.
+ * a chunk of one file, never the archive.
  */
 export interface ExportArchive {
   /** How the archive is named in messages. */
   readonly name: string;
   readonly files: string[];
-  read(file: string): Promise<Buffer>;
-  /** The contents of `files`, each once, in whatever order reads the archive fastest. */
-  readEach(files: string[]): AsyncGenerator<{ file: string; content: Buffer }>;
+  read(file: string): Promise<FileContent>;
+  /** The contents of `files`, each once, in whatever order reads the archive fastest; each is read before the next. */
+  readEach(files: string[]): AsyncGenerator<{ file: string; content: FileContent }>;
   close(): Promise<void>;
 }
 
-export async function openExport(path: string): Promise<ExportArchive> {
+export interface ExportReadOptions {
+  /** The most bytes one file may hold (uncompressed); a larger one stops the import. */
+  maxFileBytes: number;
+}
+
+/** Files up to this size are read whole; larger ones in chunks of CHUNK_BYTES. */
+const WHOLE_FILE_BYTES = 4 * 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
+
+export async function openExport(path: string, options: ExportReadOptions): Promise<ExportArchive> {
   let info;
   try {
     info = await stat(path);
   } catch {
     throw new ExportError(`${path}: no such file or directory`);
   }
-  return info.isDirectory() ? openDirectory(path) : openZip(path);
+  return info.isDirectory() ? openDirectory(path, options) : openZip(path, options);
 }
 
-async function openDirectory(root: string): Promise<ExportArchive> {
+function tooLarge(archive: string, file: string, bytes: number, { maxFileBytes }: ExportReadOptions): ExportError {
+  return new ExportError(
+    `${archive}: ${file}: ${bytes} bytes, more than the limit of ${maxFileBytes / 1024 / 1024} MiB for one file (--max-file-mib or IMPORT_MAX_FILE_MIB)`,
+  );
+}
+
+async function openDirectory(root: string, options: ExportReadOptions): Promise<ExportArchive> {
   const files: string[] = [];
   const walk = async (directory: string): Promise<void> => {
     const entries: Dirent[] = await readdir(directory, { withFileTypes: true });
@@ -50,7 +72,21 @@ async function openDirectory(root: string): Promise<ExportArchive> {
   };
   await walk(root);
   files.sort();
-  const read = (file: string) => readFile(join(root, ...file.split('/')));
+  const read = async (file: string): Promise<FileContent> => {
+    const path = join(root, ...file.split('/'));
+    const { size } = await stat(path);
+    if (size > options.maxFileBytes) throw tooLarge(root, file, size, options);
+    if (size <= WHOLE_FILE_BYTES) return readFile(path);
+    return (async function* () {
+      // The file may grow while it is read; the limit holds for what is read.
+      let bytesRead = 0;
+      for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+        bytesRead += chunk.length;
+        if (bytesRead > options.maxFileBytes) throw tooLarge(root, file, bytesRead, options);
+        yield chunk;
+      }
+    })();
+  };
   return {
     name: root,
     files,
@@ -70,17 +106,22 @@ const DEFLATED = 8;
 
 /**
  * yauzl reads the central directory (and so detects a truncated or foreign
- * file); entries are then read here, in file order through a window of a few
- * MiB and inflated in one call each, which is several times faster than a
- * stream per entry on an export of thousands of small files. Each entry's
- * size and CRC-32 are checked, so a damaged archive is reported, not imported.
+ * file); every entry's offset and sizes are then checked against the file
+ * before anything is read: ZIP sizes are 32 or 64 bits that anyone can
+ * forge. Entries are read here, in file order through a window of a few MiB
+ * and inflated in one call each, which is several times faster than a stream
+ * per entry on an export of thousands of small files; a large entry is
+ * inflated as a stream. Each entry's size and CRC-32 are checked, so a
+ * damaged archive is reported, not imported, and an entry that inflates past
+ * its declared size (a ZIP bomb) is stopped there.
  */
-async function openZip(path: string): Promise<ExportArchive> {
+async function openZip(path: string, options: ExportReadOptions): Promise<ExportArchive> {
   const handle = await open(path, 'r');
-  const reader = new ZipFileReader(path, handle);
+  let reader: ZipFileReader;
   let entries: Map<string, ZipEntry>;
   try {
-    entries = await readDirectory(path, reader, (await handle.stat()).size);
+    reader = new ZipFileReader(path, handle, (await handle.stat()).size, options);
+    entries = await readDirectory(path, reader);
   } catch (error) {
     await handle.close();
     throw error;
@@ -102,19 +143,19 @@ async function openZip(path: string): Promise<ExportArchive> {
   };
 }
 
-async function readDirectory(path: string, reader: ZipFileReader, size: number): Promise<Map<string, ZipEntry>> {
+async function readDirectory(path: string, reader: ZipFileReader): Promise<Map<string, ZipEntry>> {
   let zip: yauzl.ZipFile;
   try {
     // The central directory at the end of the file lists every entry; a truncated or foreign file has none.
-    zip = await yauzl.fromRandomAccessReaderPromise(reader, size, { lazyEntries: true, autoClose: false, validateEntrySizes: true });
+    zip = await yauzl.fromRandomAccessReaderPromise(reader, reader.size, { lazyEntries: true, autoClose: false, validateEntrySizes: true });
   } catch (error) {
     throw new ExportError(`${path}: not a readable ZIP archive (truncated or not a ZIP at all): ${(error as Error).message}`);
   }
-  const entries = new Map<string, ZipEntry>();
+  const listed: ZipEntry[] = [];
   try {
     await new Promise<void>((resolveAll, reject) => {
       zip.on('entry', (entry: yauzl.Entry) => {
-        if (!entry.fileName.endsWith('/')) entries.set(entry.fileName, zipEntry(entry));
+        listed.push(zipEntry(entry));
         zip.readEntry();
       });
       zip.once('end', resolveAll);
@@ -126,7 +167,37 @@ async function readDirectory(path: string, reader: ZipFileReader, size: number):
   } finally {
     zip.close();
   }
+  checkLayout(path, listed, reader.size);
+  const entries = new Map<string, ZipEntry>();
+  for (const entry of listed) {
+    if (entry.fileName.endsWith('/')) continue;
+    if (entries.has(entry.fileName)) throw new ExportError(`${path}: damaged ZIP directory: two entries are named ${entry.fileName}`);
+    entries.set(entry.fileName, entry);
+  }
   return entries;
+}
+
+/**
+ * Every entry must lie inside the file, and no two may share bytes: entries
+ * that overlap are how a small ZIP unpacks to petabytes, and no tool that
+ * writes ZIPs produces them.
+ */
+function checkLayout(path: string, entries: ZipEntry[], fileSize: number): void {
+  const damaged = (entry: ZipEntry, problem: string) => new ExportError(`${path}: damaged ZIP directory: ${entry.fileName} ${problem}`);
+  for (const entry of entries) {
+    const { relativeOffsetOfLocalHeader: offset, compressedSize, uncompressedSize } = entry;
+    if (![offset, compressedSize, uncompressedSize].every(Number.isSafeInteger)) throw damaged(entry, 'has an offset or size past 2^53 bytes');
+    if (offset + LOCAL_HEADER_BYTES + compressedSize > fileSize) {
+      throw damaged(entry, `lies past the end of the file (${compressedSize} bytes at offset ${offset} in a file of ${fileSize})`);
+    }
+  }
+  const inFileOrder = [...entries].sort((left, right) => left.relativeOffsetOfLocalHeader - right.relativeOffsetOfLocalHeader);
+  for (let index = 1; index < inFileOrder.length; index++) {
+    const previous = inFileOrder[index - 1];
+    if (previous.relativeOffsetOfLocalHeader + LOCAL_HEADER_BYTES + previous.compressedSize > inFileOrder[index].relativeOffsetOfLocalHeader) {
+      throw damaged(previous, `overlaps ${inFileOrder[index].fileName}`);
+    }
+  }
 }
 
 /**
@@ -151,13 +222,15 @@ function zipEntry(entry: yauzl.Entry): ZipEntry {
  * second of waiting. Reads are sequential, never concurrent.
  */
 class ZipFileReader extends yauzl.RandomAccessReader {
-  private buffer = Buffer.allocUnsafe(ZIP_READ_WINDOW_BYTES);
+  private readonly buffer = Buffer.allocUnsafe(ZIP_READ_WINDOW_BYTES);
   private window = Buffer.alloc(0);
   private windowStart = 0;
 
   constructor(
     private readonly path: string,
     private readonly handle: FileHandle,
+    readonly size: number,
+    private readonly options: ExportReadOptions,
   ) {
     super();
   }
@@ -178,25 +251,60 @@ class ZipFileReader extends yauzl.RandomAccessReader {
     setImmediate(() => callback(null));
   }
 
-  async entry(entry: ZipEntry): Promise<Buffer> {
+  /** An entry's content; its place and sizes were checked against the file when the directory was read. */
+  async entry(entry: ZipEntry): Promise<FileContent> {
     const fail = (problem: string) => new ExportError(`${this.path}: ${entry.fileName}: ${problem} (truncated or damaged archive)`);
     if ((entry.generalPurposeBitFlag & 0x1) !== 0) throw new ExportError(`${this.path}: ${entry.fileName}: encrypted entries are not supported`);
+    if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) {
+      throw new ExportError(`${this.path}: ${entry.fileName}: unsupported compression method ${entry.compressionMethod}`);
+    }
+    if (entry.uncompressedSize > this.options.maxFileBytes) throw tooLarge(this.path, entry.fileName, entry.uncompressedSize, this.options);
     const header = await this.bytes(entry.relativeOffsetOfLocalHeader, LOCAL_HEADER_BYTES);
     if (!header || header.readUInt32LE(0) !== 0x04034b50) throw fail('no local file header where the directory points');
     const dataStart = entry.relativeOffsetOfLocalHeader + LOCAL_HEADER_BYTES + header.readUInt16LE(26) + header.readUInt16LE(28);
-    const data = await this.bytes(dataStart, entry.compressedSize);
-    if (!data) throw fail('ends before the entry does');
-    let content: Buffer;
-    if (entry.compressionMethod === STORED) content = Buffer.from(data);
-    else if (entry.compressionMethod === DEFLATED) {
+    if (dataStart + entry.compressedSize > this.size) throw fail('ends before the entry does');
+    if (entry.compressedSize <= ZIP_READ_WINDOW_BYTES && entry.uncompressedSize <= WHOLE_FILE_BYTES) {
+      const data = await this.bytes(dataStart, entry.compressedSize);
+      if (!data) throw fail('ends before the entry does');
+      let content: Buffer;
       try {
-        content = inflateRawSync(data);
+        // One byte of room past the declared size shows an entry that inflates to more than it declares.
+        content = entry.compressionMethod === STORED ? Buffer.from(data) : inflateRawSync(data, { maxOutputLength: entry.uncompressedSize + 1 });
       } catch (error) {
-        throw fail(`cannot be inflated: ${(error as Error).message}`);
+        throw (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? this.inflatesPastDeclared(entry) : fail(`cannot be inflated: ${(error as Error).message}`);
       }
-    } else throw new ExportError(`${this.path}: ${entry.fileName}: unsupported compression method ${entry.compressionMethod}`);
-    if (content.length !== entry.uncompressedSize || crc32(content) !== entry.crc32) throw fail('size or checksum does not match');
-    return content;
+      if (content.length !== entry.uncompressedSize || crc32(content) !== entry.crc32) throw fail('size or checksum does not match');
+      return content;
+    }
+    return this.entryChunks(entry, dataStart, fail);
+  }
+
+  private async *entryChunks(entry: ZipEntry, dataStart: number, fail: (problem: string) => ExportError): AsyncGenerator<Buffer> {
+    // A large entry has compressed bytes: a stored one as many as it holds, a deflated one at least one per thousand.
+    if (entry.compressedSize === 0) throw fail('size or checksum does not match');
+    const compressed = this.handle.createReadStream({ start: dataStart, end: dataStart + entry.compressedSize - 1, autoClose: false, highWaterMark: CHUNK_BYTES });
+    const content = entry.compressionMethod === STORED ? compressed : compressed.pipe(createInflateRaw({ chunkSize: CHUNK_BYTES }));
+    compressed.once('error', (error) => content.destroy(error));
+    let size = 0;
+    let checksum = 0;
+    try {
+      for await (const chunk of content as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > entry.uncompressedSize) throw this.inflatesPastDeclared(entry);
+        checksum = crc32(chunk, checksum);
+        yield chunk;
+      }
+    } catch (error) {
+      throw error instanceof ExportError ? error : fail(`cannot be inflated: ${(error as Error).message}`);
+    } finally {
+      compressed.destroy();
+      content.destroy();
+    }
+    if (size !== entry.uncompressedSize || checksum !== entry.crc32) throw fail('size or checksum does not match');
+  }
+
+  private inflatesPastDeclared(entry: ZipEntry): ExportError {
+    return new ExportError(`${this.path}: ${entry.fileName}: inflates to more than the ${entry.uncompressedSize} bytes its directory entry declares (damaged archive or ZIP bomb)`);
   }
 
   /**
@@ -205,9 +313,11 @@ class ZipFileReader extends yauzl.RandomAccessReader {
    * what they keep (inflating copies anyway).
    */
   private async bytes(offset: number, length: number): Promise<Buffer | undefined> {
+    // Positions come from the archive's own, forgeable, fields: none is handed to the file system unchecked.
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > this.size) return undefined;
+    if (length > this.buffer.length) throw new ExportError(`${this.path}: a ZIP record of ${length} bytes is larger than the reader's window`);
     if (offset < this.windowStart || offset + length > this.windowStart + this.window.length) {
-      if (this.buffer.length < length) this.buffer = Buffer.allocUnsafe(length);
-      const { bytesRead } = await this.handle.read(this.buffer, 0, this.buffer.length, offset);
+      const { bytesRead } = await this.handle.read(this.buffer, 0, Math.min(this.buffer.length, this.size - offset), offset);
       this.window = this.buffer.subarray(0, bytesRead);
       this.windowStart = offset;
     }
