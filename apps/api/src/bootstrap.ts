@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppLogger, createRootLogger, installAccessLog, PROBE_PATH, requestIdOf } from '@app/observability';
 import { AppModule } from './app.module';
 import { FallbackExceptionFilter } from './common/fallback-exception.filter';
+import { installDashboard } from './dashboard/dashboard-routes';
 import { setupOpenApi } from './common/openapi';
 import { installReusedJsonSerializer } from './common/reused-json';
 import { installHttpMetrics } from './observability/http-metrics';
@@ -38,6 +39,7 @@ export async function createApiApplication(
   installReusedJsonSerializer(server);
   installHttpMetrics(app);
   await installRateLimit(app, config.http.rateLimitPerMinute);
+  installDashboard(server);
   configureApiApplication(app);
   return app;
 }
