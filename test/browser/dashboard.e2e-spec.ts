@@ -144,7 +144,8 @@ describe('dashboard in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/dashboard/');
     await page.fill('#token', 'not-a-token-of-this-api');
     await page.click('form.sign-in button[type=submit]');
-    await expect(page.textContent('#sign-in-error')).resolves.toContain('The API refused this token: unknown bearer token');
+    await page.waitForSelector('#sign-in-error:not(:empty)');
+    expect(await page.textContent('#sign-in-error')).toBe('The API refused this token: unknown bearer token.');
     expect(await page.isVisible('#token')).toBe(true);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     await expectNoSeriousAccessibilityViolation();
