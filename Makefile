@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.install-stamp
 NODE := .tools/node/bin/node
 export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 
-.PHONY: help install build lint typecheck test test-node test-chart test-image image tools run secrets clean
+.PHONY: help install build lint typecheck test test-node test-browser test-chart test-image image tools run secrets clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ typecheck: install ## tsc --noEmit over apps, libs, tests and benchmarks
 test-node: build tools ## unit and end-to-end tests (starts its own PostgreSQL)
 	npx jest --ci --selectProjects unit e2e
 
+test-browser: build tools ## the dashboard in Debian's Chromium through Playwright, against the built API
+	npx jest --ci --selectProjects browser
+
 IMAGE ?= localhost/slack-metrics:dev
 export CONTAINERS_CONF := $(CURDIR)/.tools/containers/containers.conf
 
@@ -50,7 +53,7 @@ tools: ## pinned tooling into .tools/ (helm, ct, kube-score, pg_dump, ...)
 test-chart: tools ## lint, render, validate and unit-test the Helm chart
 	bash scripts/test-chart.sh
 
-test: lint typecheck test-node test-chart test-image ## everything CI runs
+test: lint typecheck test-node test-browser test-chart test-image ## everything CI runs
 
 run: build ## start the service on the embedded PostgreSQL (or DATABASE_URL)
 	bash scripts/run.sh

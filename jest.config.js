@@ -1,7 +1,9 @@
 /**
- * Three projects: `unit` (specs beside the code), `e2e` (test/, real
- * PostgreSQL and real processes) and `image` (test/image/, the built container
- * image under podman; `make test-image` builds it and runs this project).
+ * Four projects: `unit` (specs beside the code), `e2e` (test/, real
+ * PostgreSQL and real processes), `browser` (test/browser/, the dashboard in
+ * Debian's Chromium driven by Playwright; `make test-browser`) and `image`
+ * (test/image/, the built container image under podman; `make test-image`
+ * builds it and runs this project).
  */
 const swcTransform = [
   '@swc/jest',
@@ -38,7 +40,9 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: ['<rootDir>/test/image/'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: ['<rootDir>/test/image/', '<rootDir>/test/browser/'] },
+    // Playwright and axe ship CommonJS; compiling them for nothing would cost a minute on a cold cache.
+    { ...shared, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.e2e-spec.ts'], transformIgnorePatterns: ['/node_modules/(playwright-core|@axe-core|axe-core)/'] },
     { ...shared, displayName: 'image', testMatch: ['<rootDir>/test/image/**/*.e2e-spec.ts'] },
   ],
 };

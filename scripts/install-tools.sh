@@ -192,4 +192,16 @@ else
   exit 1
 fi
 
+# Chromium for the dashboard's browser tests (Playwright drives it through executablePath:
+# browsers cannot be downloaded here, and Debian's package is the real browser).
+if dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q 'install ok installed'; then
+  log "ok      chromium ($(chromium --version 2>/dev/null | head -1))"
+elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  log "install chromium (Debian/Ubuntu package) for the dashboard's browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+else
+  log "ERROR: chromium missing: install it with your system's package manager (the browser tests need /usr/bin/chromium)"
+  exit 1
+fi
+
 log "all tools ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"

@@ -50,6 +50,7 @@ token_hint='Bearer <a token from API_TOKENS or API_ADMIN_TOKENS>'
 cat <<MSG
 
 slack-metrics is running
+  dashboard  http://127.0.0.1:${port}/dashboard/  sign in with the token below
   API        http://127.0.0.1:${port}/api/v1     Authorization: ${token_hint}
   API docs   http://127.0.0.1:${port}/docs
   health     http://127.0.0.1:${port}/health/ready

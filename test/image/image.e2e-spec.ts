@@ -202,6 +202,11 @@ describe(`the image ${IMAGE}`, () => {
     const document = (await (await fetch(`${base}/docs-json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toMatch(/^3\./);
     expect(Object.keys(document.paths)).toContain('/api/v1/metrics/summary');
+    // The dashboard ships in the image: its page and the hashed script it names.
+    const page = await fetch(`${base}/dashboard/`);
+    expect(page.status).toBe(200);
+    const script = /src="(assets\/main\.[0-9a-f]{12}\.js)"/.exec(await page.text())?.[1];
+    expect((await fetch(`${base}/dashboard/${script}`)).status).toBe(200);
     const workspaces = await fetch(`${base}/api/v1/workspaces`, { headers: { authorization: `Bearer ${tokens.read}` } });
     expect(workspaces.status).toBe(200);
     expect(((await workspaces.json()) as { data: unknown[] }).data.length).toBeGreaterThan(0);

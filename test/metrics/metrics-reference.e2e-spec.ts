@@ -67,6 +67,7 @@ describe('metrics API against an independent reference computation', () => {
     }
     for (const granularity of GRANULARITIES) {
       const query = `from=${ALL.from}&to=${ALL.to}&granularity=${granularity}`;
+      expect((await get(`/api/v1/metrics/series?teamId=${TEAM}&${query}`)).data).toEqual(reference.workspaceSeries(TEAM, ALL.from, ALL.to, granularity));
       for (const channelId of CHANNEL_IDS) {
         expect(rounded((await get(`/api/v1/metrics/channels/${channelId}?${query}`)).data)).toEqual(
           rounded(reference.channelSeries(channelId, ALL.from, ALL.to, granularity)),
@@ -114,6 +115,13 @@ describe('metrics API against an independent reference computation', () => {
     expect(general.threadsStarted).toBe(2);
     expect(general.firstReplyP50Seconds).toBeCloseTo(90000, 3);
     expect(general.firstReplyP90Seconds).toBeCloseTo(90000, 3);
+  });
+
+  it('reports first-reply times in whole milliseconds', async () => {
+    const channels = (await api.get(`/api/v1/metrics/channels?teamId=${TEAM}&from=${ALL.from}&to=${ALL.to}`)).json().data;
+    const times = channels.flatMap((channel: { firstReplyP50Seconds: number | null; firstReplyP90Seconds: number | null }) => [channel.firstReplyP50Seconds, channel.firstReplyP90Seconds]).filter((seconds: number | null) => seconds !== null);
+    expect(times.length).toBeGreaterThan(0);
+    for (const seconds of times) expect({ seconds, milliseconds: Number.isInteger(Math.round(seconds * 1e6) / 1e3) }).toEqual({ seconds, milliseconds: true });
   });
 
   it('follows edits, deletions, late reactions and replies, imports and reclassified users after an incremental run', async () => {

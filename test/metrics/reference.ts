@@ -52,14 +52,14 @@ function periodsOf(from: string, to: string, granularity: Granularity): string[]
   return [...new Set(daysOf(from, to).map((day) => periodOf(day, granularity)))];
 }
 
-/** Linear interpolation between closest ranks, as PostgreSQL's percentile_cont. */
+/** Linear interpolation between closest ranks, as PostgreSQL's percentile_cont, in whole milliseconds as the API reports it. */
 function percentile(values: number[], fraction: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   const position = fraction * (sorted.length - 1);
   const lower = Math.floor(position);
   const upper = Math.ceil(position);
-  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+  return Math.round((sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower)) * 1000) / 1000;
 }
 
 /** Exact seconds between two Slack ts values. */
@@ -173,6 +173,15 @@ export class Reference {
       activeMembers: new Set(this.activities().filter((entry) => entry.teamId === teamId && this.inRange(entry.day, from, to)).map((entry) => entry.userId)).size,
       activeChannels: new Set(messages.map((message) => message.channelId)).size,
     };
+  }
+
+  /** The summary of each period, over its days inside from..to. */
+  workspaceSeries(teamId: string, from: string, to: string, granularity: Granularity) {
+    const days = daysOf(from, to);
+    return periodsOf(from, to, granularity).map((date) => {
+      const periodDays = days.filter((day) => periodOf(day, granularity) === date);
+      return { date, ...this.summary(teamId, periodDays[0], periodDays[periodDays.length - 1]) };
+    });
   }
 
   activeMembers(teamId: string, from: string, to: string) {

@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import { AppLogger, createRootLogger, installAccessLog, PROBE_PATH, requestIdOf } from '@app/observability';
 import { AppModule } from './app.module';
 import { FallbackExceptionFilter } from './common/fallback-exception.filter';
+import { installDashboard } from './dashboard/dashboard-routes';
 import { setupOpenApi } from './common/openapi';
 import { installReusedJsonSerializer } from './common/reused-json';
 import { installHttpMetrics } from './observability/http-metrics';
@@ -68,6 +69,7 @@ export async function createApiApplication(
   installReusedJsonSerializer(server);
   installHttpMetrics(app);
   await installRateLimit(app, config.http.rateLimitPerMinute);
+  installDashboard(server);
   configureApiApplication(app);
   return app;
 }

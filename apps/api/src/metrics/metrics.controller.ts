@@ -1,7 +1,7 @@
 import { AppConfig } from '@app/config';
-import { MetricsQueries, RollupCache } from '@app/metrics';
+import { MetricsQueries, RollupCache, dayInZone } from '@app/metrics';
 import { BadRequestException, Get, NotFoundException, Param, Query } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiNotFound, ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
 import { CsvRows } from '../common/csv.interceptor';
 import { reusedBody } from '../common/reused-json';
@@ -15,6 +15,7 @@ import {
   ChannelMetricsQuery,
   ChannelMetricsResponse,
   ChannelSeriesResponse,
+  FreshnessResponse,
   HEATMAP_COLUMNS,
   HeatmapResponse,
   SUMMARY_COLUMNS,
@@ -25,6 +26,9 @@ import {
   UserMetricsQuery,
   UserMetricsResponse,
   UserSeriesResponse,
+  WORKSPACE_SERIES_COLUMNS,
+  WorkspaceSeriesQuery,
+  WorkspaceSeriesResponse,
 } from './metrics.dto';
 
 @ApiV1Controller('metrics', 'metrics')
@@ -44,6 +48,32 @@ export class MetricsController {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     return this.answer('summary', [teamId, range], async () => ({ teamId, ...range, ...(await this.queries.summary(teamId, range)) }));
+  }
+
+  @Get('series')
+  @ApiOperation({ summary: 'The summary of every day, ISO week or month of a range' })
+  @ApiOkJsonOrCsv(WorkspaceSeriesResponse, 'One row per period, empty periods included')
+  @ApiNotFound('workspace')
+  @CsvRows(WORKSPACE_SERIES_COLUMNS, 'series')
+  async series(@Query() query: WorkspaceSeriesQuery): Promise<WorkspaceSeriesResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    const granularity = query.granularity ?? 'day';
+    return this.answer('series', [teamId, range, granularity], async () => ({
+      teamId,
+      ...range,
+      granularity,
+      data: await this.queries.workspaceSeries(teamId, range, granularity),
+    }));
+  }
+
+  /** Not cached: the run's row is finished after its rollups commit and announce the change. */
+  @Get('freshness')
+  @ApiOperation({ summary: 'When the numbers were last rolled up, and the zone and day they are counted in' })
+  @ApiOkResponse({ type: FreshnessResponse })
+  async freshness(): Promise<FreshnessResponse> {
+    const timezone = this.config.metrics.timezone;
+    return { aggregatedAt: await this.queries.lastAggregatedAt(), timezone, today: dayInZone(new Date(), timezone) };
   }
 
   @Get('active-members')

@@ -1,10 +1,11 @@
 import { CHANNEL_METRIC_FIELDS, CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC_SORTS } from '@app/metrics';
 // Type-only: decorator metadata must not reference them at run time.
 import type { ChannelMetricSort, Granularity, UserMetricSort } from '@app/metrics';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { SLACK_ID_PATTERN } from '@app/slack';
-import { RangeQuery, TeamRangeLimitQuery } from '../common/query.dto';
+import { RangeQuery, TeamRangeLimitQuery, TeamRangeQuery } from '../common/query.dto';
 
 export class ChannelMetricsQuery extends TeamRangeLimitQuery {
   @ApiPropertyOptional({ enum: CHANNEL_METRIC_SORTS, default: '-messages', description: 'Field to sort by; a leading `-` sorts descending' })
@@ -20,10 +21,21 @@ export class UserMetricsQuery extends TeamRangeLimitQuery {
   sort?: UserMetricSort;
 }
 
+function GranularityProperty(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ enum: GRANULARITIES, default: 'day', description: 'Period of each row; weeks are ISO weeks starting on Monday' }),
+    IsOptional(),
+    IsIn(GRANULARITIES),
+  );
+}
+
 export class SeriesQuery extends RangeQuery {
-  @ApiPropertyOptional({ enum: GRANULARITIES, default: 'day', description: 'Period of each row; weeks are ISO weeks starting on Monday' })
-  @IsOptional()
-  @IsIn(GRANULARITIES)
+  @GranularityProperty()
+  granularity?: Granularity;
+}
+
+export class WorkspaceSeriesQuery extends TeamRangeQuery {
+  @GranularityProperty()
   granularity?: Granularity;
 }
 
@@ -52,29 +64,59 @@ class TeamRangeEcho extends RangeEcho {
   teamId: string;
 }
 
-export const SUMMARY_COLUMNS = ['teamId', 'from', 'to', 'messages', 'humanMessages', 'threadReplies', 'threadsStarted', 'reactions', 'activeMembers', 'activeChannels'] as const;
+const SUMMARY_COUNT_COLUMNS = ['messages', 'humanMessages', 'threadReplies', 'threadsStarted', 'reactions', 'activeMembers', 'activeChannels'] as const;
+export const SUMMARY_COLUMNS = ['teamId', 'from', 'to', ...SUMMARY_COUNT_COLUMNS] as const;
 
-export class SummaryResponse extends TeamRangeEcho {
+/** The summary's counts, over a whole range or over one period of a series. */
+class SummaryCountsDto {
   @ApiProperty({ description: 'Messages (system subtypes and deleted messages excluded), bots included' })
   messages: number;
 
-  @ApiProperty({ description: 'Messages by humans' })
+  @ApiProperty({ description: 'Messages by humans (the rest are by bots)' })
   humanMessages: number;
 
   @ApiProperty()
   threadReplies: number;
 
-  @ApiProperty({ description: 'Top-level messages of the range with at least one reply' })
+  @ApiProperty({ description: 'Top-level messages of the range or period with at least one reply' })
   threadsStarted: number;
 
-  @ApiProperty({ description: 'Reactions on messages posted in the range' })
+  @ApiProperty({ description: 'Reactions on messages posted in the range or period' })
   reactions: number;
 
-  @ApiProperty({ description: 'Distinct humans who posted or reacted over the whole range' })
+  @ApiProperty({ description: 'Distinct humans who posted or reacted over the whole range or period' })
   activeMembers: number;
 
-  @ApiProperty({ description: 'Channels with at least one message in the range' })
+  @ApiProperty({ description: 'Channels with at least one message in the range or period' })
   activeChannels: number;
+}
+
+export class SummaryResponse extends IntersectionType(TeamRangeEcho, SummaryCountsDto) {}
+
+export const WORKSPACE_SERIES_COLUMNS = ['date', ...SUMMARY_COUNT_COLUMNS] as const;
+
+export class WorkspaceSeriesRow extends SummaryCountsDto {
+  @ApiProperty({ format: 'date', description: 'First day of the period; only days inside from..to count' })
+  date: string;
+}
+
+export class WorkspaceSeriesResponse extends TeamRangeEcho {
+  @ApiProperty({ enum: GRANULARITIES })
+  granularity: string;
+
+  @ApiProperty({ type: [WorkspaceSeriesRow], description: 'One row per period, empty periods included' })
+  data: WorkspaceSeriesRow[];
+}
+
+export class FreshnessResponse {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the last successful aggregation run finished; null before the first' })
+  aggregatedAt: string | null;
+
+  @ApiProperty({ example: 'Europe/Berlin', description: 'METRICS_TIMEZONE: the zone of every day and hour' })
+  timezone: string;
+
+  @ApiProperty({ format: 'date', description: 'Today in that zone: the default `to` of every range' })
+  today: string;
 }
 
 export const ACTIVE_MEMBERS_COLUMNS = ['date', 'dau', 'wau', 'mau'] as const;

@@ -79,9 +79,13 @@ const CHANNEL_TOTALS = `
 
 const ACTIVE_POSTERS = `count(DISTINCT user_id) FILTER (WHERE messages > 0)::int AS active_posters`;
 
+/**
+ * Rounded to the millisecond: interpolating between Slack timestamps (microseconds, held as
+ * doubles) leaves digits like 2809.500001 that no reader can use.
+ */
 const FIRST_REPLY_PERCENTILES = `
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY first_reply_seconds) AS p50,
-  percentile_cont(0.9) WITHIN GROUP (ORDER BY first_reply_seconds) AS p90`;
+  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY first_reply_seconds)::numeric, 3)::float8 AS p50,
+  round(percentile_cont(0.9) WITHIN GROUP (ORDER BY first_reply_seconds)::numeric, 3)::float8 AS p90`;
 
 const USER_COUNT_COLUMNS = `
   coalesce(days.messages, 0) AS messages, coalesce(days.reactions_added, 0) AS "reactionsAdded",
@@ -124,6 +128,41 @@ export class MetricsQueries {
       [teamId, from, to],
     );
     return row;
+  }
+
+  /** The summary of every period of the range, empty ones included; distinct counts are over each period. */
+  workspaceSeries(teamId: string, { from, to }: DayRange, granularity: Granularity): Promise<Array<Summary & { date: string }>> {
+    return this.dataSource.query(
+      `WITH periods AS (${PERIODS}),
+       totals AS (
+         SELECT ${PERIOD_OF_DAY} AS date, ${CHANNEL_TOTALS}, count(DISTINCT channel_id)::int AS active_channels
+         FROM channel_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+       ),
+       members AS (
+         SELECT ${PERIOD_OF_DAY} AS date, count(DISTINCT user_id)::int AS active_members
+         FROM member_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+       )
+       SELECT periods.date::text AS date, coalesce(totals.messages, 0) AS messages, coalesce(totals.human_messages, 0) AS "humanMessages",
+              coalesce(totals.thread_replies, 0) AS "threadReplies", coalesce(totals.threads_started, 0) AS "threadsStarted",
+              coalesce(totals.reactions, 0) AS reactions, coalesce(members.active_members, 0) AS "activeMembers",
+              coalesce(totals.active_channels, 0) AS "activeChannels"
+       FROM periods
+       LEFT JOIN totals USING (date)
+       LEFT JOIN members USING (date)
+       ORDER BY periods.date`,
+      [teamId, from, to, granularity],
+    );
+  }
+
+  /**
+   * When the last successful aggregation run finished; null before the first. Runs hold one lock
+   * and never overlap, so the latest started is the latest finished (and the index is on start).
+   */
+  async lastAggregatedAt(): Promise<string | null> {
+    const rows: Array<{ finished_at: Date }> = await this.dataSource.query(
+      `SELECT finished_at FROM aggregation_runs WHERE status = 'succeeded' ORDER BY started_at DESC LIMIT 1`,
+    );
+    return rows[0]?.finished_at.toISOString() ?? null;
   }
 
   activeMembers(teamId: string, { from, to }: DayRange): Promise<ActiveMembersDay[]> {

@@ -1,0 +1,291 @@
+import { ActiveMembersRow, ChannelRow, ChannelSeries, Heatmap, Query, SeriesRow, Summary, UserRow, UserSeries, getCsv, getJson } from './api';
+import { chart, heatmap } from './charts';
+import { Child, h, scrollingTable } from './dom';
+import { WEEKDAYS, change, count, dayLabel, duration, periodLabel } from './format';
+import { DayRange, ViewState, daysBetween, previousRange } from './state';
+
+export interface ViewContext {
+  token: string;
+  state: ViewState;
+  range: DayRange;
+  teamId: string | undefined;
+  /** A link to another state of the page, followed without a reload. */
+  link(state: Partial<ViewState>, label: Child, attributes?: Record<string, string>): HTMLAnchorElement;
+  navigate(state: Partial<ViewState>): void;
+}
+
+const PERIOD_NAMES = { day: 'Day', week: 'Week', month: 'Month' } as const;
+
+function teamQuery(context: ViewContext): Query {
+  return { teamId: context.teamId, from: context.range.from, to: context.range.to };
+}
+
+/** Fetches the endpoint's own CSV for what is on screen and saves it. */
+export function csvButton(context: ViewContext, path: string, query: Query, what: string): HTMLButtonElement {
+  const button = h('button', { type: 'button', class: 'secondary csv', 'data-csv': path }, 'CSV');
+  button.setAttribute('aria-label', `Download ${what} as CSV`);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const { text, filename } = await getCsv(context.token, path, query);
+      const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+      const anchor = h('a', { href: url, download: filename.replace(/\.csv$/, `-${context.range.from}-${context.range.to}.csv`) });
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+function section(title: string, ...children: Child[]): HTMLElement {
+  return h('section', { class: 'panel' }, h('h2', {}, title), ...children);
+}
+
+function emptyNote(range: DayRange, what = 'activity'): HTMLElement {
+  return h('p', { class: 'empty', role: 'status' }, `No ${what} between ${dayLabel(range.from)} and ${dayLabel(range.to)}.`);
+}
+
+const HEADLINES: Array<[keyof Summary, string]> = [
+  ['messages', 'Messages'],
+  ['humanMessages', 'Human messages'],
+  ['threadsStarted', 'Threads started'],
+  ['threadReplies', 'Thread replies'],
+  ['reactions', 'Reactions'],
+  ['activeMembers', 'Active members'],
+  ['activeChannels', 'Active channels'],
+];
+
+function headlineCards(summary: Summary, previous: Summary, before: DayRange): HTMLElement {
+  const span = `the previous ${count(daysBetween(before.from, before.to))} days (${dayLabel(before.from)} – ${dayLabel(before.to)})`;
+  return h(
+    'ul',
+    { class: 'cards' },
+    ...HEADLINES.map(([key, label]) => {
+      const delta = change(summary[key], previous[key]);
+      return h(
+        'li',
+        { class: 'card', 'data-metric': key },
+        h('span', { class: 'card-label' }, label),
+        h('span', { class: 'card-value' }, count(summary[key])),
+        h('span', { class: `card-change ${delta.direction}`, title: `${count(previous[key])} in ${span}` }, delta.text, h('span', { class: 'visually-hidden' }, ` against ${count(previous[key])} in ${span}`)),
+      );
+    }),
+  );
+}
+
+export async function overview(context: ViewContext): Promise<HTMLElement> {
+  const query = teamQuery(context);
+  const before = previousRange(context.range);
+  const granularity = context.state.granularity;
+  const [summary, previous, active, series] = await Promise.all([
+    getJson<Summary>(context.token, 'metrics/summary', query),
+    getJson<Summary>(context.token, 'metrics/summary', { ...query, ...before }),
+    getJson<{ data: ActiveMembersRow[] }>(context.token, 'metrics/active-members', query),
+    getJson<{ data: SeriesRow[] }>(context.token, 'metrics/series', { ...query, granularity }),
+  ]);
+  const empty = summary.messages === 0 && summary.activeMembers === 0;
+  return h(
+    'div',
+    {},
+    section('Overview', h('div', { class: 'section-actions' }, csvButton(context, 'metrics/summary', query, 'the headline numbers')), headlineCards(summary, previous, before), empty && emptyNote(context.range)),
+    !empty &&
+      chart({
+        title: 'Active members',
+        periodName: 'Day',
+        kind: 'line',
+        labels: active.data.map((row) => periodLabel(row.date)),
+        series: [
+          { name: 'Daily (DAU)', values: active.data.map((row) => row.dau) },
+          { name: 'Weekly (WAU)', values: active.data.map((row) => row.wau) },
+          { name: 'Monthly (MAU)', values: active.data.map((row) => row.mau) },
+        ],
+        actions: [csvButton(context, 'metrics/active-members', query, 'active members per day')],
+      }),
+    !empty &&
+      chart({
+        title: `Messages per ${granularity}`,
+        periodName: PERIOD_NAMES[granularity],
+        kind: 'stacked',
+        labels: series.data.map((row) => periodLabel(row.date, granularity)),
+        series: [
+          { name: 'By humans', values: series.data.map((row) => row.humanMessages) },
+          { name: 'By bots', values: series.data.map((row) => row.messages - row.humanMessages) },
+        ],
+        actions: [csvButton(context, 'metrics/series', { ...query, granularity }, `messages per ${granularity}`)],
+      }),
+  );
+}
+
+interface Column<Row> {
+  sort: string;
+  label: string;
+  cell(row: Row): Child;
+  /** Names sort ascending first, numbers descending. */
+  text?: boolean;
+}
+
+/** A table sorted by the API (`sort`), one click on a column header away from another order. */
+function sortableTable<Row>(context: ViewContext, label: string, columns: Array<Column<Row>>, rows: Row[]): HTMLElement {
+  const current = context.state.sort;
+  const head = columns.map((column) => {
+    const direction = current === column.sort ? 'ascending' : current === `-${column.sort}` ? 'descending' : undefined;
+    const next = direction === 'descending' ? column.sort : direction === 'ascending' ? `-${column.sort}` : column.text ? column.sort : `-${column.sort}`;
+    return h(
+      'th',
+      { scope: 'col', class: column.text ? undefined : 'num', 'aria-sort': direction ?? 'none' },
+      h('button', { type: 'button', class: 'sort', 'data-sort': column.sort, onclick: () => context.navigate({ sort: next }) }, column.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕')),
+    );
+  });
+  return scrollingTable(label, head, rows.map((row) => columns.map((column) => column.cell(row))));
+}
+
+function named(link: HTMLAnchorElement, id: string): HTMLElement {
+  return h('span', { class: 'named' }, link, h('small', {}, id));
+}
+
+export async function channels(context: ViewContext): Promise<HTMLElement> {
+  const query = { ...teamQuery(context), sort: context.state.sort, limit: 1000 };
+  const { data } = await getJson<{ data: ChannelRow[] }>(context.token, 'metrics/channels', query);
+  const columns: Array<Column<ChannelRow>> = [
+    { sort: 'name', label: 'Channel', text: true, cell: (row) => named(context.link({ view: 'channel', id: row.channelId }, `#${row.name ?? row.channelId}`), row.channelId) },
+    { sort: 'messages', label: 'Messages', cell: (row) => count(row.messages) },
+    { sort: 'humanMessages', label: 'Human messages', cell: (row) => count(row.humanMessages) },
+    { sort: 'threadsStarted', label: 'Threads started', cell: (row) => count(row.threadsStarted) },
+    { sort: 'threadReplies', label: 'Thread replies', cell: (row) => count(row.threadReplies) },
+    { sort: 'reactions', label: 'Reactions', cell: (row) => count(row.reactions) },
+    { sort: 'activePosters', label: 'Active posters', cell: (row) => count(row.activePosters) },
+    { sort: 'firstReplyP50Seconds', label: 'First reply, median', cell: (row) => duration(row.firstReplyP50Seconds) },
+    { sort: 'firstReplyP90Seconds', label: 'First reply, 90th percentile', cell: (row) => duration(row.firstReplyP90Seconds) },
+  ];
+  return section(
+    'Channels',
+    h('div', { class: 'section-actions' }, csvButton(context, 'metrics/channels', query, 'the channels table')),
+    data.length === 0 ? emptyNote(context.range, 'channel with messages') : sortableTable(context, 'Channels', columns, data),
+  );
+}
+
+export async function members(context: ViewContext): Promise<HTMLElement> {
+  const query = { ...teamQuery(context), sort: context.state.sort, limit: 1000 };
+  const { data } = await getJson<{ data: UserRow[] }>(context.token, 'metrics/users', query);
+  const columns: Array<Column<UserRow>> = [
+    { sort: 'name', label: 'Member', text: true, cell: (row) => named(context.link({ view: 'member', id: row.userId }, row.realName || row.name || row.userId), row.name ? `@${row.name} · ${row.userId}` : row.userId) },
+    { sort: 'messages', label: 'Messages', cell: (row) => count(row.messages) },
+    { sort: 'reactionsAdded', label: 'Reactions added', cell: (row) => count(row.reactionsAdded) },
+    { sort: 'channelsActive', label: 'Channels active in', cell: (row) => count(row.channelsActive) },
+    { sort: 'daysActive', label: 'Days active', cell: (row) => count(row.daysActive) },
+  ];
+  return section(
+    'Members',
+    h('div', { class: 'section-actions' }, csvButton(context, 'metrics/users', query, 'the members table')),
+    data.length === 0 ? emptyNote(context.range, 'active member') : sortableTable(context, 'Members', columns, data),
+  );
+}
+
+function seriesLabels<Row extends { date: string }>(rows: Row[], context: ViewContext): string[] {
+  return rows.map((row) => periodLabel(row.date, context.state.granularity));
+}
+
+export async function channel(context: ViewContext): Promise<HTMLElement> {
+  const id = context.state.id as string;
+  const query = { from: context.range.from, to: context.range.to, granularity: context.state.granularity };
+  const path = `metrics/channels/${encodeURIComponent(id)}`;
+  const series = await getJson<ChannelSeries>(context.token, path, query);
+  const rows = series.data;
+  const labels = seriesLabels(rows, context);
+  const periodName = PERIOD_NAMES[context.state.granularity];
+  const empty = rows.every((row) => row.messages === 0);
+  const download = csvButton(context, path, query, `#${series.name ?? id} per ${context.state.granularity}`);
+  return h(
+    'div',
+    {},
+    section(`#${series.name ?? id}`, h('p', {}, context.link({ view: 'channels', id: undefined }, '← All channels')), h('div', { class: 'section-actions' }, download), empty && emptyNote(context.range, 'message in this channel')),
+    !empty &&
+      chart({
+        title: 'Messages',
+        periodName,
+        kind: 'stacked',
+        labels,
+        series: [
+          { name: 'By humans', values: rows.map((row) => row.humanMessages) },
+          { name: 'By bots', values: rows.map((row) => row.messages - row.humanMessages) },
+        ],
+      }),
+    !empty &&
+      chart({
+        title: 'Threads, replies, reactions and posters',
+        periodName,
+        kind: 'line',
+        labels,
+        series: [
+          { name: 'Threads started', values: rows.map((row) => row.threadsStarted) },
+          { name: 'Thread replies', values: rows.map((row) => row.threadReplies) },
+          { name: 'Reactions', values: rows.map((row) => row.reactions) },
+          { name: 'Active posters', values: rows.map((row) => row.activePosters) },
+        ],
+      }),
+    !empty &&
+      chart({
+        title: 'Time to first reply',
+        periodName,
+        kind: 'line',
+        labels,
+        format: duration,
+        tickFormat: duration,
+        series: [
+          { name: 'Median', values: rows.map((row) => row.firstReplyP50Seconds) },
+          { name: '90th percentile', values: rows.map((row) => row.firstReplyP90Seconds) },
+        ],
+      }),
+  );
+}
+
+export async function member(context: ViewContext): Promise<HTMLElement> {
+  const id = context.state.id as string;
+  const query = { from: context.range.from, to: context.range.to, granularity: context.state.granularity };
+  const path = `metrics/users/${encodeURIComponent(id)}`;
+  const series = await getJson<UserSeries>(context.token, path, query);
+  const rows = series.data;
+  const title = series.realName || series.name || id;
+  const empty = rows.every((row) => row.daysActive === 0);
+  return h(
+    'div',
+    {},
+    section(
+      title,
+      h('p', {}, context.link({ view: 'members', id: undefined }, '← All members'), series.name ? ` · @${series.name}` : ''),
+      h('div', { class: 'section-actions' }, csvButton(context, path, query, `${title} per ${context.state.granularity}`)),
+      empty && emptyNote(context.range, 'activity by this member'),
+    ),
+    !empty &&
+      chart({
+        title: `Activity per ${context.state.granularity}`,
+        periodName: PERIOD_NAMES[context.state.granularity],
+        kind: 'line',
+        labels: seriesLabels(rows, context),
+        series: [
+          { name: 'Messages', values: rows.map((row) => row.messages) },
+          { name: 'Reactions added', values: rows.map((row) => row.reactionsAdded) },
+          { name: 'Channels active in', values: rows.map((row) => row.channelsActive) },
+          { name: 'Days active', values: rows.map((row) => row.daysActive) },
+        ],
+      }),
+  );
+}
+
+export async function when(context: ViewContext): Promise<HTMLElement> {
+  const query = teamQuery(context);
+  const map = await getJson<Heatmap>(context.token, 'metrics/heatmap', query);
+  const busiest = map.data.reduce((best, cell) => (cell.messages > best.messages ? cell : best), map.data[0]);
+  const hour = (value: number) => `${String(value).padStart(2, '0')}:00`;
+  return section(
+    'When',
+    busiest && busiest.messages > 0
+      ? h('p', {}, `Busiest hour: ${WEEKDAYS[busiest.weekday - 1]} ${hour(busiest.hour)}–${hour(busiest.hour).slice(0, 2)}:59, ${count(busiest.messages)} messages. Hours are in ${map.timezone} (METRICS_TIMEZONE).`)
+      : emptyNote(context.range),
+    heatmap(map.data, map.timezone, [csvButton(context, 'metrics/heatmap', query, 'the heatmap')]),
+  );
+}
