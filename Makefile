@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM_STAMP := node_modules/.install-stamp
 
-.PHONY: help install build lint typecheck test test-node test-chart tools run secrets clean
+.PHONY: help install build lint typecheck test test-node test-chart test-cluster tools run secrets clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,7 +34,11 @@ tools: ## pinned tooling into .tools/ (helm, ct, kube-score, pg_dump, ...)
 test-chart: tools ## lint, render, validate and unit-test the Helm chart
 	bash scripts/test-chart.sh
 
-test: lint typecheck test-node test-chart ## everything CI runs
+test-cluster: install ## the chart on a real Kubernetes API server (built once into .tools/)
+	bash scripts/install-tools.sh --cluster
+	bash scripts/test-cluster.sh
+
+test: lint typecheck test-node test-chart test-cluster ## everything CI runs
 
 run: build ## start the service on the embedded PostgreSQL (or DATABASE_URL)
 	bash scripts/run.sh

@@ -6,6 +6,8 @@
 #
 #   bash scripts/install-tools.sh            # install what is missing
 #   bash scripts/install-tools.sh --force    # rebuild everything
+#   bash scripts/install-tools.sh --cluster  # also the Kubernetes control plane that
+#                                            # scripts/test-cluster.sh runs (install-cluster-tools.sh)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +16,14 @@ BIN="$TOOLS/bin"
 STAMPS="$TOOLS/stamps"
 VENV="$TOOLS/venv"
 FORCE=0
-[[ "${1:-}" == "--force" ]] && FORCE=1
+CLUSTER=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --cluster) CLUSTER=1 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
 
 # Pinned versions. helm-unittest: releases after v1.0.0 either carry `replace` directives that
 # `go install pkg@version` refuses (v1.0.3+) or are missing from the Go checksum database
@@ -173,5 +182,11 @@ for exe in pg_dump pg_restore psql; do
   ln -sf "$(dirname "$pg_dump_path")/$exe" "$BIN/$exe"
 done
 log "ok      $("$BIN/pg_dump" --version)"
+
+if [[ $CLUSTER -eq 1 ]]; then
+  cluster_args=()
+  [[ $FORCE -eq 1 ]] && cluster_args=(--force)
+  bash "$ROOT/scripts/install-cluster-tools.sh" "${cluster_args[@]}"
+fi
 
 log "all tools ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"
