@@ -59,6 +59,14 @@ built() {
   for exe in "$@"; do [[ -x "$BIN/$exe" ]] || return 1; done
 }
 
+# reports_version VERSION COMMAND...: fails unless COMMAND's output names VERSION. (The output is
+# read whole: `| grep -q` may end the command early, which pipefail counts as a failure.)
+reports_version() {
+  local version="$1" output; shift
+  output="$("$@" 2>&1)" || true
+  [[ "$output" == *"$version"* ]] || { log "ERROR: $* does not report $version: $output"; exit 1; }
+}
+
 # new_module DIR PATH: an empty throw-away main module to build a dependency's commands in.
 new_module() {
   mkdir -p "$1"
@@ -87,8 +95,7 @@ build_kubernetes() {
       log "done    $cmd in $(( $(now) - t0 ))s"
     done
   )
-  "$BIN/kubectl" version --client 2>/dev/null | grep -qF "Client Version: $KUBERNETES_VERSION" \
-    || { log "ERROR: kubectl does not report $KUBERNETES_VERSION"; exit 1; }
+  reports_version "$KUBERNETES_VERSION" "$BIN/kubectl" version --client
 }
 
 # etcd's server module carries `replace` directives, so `go install` refuses it; a main of our own
@@ -115,8 +122,7 @@ EOF
     go mod tidy 2>"$WORK/tidy.log" || { cat "$WORK/tidy.log"; exit 1; }
     go build -ldflags="-s -w" -o "$BIN/etcd" .
   )
-  "$BIN/etcd" --version | grep -qF "etcd Version: ${ETCD_VERSION#v}" \
-    || { log "ERROR: etcd does not report $ETCD_VERSION"; exit 1; }
+  reports_version "${ETCD_VERSION#v}" "$BIN/etcd" --version
 }
 
 build_kwok() {
