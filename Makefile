@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.install-stamp
 NODE := .tools/node/bin/node
 export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 
-.PHONY: help install build lint typecheck test test-node test-browser test-chart test-image image tools run secrets clean
+.PHONY: help install build lint typecheck test test-node test-browser test-chart test-cluster test-image image tools run secrets clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -53,7 +53,11 @@ tools: ## pinned tooling into .tools/ (helm, ct, kube-score, pg_dump, ...)
 test-chart: tools ## lint, render, validate and unit-test the Helm chart
 	bash scripts/test-chart.sh
 
-test: lint typecheck test-node test-browser test-chart test-image ## everything CI runs
+test-cluster: install ## the chart on a real Kubernetes API server (built once into .tools/)
+	bash scripts/install-tools.sh --cluster
+	bash scripts/test-cluster.sh
+
+test: lint typecheck test-node test-browser test-chart test-cluster test-image ## everything CI runs
 
 run: build ## start the service on the embedded PostgreSQL (or DATABASE_URL)
 	bash scripts/run.sh

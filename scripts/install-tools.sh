@@ -6,6 +6,8 @@
 #
 #   bash scripts/install-tools.sh            # install what is missing
 #   bash scripts/install-tools.sh --force    # rebuild everything
+#   bash scripts/install-tools.sh --cluster  # also the Kubernetes control plane that
+#                                            # scripts/test-cluster.sh runs (install-cluster-tools.sh)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +16,14 @@ BIN="$TOOLS/bin"
 STAMPS="$TOOLS/stamps"
 VENV="$TOOLS/venv"
 FORCE=0
-[[ "${1:-}" == "--force" ]] && FORCE=1
+CLUSTER=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --cluster) CLUSTER=1 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
 
 # Pinned versions. helm-unittest: releases after v1.0.0 either carry `replace` directives that
 # `go install pkg@version` refuses (v1.0.3+) or are missing from the Go checksum database
@@ -174,34 +183,30 @@ for exe in pg_dump pg_restore psql; do
 done
 log "ok      $("$BIN/pg_dump" --version)"
 
-# Container tools for the image stage (scripts/build-image.sh): podman and buildah build the
-# Dockerfile without a Docker engine, runc runs it (crun refuses hosts with a hybrid cgroup
-# layout), debootstrap makes the local stand-in for the official Node.js base image.
-IMAGE_PACKAGES=(podman buildah runc debootstrap)
+# Debian packages of the image stage and the browser tests: podman and buildah build the
+# Dockerfile without a Docker engine (scripts/build-image.sh), runc runs it (crun refuses hosts
+# with a hybrid cgroup layout), debootstrap makes the local stand-in for the official Node.js base
+# image; Playwright drives Debian's chromium through executablePath (browsers cannot be
+# downloaded here, and the package is the real browser).
+SYSTEM_PACKAGES=(podman buildah runc debootstrap chromium)
 missing_packages=()
-for package in "${IMAGE_PACKAGES[@]}"; do
+for package in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing_packages+=("$package")
 done
 if [[ ${#missing_packages[@]} -eq 0 ]]; then
-  log "ok      ${IMAGE_PACKAGES[*]} ($(podman --version))"
+  log "ok      ${SYSTEM_PACKAGES[*]} ($(podman --version); $(chromium --version 2>/dev/null | head -1))"
 elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-  log "install ${missing_packages[*]} (Debian/Ubuntu packages) for the image stage"
+  log "install ${missing_packages[*]} (Debian/Ubuntu packages) for the image stage and the browser tests"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null
 else
   log "ERROR: ${missing_packages[*]} missing: install them with your system's package manager (the image stage runs as root)"
   exit 1
 fi
 
-# Chromium for the dashboard's browser tests (Playwright drives it through executablePath:
-# browsers cannot be downloaded here, and Debian's package is the real browser).
-if dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q 'install ok installed'; then
-  log "ok      chromium ($(chromium --version 2>/dev/null | head -1))"
-elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-  log "install chromium (Debian/Ubuntu package) for the dashboard's browser tests"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
-else
-  log "ERROR: chromium missing: install it with your system's package manager (the browser tests need /usr/bin/chromium)"
-  exit 1
+if [[ $CLUSTER -eq 1 ]]; then
+  cluster_args=()
+  [[ $FORCE -eq 1 ]] && cluster_args=(--force)
+  bash "$ROOT/scripts/install-cluster-tools.sh" "${cluster_args[@]}"
 fi
 
 log "all tools ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"

@@ -94,6 +94,7 @@ check_schema_rejects_bad_values() {
 --set prometheusRule.high5xxRate.ratio=5
 --set prometheusRule.collectionStale.for=2hours
 --set grafana.dashboard.enable=true
+--set service.nodePort=80
 EOF
   return $rc
 }

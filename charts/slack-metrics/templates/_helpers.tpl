@@ -103,6 +103,21 @@ Secret holding the DB password, API tokens and Slack credentials: the chart's ow
 {{- end }}
 
 {{/*
+"true" when the collect CronJob is scheduled: it is enabled and there is a Slack bot token, given
+in values, kept in the chart's live Secret from an earlier release, or expected in
+`secrets.existingSecret` (which the chart does not read). Without a token every run would fail.
+*/}}
+{{- define "slack-metrics.collectScheduled" -}}
+{{- if .Values.cronjobs.collect.enabled }}
+{{- if or .Values.secrets.slackBotToken .Values.secrets.existingSecret }}true
+{{- else }}
+{{- $live := (lookup "v1" "Secret" .Release.Namespace (include "slack-metrics.secretName" .)) | default dict }}
+{{- if get (get $live "data" | default dict) .Values.secrets.keys.slackBotToken }}true{{ end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
 Where the DB password comes from: an external database may bring its own Secret
 (externalDatabase.existingSecret); otherwise it is the `db-password` key of the main Secret.
 */}}

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Builds the pinned Kubernetes control plane that scripts/test-cluster.sh runs the chart on, into
+# .tools/bin, from the Go module proxy alone: kube-apiserver, kube-controller-manager,
+# kube-scheduler and kubectl from k8s.io/kubernetes, etcd, and kwok (which plays the node). Each
+# component@version leaves a stamp, so a second run is a no-op. Called by
+# `scripts/install-tools.sh --cluster`; the first build takes 20–25 minutes on 2 cores.
+#
+#   bash scripts/install-cluster-tools.sh            # build what is missing
+#   bash scripts/install-cluster-tools.sh --force    # rebuild everything
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+BIN="$TOOLS/bin"
+STAMPS="$TOOLS/stamps"
+FORCE=0
+[[ "${1:-}" == "--force" ]] && FORCE=1
+
+KUBERNETES_VERSION=v1.36.3
+# k8s.io/kubernetes requires its staging modules (k8s.io/api, k8s.io/client-go, ...) at v0.0.0
+# and points them at ./staging with `replace` directives, which only apply inside its own
+# repository. Outside it every staging module is replaced by its published release, which is
+# cut from the same commit.
+STAGING_VERSION=v0.36.3
+KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+ETCD_VERSION=v3.6.16
+KWOK_VERSION=v0.8.0
+# Release builds stamp the version; without it the API server reports v0.0.0-master+..., which
+# is what helm would render .Capabilities.KubeVersion from.
+minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
+KUBERNETES_LDFLAGS="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  KUBERNETES_LDFLAGS+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+done
+
+log() { printf '[install-cluster-tools] %s\n' "$*"; }
+now() { date +%s; }
+
+command -v go >/dev/null || { log "ERROR: go is not on PATH (needed to build the control plane)"; exit 1; }
+# The machine's Go, never a downloaded toolchain; two packages at a time so that a 2-core
+# machine stays usable (kube-apiserver's link alone needs about 2 GB).
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN="$BIN"
+export GOFLAGS="${GOFLAGS:-} -trimpath -buildvcs=false -p=2"
+mkdir -p "$BIN" "$STAMPS"
+START=$(now)
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+# stamp NAME VERSION RECIPE... -> path of the stamp that records a build made this way.
+stamp() {
+  local name="$1" version="$2"; shift 2
+  printf '%s/%s@%s.%s' "$STAMPS" "$name" "$version" "$(printf '%s\n' "$@" | sha256sum | cut -c1-12)"
+}
+
+# built STAMP BINARY... -> true when the stamp exists and every binary is in .tools/bin.
+built() {
+  local stamp_file="$1" exe; shift
+  [[ $FORCE -eq 0 && -f "$stamp_file" ]] || return 1
+  for exe in "$@"; do [[ -x "$BIN/$exe" ]] || return 1; done
+}
+
+# reports_version VERSION COMMAND...: fails unless COMMAND's output names VERSION. (The output is
+# read whole: `| grep -q` may end the command early, which pipefail counts as a failure.)
+reports_version() {
+  local version="$1" output; shift
+  output="$("$@" 2>&1)" || true
+  [[ "$output" == *"$version"* ]] || { log "ERROR: $* does not report $version: $output"; exit 1; }
+}
+
+# new_module DIR PATH: an empty throw-away main module to build a dependency's commands in.
+new_module() {
+  mkdir -p "$1"
+  (cd "$1" && go mod init "$2" >/dev/null 2>&1)
+}
+
+build_kubernetes() {
+  local dir="$WORK/kubernetes" gomod staging cmd
+  new_module "$dir" local/kubernetes-build
+  gomod="$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" \
+    | sed -nE 's/^\s*"GoMod": "(.*)",?$/\1/p')"
+  [[ -f "$gomod" ]] || { log "ERROR: the Go module proxy gave no go.mod for k8s.io/kubernetes@$KUBERNETES_VERSION"; exit 1; }
+  # One replace per `k8s.io/X => ./staging/src/k8s.io/X` line of Kubernetes' own go.mod.
+  while read -r staging; do
+    (cd "$dir" && go mod edit -replace "$staging=$staging@$STAGING_VERSION")
+  done < <(sed -nE 's#^\s*(k8s\.io/[a-z0-9-]+) => \./staging/src/.*#\1#p' "$gomod")
+  (
+    cd "$dir"
+    local packages=()
+    for cmd in "${KUBERNETES_COMMANDS[@]}"; do packages+=("k8s.io/kubernetes/cmd/$cmd@$KUBERNETES_VERSION"); done
+    go get "${packages[@]}" 2>"$WORK/get.log" || { cat "$WORK/get.log"; exit 1; }
+    for cmd in "${KUBERNETES_COMMANDS[@]}"; do
+      local t0; t0=$(now)
+      log "build   $cmd $KUBERNETES_VERSION ..."
+      go build -ldflags="$KUBERNETES_LDFLAGS" -o "$BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+      log "done    $cmd in $(( $(now) - t0 ))s"
+    done
+  )
+  reports_version "$KUBERNETES_VERSION" "$BIN/kubectl" version --client
+}
+
+# etcd's server module carries `replace` directives, so `go install` refuses it; a main of our own
+# calls the same entry point as etcd's release binary.
+build_etcd() {
+  local dir="$WORK/etcd"
+  new_module "$dir" local/etcd-build
+  cat >"$dir/main.go" <<'EOF'
+// Command etcd is etcd's server, built from the Go module proxy.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+EOF
+  (
+    cd "$dir"
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" 2>"$WORK/get.log" || { cat "$WORK/get.log"; exit 1; }
+    # Adds the requirements of what main.go imports, at the versions etcd's go.mod selects.
+    go mod tidy 2>"$WORK/tidy.log" || { cat "$WORK/tidy.log"; exit 1; }
+    go build -ldflags="-s -w" -o "$BIN/etcd" .
+  )
+  reports_version "${ETCD_VERSION#v}" "$BIN/etcd" --version
+}
+
+build_kwok() {
+  go install -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+}
+
+# component NAME VERSION BUILD_FUNCTION "RECIPE" BINARY...
+component() {
+  local name="$1" version="$2" build="$3" recipe="$4"; shift 4
+  local stamp_file t0
+  stamp_file="$(stamp "$name" "$version" "$recipe")"
+  if built "$stamp_file" "$@"; then
+    log "ok      $name $version (already built)"
+    return
+  fi
+  t0=$(now)
+  log "build   $name $version ($*) ..."
+  rm -f "$STAMPS/$name@"*
+  "$build"
+  touch "$stamp_file"
+  log "done    $name $version in $(( $(now) - t0 ))s"
+}
+
+log "using $(go version)"
+component kubernetes "$KUBERNETES_VERSION" build_kubernetes \
+  "$STAGING_VERSION ${KUBERNETES_COMMANDS[*]} $KUBERNETES_LDFLAGS" "${KUBERNETES_COMMANDS[@]}"
+component etcd "$ETCD_VERSION" build_etcd "etcdmain.Main" etcd
+component kwok "$KWOK_VERSION" build_kwok "go install" kwok
+log "control plane ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"
