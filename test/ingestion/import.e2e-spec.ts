@@ -319,6 +319,10 @@ describe('worker import', () => {
       const result = await runWorker(['import', path], { ...env, IMPORT_MAX_FILE_MIB: '2' });
       expect(result.code).toBe(1);
       expect(result.stdout + result.stderr).toMatch(refusal);
+      const directory = join(workDirectory, 'over-limit');
+      await writeExportDirectory(createSlackExportFixture({ ...FIXTURE, days: 1 }), directory);
+      await writeFile(join(directory, FIRST_DAY), Buffer.alloc(3 * MIB, ' '));
+      await expectRefused(directory, /over-limit: general\/2024-03-04\.json: 3145728 bytes, more than the limit of 2 MiB/, ['--max-file-mib', '2']);
       const zero = await runWorker(['import', path, '--max-file-mib', '0'], env);
       expect(zero.code).toBe(1);
       expect(zero.stdout + zero.stderr).toContain('--max-file-mib must be a whole number of MiB from 1 to 1048576');
