@@ -156,6 +156,20 @@ describe('worker collect', () => {
     ]);
   });
 
+  it('leaves out channels, users and messages whose ids are not Slack ids, and stores the rest', async () => {
+    slack.data.channels.push({ id: `C${'X'.repeat(100)}`, name: 'long-id', is_member: true }, { id: 'C0BAD\u0000', name: 'nul', is_member: true });
+    slack.data.users.push({ id: 'U0BAD\u0000', team_id: TEAM, name: 'nul' }, { id: 'U0TEAMNUL', team_id: 'T\u0000', name: 'teamnul' });
+    slack.data.history[GENERAL].push(message(9, { user: 'U0\u0000' }), message(10, { ts: '253402300800.000100' }));
+    const run = await runWorker(['collect'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toContain("channels left out, their id not of a Slack id's shape: 1");
+    expect(run.stdout + run.stderr).toContain("users left out, their id not of a Slack id's shape: 1");
+    expect(await rows()).toEqual(expectedRows(workspace(), [GENERAL, THREADS, FAILING, PRIVATE]));
+    const ids: Array<{ id: string; team_id: string }> = await dataSource.query(`SELECT id, team_id FROM channels UNION ALL SELECT id, team_id FROM users`);
+    expect(ids.filter(({ id, team_id }) => !/^[A-Za-z0-9_-]{1,64}$/.test(id) || team_id !== TEAM)).toEqual([]);
+    expect(ids.map(({ id }) => id)).toContain('U0TEAMNUL');
+  });
+
   it('asks a second run only for what is new: newer history, and the replies of threads that grew', async () => {
     expect((await runWorker(['collect'], env)).code).toBe(0);
     slack.requests.length = 0;

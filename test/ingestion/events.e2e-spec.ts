@@ -1,49 +1,20 @@
-import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, migratedDataSource, TestDatabase } from '../support/database';
 import { RunningApi, startApi, waitFor } from '../support/processes';
+import { Delivery, deliverSlackEvent, eventCallback, signSlackRequest as sign } from '../support/slack-events';
 import { expectedMessageRow, isoOfTs, storedMessageRows } from './expected-rows';
 
 const SECRET = 'events-test-signing-secret';
 const TEAM = 'T0EVENTS';
 const CHANNEL = 'C0EVENTS';
 
-interface Delivery {
-  body: unknown;
-  secret?: string;
-  timestamp?: number;
-  signature?: string;
-  retryNumber?: number;
-  requestId?: string;
-}
-
-/** Signs like Slack: `v0=` + HMAC-SHA256 of `v0:<timestamp>:<raw body>`. Written out here, not imported from the code under test. */
-function sign(secret: string, timestamp: number, body: string): string {
-  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-}
-
-async function deliver(api: RunningApi, delivery: Delivery): Promise<{ status: number; body: unknown; ms: number }> {
-  const raw = JSON.stringify(delivery.body);
-  const timestamp = delivery.timestamp ?? Math.floor(Date.now() / 1000);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'x-slack-request-timestamp': String(timestamp),
-    'x-slack-signature': delivery.signature ?? sign(delivery.secret ?? SECRET, timestamp, raw),
-  };
-  if (delivery.requestId !== undefined) headers['x-request-id'] = delivery.requestId;
-  if (delivery.retryNumber !== undefined) {
-    headers['x-slack-retry-num'] = String(delivery.retryNumber);
-    headers['x-slack-retry-reason'] = 'http_timeout';
-  }
-  const started = Date.now();
-  const response = await fetch(`${api.url}/slack/events`, { method: 'POST', headers, body: raw });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, ms: Date.now() - started };
+function deliver(api: RunningApi, delivery: Omit<Delivery, 'secret'> & { secret?: string }) {
+  return deliverSlackEvent(api.url, { secret: SECRET, ...delivery });
 }
 
 let eventCounter = 0;
 function callback(event: Record<string, unknown>, eventId = `Ev${String(++eventCounter).padStart(8, '0')}`): Record<string, unknown> {
-  return { token: 'unused', team_id: TEAM, api_app_id: 'A0APP', type: 'event_callback', event_id: eventId, event_time: 1_717_200_000, event };
+  return eventCallback(TEAM, eventId, event);
 }
 
 function ts(minutes: number): string {

@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './database-errors';
+import { isDatabaseUnavailable, refusedValueSqlState } from './database-errors';
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -20,5 +20,19 @@ describe('isDatabaseUnavailable', () => {
     ['nothing', undefined],
   ])('does not mistake %s for an outage', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe('refusedValueSqlState', () => {
+  it('names the SQLSTATE of a value the database refuses for good, wrapped or not', () => {
+    expect(refusedValueSqlState(Object.assign(new Error('integer out of range'), { code: '22003' }))).toBe('22003');
+    expect(refusedValueSqlState({ message: 'Query failed', driverError: { code: '23514', message: 'violates check constraint' } })).toBe('23514');
+    expect(refusedValueSqlState(Object.assign(new Error('index row size exceeds btree maximum'), { code: '54000' }))).toBe('54000');
+  });
+
+  it('leaves outages and bugs alone, which a retry may fix', () => {
+    expect(refusedValueSqlState(Object.assign(new Error('relation "processed_events" does not exist'), { code: '42P01' }))).toBeUndefined();
+    expect(refusedValueSqlState(Object.assign(new Error('terminating connection'), { code: '57P01' }))).toBeUndefined();
+    expect(refusedValueSqlState(new TypeError('x is undefined'))).toBeUndefined();
   });
 });

@@ -45,6 +45,13 @@ export class AppMetrics {
     registers: [this.registry],
   });
 
+  readonly eventsSkipped = new Counter({
+    name: 'slack_metrics_events_skipped_total',
+    help: 'Slack Events API deliveries acknowledged without storing anything, because no retry could make their values storable, by event type and reason',
+    labelNames: ['type', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly slackApiCalls = new Counter({
     name: 'slack_metrics_slack_api_calls_total',
     help: 'Slack Web API calls by method and outcome',

@@ -487,6 +487,7 @@ export class ActivityStore {
   }
 
   async removeReaction(channelId: string, ts: string, name: string, user: string): Promise<ReactionChange> {
+    requireSlackId(user, 'reacting user id');
     return this.changeReactions(channelId, ts, (reactions) => withReactionRemoved(reactions, name, user));
   }
 
@@ -495,6 +496,7 @@ export class ActivityStore {
     ts: string,
     change: (reactions: MessageReaction[]) => MessageReaction[] | undefined,
   ): Promise<ReactionChange> {
+    requireSlackId(channelId, 'channel id');
     const [stored] = await this.query<StoredReactions>(`SELECT reactions FROM messages WHERE channel_id = $1 AND ts = $2 FOR UPDATE`, [
       channelId,
       ts,

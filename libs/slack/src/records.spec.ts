@@ -158,6 +158,7 @@ describe('values a row can hold', () => {
     expect(channelRecord({ id: 'C1', name: 'gen\u0000eral', created: 1e300, num_members: -5 }, 'T1')).toMatchObject({ name: 'general', created: null, memberCount: null });
     expect(channelRecord({ id: 'C1', created: 1_500_000_000, num_members: 1.5, members: ['U1', 'U2'] }, 'T1')).toMatchObject({ created: 1_500_000_000, memberCount: 2 });
     expect(channelRecord({ id: 'C1', num_members: 1e12 }, 'T1').memberCount).toBe(MAX_STORED_COUNT);
+    expect(channelRecord({ id: 'C1', name: 'n'.repeat(256) }, 'T1').name).toBeNull();
     const user = { id: 'U1', team_id: 'T\u00001', name: 'al\u0000ice', real_name: ['Alice'], profile: { real_name: 'Alice A.' }, tz: 7 };
     expect(userRecord(user as never, 'T1')).toMatchObject({ teamId: 'T1', name: 'alice', realName: 'Alice A.', tz: null });
   });

@@ -39,11 +39,19 @@ export function storableCount(value: unknown): number | undefined {
   return Math.min(value, MAX_STORED_COUNT);
 }
 
-/** Text as stored: a string without NUL, which PostgreSQL text cannot hold and no Slack text needs; null for anything but a string. */
-export function storableText(value: unknown): string | null {
+/**
+ * Text as stored: a string without NUL, which PostgreSQL text cannot hold and
+ * no Slack text needs; null for anything but a string, or for one longer than
+ * `maxLength`.
+ */
+export function storableText(value: unknown, maxLength = Infinity): string | null {
   if (typeof value !== 'string') return null;
-  return value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
+  const text = value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
+  return text.length > maxLength ? null : text;
 }
+
+/** Slack allows 80 characters; an index entry holds some 2,700 bytes, so a longer name is unknown. */
+export const MAX_CHANNEL_NAME_LENGTH = 255;
 
 const DAY_SECONDS = 86_400;
 
@@ -183,7 +191,7 @@ export function channelRecord(channel: SlackChannel & { id: string }, teamId: st
   return {
     id: channel.id,
     teamId,
-    name: storableText(channel.name),
+    name: storableText(channel.name, MAX_CHANNEL_NAME_LENGTH),
     kind: kind ?? channelKind(channel),
     isArchived: channel.is_archived === true,
     created: supportedSeconds(channel.created),

@@ -1,15 +1,21 @@
 import { AppConfig } from '@app/config';
+import { refusedValueSqlState } from '@app/db';
 import { AppMetrics } from '@app/observability';
 import {
   ActivityStore,
   channelKindOfEventType,
   channelRecord,
+  InvalidRecordError,
+  isSlackId,
   isSlackTs,
+  MAX_CHANNEL_NAME_LENGTH,
+  MessageProblem,
   MessageRecord,
-  messageRecord,
+  readMessage,
   SlackChannel,
   SlackMessage,
   SlackUser,
+  storableText,
   userRecord,
 } from '@app/slack';
 import { Injectable, Logger } from '@nestjs/common';
@@ -51,7 +57,17 @@ export const HANDLED_EVENT_TYPES = [
   'user_change',
 ] as const;
 
-export type EventOutcome = 'stored' | 'duplicate' | 'ignored';
+export type EventOutcome = 'stored' | 'duplicate' | 'ignored' | 'skipped';
+
+/** Why a delivery was acknowledged without storing anything. */
+export type SkipReason = MessageProblem | 'refused by the database';
+
+/** Thrown inside a delivery's transaction to roll it back: nothing of it is stored. */
+class UnusableEvent extends Error {
+  constructor(readonly reason: SkipReason) {
+    super(reason);
+  }
+}
 
 /** The event-user payloads (team_join, user_change) carry a user object instead of an id. */
 interface UserEvent {
@@ -62,7 +78,10 @@ interface UserEvent {
  * Applies Events API deliveries to the raw tables. Each delivery is one
  * transaction that first claims its event_id, so a retried delivery finds the
  * claim and changes nothing, and a failed one leaves no claim behind and is
- * applied when Slack retries it.
+ * applied when Slack retries it. A delivery whose values no retry can make
+ * storable (an id that is no Slack id, a message without a usable ts, a value
+ * the database refuses) is rolled back whole, counted and acknowledged:
+ * answering 500 would only make Slack send it again and then give up.
  */
 @Injectable()
 export class SlackEventHandler {
@@ -80,15 +99,29 @@ export class SlackEventHandler {
     if (!type) return 'ignored';
     const teamId = envelope.team_id ?? event.team;
     if (!teamId) return 'ignored';
-    const outcome = await ActivityStore.transaction(this.dataSource, async (store) => {
-      if (!(await store.claimEvent(envelope.event_id, teamId, type))) return 'duplicate' as const;
-      await store.ensureWorkspace(teamId);
-      const stored = await this.apply(store, teamId, event);
+    let outcome: 'stored' | 'duplicate';
+    let stored = 0;
+    try {
+      outcome = await ActivityStore.transaction(this.dataSource, async (store) => {
+        if (!(await store.claimEvent(envelope.event_id, teamId, type))) return 'duplicate' as const;
+        await store.ensureWorkspace(teamId);
+        stored = await this.apply(store, teamId, event);
+        return 'stored' as const;
+      });
+    } catch (error) {
+      const reason = skipReasonOf(error);
+      if (!reason) throw error;
+      this.metrics.eventsSkipped.inc({ type, reason });
+      const detail = error instanceof InvalidRecordError ? `: ${error.message}` : reason === 'refused by the database' ? ` (SQLSTATE ${refusedValueSqlState(error)})` : '';
+      this.logger.warn(`skipped a ${type} event${isSlackId(envelope.event_id) ? ` ${envelope.event_id}` : ''}, ${reason}${detail}`);
+      return 'skipped';
+    }
+    if (outcome === 'duplicate') {
+      this.metrics.eventsDeduplicated.inc();
+    } else {
       this.metrics.recordMessagesStored('events', stored);
-      return 'stored' as const;
-    });
-    if (outcome === 'duplicate') this.metrics.eventsDeduplicated.inc();
-    else this.metrics.eventsReceived.inc({ type });
+      this.metrics.eventsReceived.inc({ type });
+    }
     return outcome;
   }
 
@@ -99,7 +132,8 @@ export class SlackEventHandler {
         return this.applyMessage(store, teamId, event);
       case 'reaction_added':
       case 'reaction_removed': {
-        const { item, reaction, user } = event;
+        const { item, user } = event;
+        const reaction = storableText(event.reaction);
         if (item?.type !== 'message' || !item.channel || !isSlackTs(item.ts) || !reaction || !user) return 0;
         await store.ensureUser(user, teamId);
         const change =
@@ -118,7 +152,8 @@ export class SlackEventHandler {
           await store.upsertChannels([channelRecord({ ...channel, id: channel.id }, teamId)]);
         } else {
           await store.ensureChannel(channel.id, teamId, channel.is_private ? 'private' : 'public');
-          if (channel.name) await store.renameChannel(channel.id, channel.name);
+          const name = storableText(channel.name, MAX_CHANNEL_NAME_LENGTH);
+          if (name) await store.renameChannel(channel.id, name);
         }
         return 0;
       }
@@ -160,7 +195,7 @@ export class SlackEventHandler {
       const outcome = await store.markDeleted(channelId, event.deleted_ts, event.ts);
       if (outcome !== 'unknown-message') return outcome === 'deleted' ? 1 : 0;
       // Deleted before we ever saw it: keep it as a deleted row when the event says what it was.
-      const previous = event.previous_message && messageRecord(event.previous_message, context);
+      const previous = event.previous_message && usableMessage(event.previous_message, context);
       if (!previous || previous.ts !== event.deleted_ts) return 0;
       await this.storeMessage(store, previous, event.previous_message ?? {});
       await store.markDeleted(channelId, previous.ts, event.ts);
@@ -169,8 +204,8 @@ export class SlackEventHandler {
 
     // An edit, or Slack's update of a thread parent, carries the message as it now is.
     const payload = event.subtype === 'message_changed' || event.subtype === 'message_replied' ? event.message : event;
-    const record = payload && messageRecord(payload, context);
-    if (!payload || !record) return 0;
+    if (!payload) return 0;
+    const record = usableMessage(payload, context);
     let changed = await this.storeMessage(store, record, payload);
     if (record.subtype === 'tombstone' && isSlackTs(event.ts)) {
       changed = (await store.markDeleted(channelId, record.ts, event.ts)) === 'deleted' || changed;
@@ -188,4 +223,18 @@ export class SlackEventHandler {
     if (inserted) await store.countNewReply(record);
     return changed;
   }
+}
+
+/** The record of a message an event carries; a message that cannot be stored makes the whole delivery unusable. */
+function usableMessage(message: SlackMessage, context: { teamId: string; channelId: string; storeText: boolean }): MessageRecord {
+  const read = readMessage(message, context);
+  if (typeof read === 'string') throw new UnusableEvent(read);
+  return read;
+}
+
+/** Why a failed delivery can never be stored, or undefined when a retry might store it (an outage, a bug). */
+function skipReasonOf(error: unknown): SkipReason | undefined {
+  if (error instanceof UnusableEvent) return error.reason;
+  if (error instanceof InvalidRecordError) return 'invalid id';
+  return refusedValueSqlState(error) ? 'refused by the database' : undefined;
 }

@@ -6,6 +6,7 @@ import {
   ChannelRecord,
   channelRecord,
   compareTs,
+  isSlackId,
   isThreadReply,
   MessageBatch,
   MessageRecord,
@@ -81,7 +82,7 @@ export class SlackCollector {
     const api = new SlackApi(token, this.config.slack.apiUrl, this.metrics);
 
     const team = (await api.call('team.info', {})).team as SlackTeam | undefined;
-    if (!team?.id) throw new Error('team.info answered without a team id');
+    if (!isSlackId(team?.id)) throw new Error('team.info answered without a team id of a Slack id\'s shape');
     const teamId = team.id;
     await ActivityStore.transaction(dataSource, (store) => store.upsertWorkspace(workspaceRecord({ ...team, id: teamId })));
 
@@ -112,7 +113,7 @@ export class SlackCollector {
     const seen: { channel: ChannelRecord; isMember: boolean }[] = [];
     const args = { types: 'public_channel,private_channel', exclude_archived: false, limit: PAGE_LIMIT };
     for await (const page of api.pages('conversations.list', args)) {
-      const listed = ((page.channels as SlackChannel[] | undefined) ?? []).filter((channel): channel is SlackChannel & { id: string } => !!channel.id);
+      const listed = withSlackIds((page.channels as SlackChannel[] | undefined) ?? [], 'channels', this.logger);
       const records = listed.map((channel) => channelRecord(channel, teamId));
       await ActivityStore.transaction(dataSource, (store) => store.upsertChannels(records));
       records.forEach((channel, index) => seen.push({ channel, isMember: listed[index].is_member !== false }));
@@ -123,9 +124,7 @@ export class SlackCollector {
   private async collectUsers(api: SlackApi, dataSource: DataSource, teamId: string): Promise<number> {
     let count = 0;
     for await (const page of api.pages('users.list', { limit: PAGE_LIMIT })) {
-      const users = ((page.members as SlackUser[] | undefined) ?? [])
-        .filter((user): user is SlackUser & { id: string } => !!user.id)
-        .map((user) => userRecord(user, teamId));
+      const users = withSlackIds((page.members as SlackUser[] | undefined) ?? [], 'users', this.logger).map((user) => userRecord(user, teamId));
       await ActivityStore.transaction(dataSource, (store) => store.upsertUsers(users));
       count += users.length;
     }
@@ -218,6 +217,13 @@ export class SlackCollector {
     }
     return replies;
   }
+}
+
+/** The entries whose id is a Slack id; the others are left out, with a warning saying how many. */
+function withSlackIds<T extends { id?: unknown }>(entries: T[], what: string, logger: Logger): Array<T & { id: string }> {
+  const usable = entries.filter((entry): entry is T & { id: string } => isSlackId(entry?.id));
+  if (usable.length < entries.length) logger.warn(`${what} left out, their id not of a Slack id's shape: ${entries.length - usable.length}`);
+  return usable;
 }
 
 /** A message can be on a history page and in a thread (a parent, a broadcast reply); the later copy is written. */

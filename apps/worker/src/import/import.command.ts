@@ -58,7 +58,7 @@ export class ImportCommand extends CommandRunner {
     // ~150 MiB with no loss of speed (bench/README.md). It affects only this short-lived process.
     setFlagsFromString('--optimize-for-size');
     if (options.teamId !== undefined && !isSlackId(options.teamId)) {
-      this.logger.error('--team-id must be a Slack workspace id: letters, digits, _ or -, at most 64');
+      this.logger.error('--team-id must be a Slack team id (letters, digits, _ or -, at most 64)');
       process.exitCode = 1;
       return;
     }

@@ -1,3 +1,4 @@
+import { ACTIVITY_WINDOW_DAYS } from '@app/db';
 import { isBotMessage, isHumanUserId, isMessage, isThreadReply, localDay, localHour } from '../definitions';
 
 /**
@@ -245,15 +246,25 @@ export function activityStatement(scope: RollupScope): string {
     FROM member_days member
     CROSS JOIN LATERAL (SELECT day, lead(day) OVER (ORDER BY day) AS next_day FROM unnest(member.days) AS listed(day)) own
   ),
+  -- a workspace's stretches of days within 27 days of its previous active day: only there is MAU above 0
+  stretches AS (
+    SELECT team_id, min(day) AS first_day, max(day) + ${ACTIVITY_WINDOW_DAYS - 1} AS last_day
+    FROM (
+      SELECT team_id, day, count(*) FILTER (WHERE previous_day IS NULL OR day - previous_day > ${ACTIVITY_WINDOW_DAYS - 1}) OVER (PARTITION BY team_id ORDER BY day) AS stretch
+      FROM (SELECT team_id, day, lag(day) OVER (PARTITION BY team_id ORDER BY day) AS previous_day FROM (SELECT DISTINCT team_id, day FROM active) team_days) ordered
+    ) numbered
+    GROUP BY team_id, stretch
+  ),
   marks AS (
     SELECT team_id, day, 1 AS dau, 1 AS wau, 1 AS mau FROM active
     UNION ALL SELECT team_id, day + 1, -1, 0, 0 FROM active
     UNION ALL SELECT team_id, least(day + 7, next_day), 0, -1, 0 FROM active
     UNION ALL SELECT team_id, least(day + 28, next_day), 0, 0, -1 FROM active
-    -- a zero mark on every day so that days without changes still get their running total
+    -- a zero mark on every day that may have members, so that days without changes still get their running
+    -- total; not on every day of the range, which from a message in 1970 to one in 9999 is millions per workspace
     UNION ALL
-    SELECT teams.team_id, listed.day::date, 0, 0, 0
-    FROM (SELECT DISTINCT team_id FROM active) teams, generate_series($1::date, $2::date, interval '1 day') AS listed(day)
+    SELECT stretches.team_id, listed.day::date, 0, 0, 0
+    FROM stretches, generate_series(greatest(stretches.first_day, $1::date), least(stretches.last_day, $2::date), interval '1 day') AS listed(day)
   ),
   running AS (
     SELECT team_id, day,
