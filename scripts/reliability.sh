@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The longer version of the reliability tests that `make test` runs briefly:
-# ten times the load and the outage, ten minutes of fuzzing (the API, the Events API door and
-# the import each). Run by hand after
+# ten times the load and the outage, ten minutes of fuzzing (the API, the
+# Events API and the import door each). Run by hand after
 # `make tools build`; prints the figures each test reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -193,7 +193,6 @@ describe('worker import', () => {
       { id: general.id, name: 'general', created: null, member_count: general.members.length },
       { id: 'C0POISON1', name: 'ab', created: new Date('2024-03-04T00:00:00Z'), member_count: null },
     ]);
-
   });
 
   it('takes time from each message ts, not from the day file name', async () => {
@@ -314,6 +313,10 @@ describe('worker import', () => {
       const result = await runWorker(['import', path], { ...env, IMPORT_MAX_FILE_MIB: '2' });
       expect(result.code).toBe(1);
       expect(result.stdout + result.stderr).toMatch(refusal);
+      const directory = join(workDirectory, 'over-limit');
+      await writeExportDirectory(createSlackExportFixture({ ...FIXTURE, days: 1 }), directory);
+      await writeFile(join(directory, FIRST_DAY), Buffer.alloc(3 * MIB, ' '));
+      await expectRefused(directory, /over-limit: general\/2024-03-04\.json: 3145728 bytes, more than the limit of 2 MiB/, ['--max-file-mib', '2']);
       const zero = await runWorker(['import', path, '--max-file-mib', '0'], env);
       expect(zero.code).toBe(1);
       expect(zero.stdout + zero.stderr).toContain('--max-file-mib must be a whole number of MiB from 1 to 1048576');

@@ -1,4 +1,4 @@
-import { JsonArrayError, JsonArrayReader } from './json-array';
+import { JsonArrayError, JsonArrayReader, MAX_ELEMENT_BYTES } from './json-array';
 import { jsonErrorOffset } from './json-syntax';
 
 const VALID_ARRAYS = [
@@ -67,6 +67,16 @@ describe('JsonArrayReader', () => {
     const head = `[${JSON.stringify({ text: '日本'.repeat(1000) })},`;
     const error = errorOf(() => readInChunks(`${head}{"a":}]`, 100));
     expect(error.message).toBe(`is not valid JSON at byte ${Buffer.byteLength(head) + 5}`);
+  });
+
+  it('refuses a single element larger than it will hold, however it is chunked', () => {
+    const reader = new JsonArrayReader();
+    reader.push(Buffer.from('[1, "'));
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const error = errorOf(() => {
+      for (let pushed = 0; pushed <= MAX_ELEMENT_BYTES / chunk.length; pushed++) reader.push(chunk);
+    });
+    expect(error.message).toBe('holds an element of more than 64 MiB at byte 4');
   });
 
   it('refuses a file that is not an array', () => {
