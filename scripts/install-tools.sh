@@ -194,7 +194,7 @@ for package in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing_packages+=("$package")
 done
 if [[ ${#missing_packages[@]} -eq 0 ]]; then
-  log "ok      ${SYSTEM_PACKAGES[*]} ($(podman --version); $(chromium --version 2>/dev/null | head -1))"
+  log "ok      ${SYSTEM_PACKAGES[*]} (Debian packages)"
 elif [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
   log "install ${missing_packages[*]} (Debian/Ubuntu packages) for the image stage and the browser tests"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null
