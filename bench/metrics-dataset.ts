@@ -101,7 +101,8 @@ export async function generateMessages(client: Client, options: { topLevel: numb
   await client.query('DROP TABLE new_parents, new_replies');
 }
 
-export async function generateWorkspace(url: string): Promise<number> {
+/** The workspace over DAYS days from `firstDay`. */
+export async function generateWorkspace(url: string, firstDay = FIRST_DAY): Promise<number> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -112,7 +113,7 @@ export async function generateWorkspace(url: string): Promise<number> {
       SELECT 'UB' || lpad(n::text, 5, '0'), '${TEAM}', 'member-' || n, false FROM generate_series(0, 1999) n
       UNION ALL SELECT 'UBOT' || lpad(n::text, 4, '0'), '${TEAM}', 'bot-' || n, true FROM generate_series(0, 19) n
       UNION ALL SELECT 'USLACKBOT', '${TEAM}', 'slackbot', false`);
-    await generateMessages(client, { topLevel: 760_000, replies: 300_000, firstDay: FIRST_DAY, days: DAYS, seed: 0.42 });
+    await generateMessages(client, { topLevel: 760_000, replies: 300_000, firstDay, days: DAYS, seed: 0.42 });
     await client.query('VACUUM ANALYZE');
     const [{ count }] = (await client.query('SELECT count(*)::int AS count FROM messages')).rows;
     return count;

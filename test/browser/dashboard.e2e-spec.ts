@@ -315,6 +315,35 @@ describe('dashboard in Chromium', () => {
     await screenshots('member');
   });
 
+  it('shows a first page of a table and more rows on request, keeping the count in the URL', async () => {
+    const from = addDays(today, -29);
+    const everyone = (await apiGet(`metrics/users?from=${from}&to=${today}&limit=1000`)).data;
+    const asked = requestedUrls.length;
+    await page.goto(`${api.url}/dashboard/?view=members`);
+    await loaded();
+    // The API is asked for the first page only.
+    const tableRequest = requestedUrls.slice(asked).find((url) => url.includes('/api/v1/metrics/users'));
+    expect(new URL(tableRequest as string).searchParams.get('limit')).toBe('50');
+
+    await page.goto(`${api.url}/dashboard/?view=members&rows=3`);
+    await loaded();
+    const messagesOf = (rows: Json[]) => rows.map((row: Json) => numbers.format(row.messages));
+    expect(everyone.length).toBeGreaterThan(3);
+    expect(await tableColumn(2)).toEqual(messagesOf(everyone.slice(0, 3)));
+    await page.click('button.more');
+    await page.waitForSelector('main tbody tr:nth-child(4)');
+    expect(await tableColumn(2)).toEqual(messagesOf(everyone.slice(0, 53)));
+    expect(query().get('rows')).toBe('53');
+    // Offered again only while the API may hold more rows than shown.
+    expect(Boolean(await page.$('button.more'))).toBe(everyone.length >= 53);
+    // What the CSV button downloads follows the rows on screen.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-csv="metrics/users"]')]);
+    expect(readFileSync(await download.path(), 'utf8').trim().split('\r\n')).toHaveLength(Math.min(everyone.length, 53) + 1);
+    await page.reload();
+    await loaded();
+    expect(await tableColumn(2)).toEqual(messagesOf(everyone.slice(0, 53)));
+  });
+
   it('draws the 168 cells of the heatmap with the API values, labelled with METRICS_TIMEZONE', async () => {
     await page.click('nav a:has-text("When")');
     await loaded();

@@ -2,7 +2,7 @@ import './styles.css';
 import { ApiError, Freshness, Workspace, getJson } from './api';
 import { Child, h } from './dom';
 import { ago, dayLabel } from './format';
-import { GRANULARITIES, PRESET_DAYS, ViewState, daysBetween, parseState, rangeOf, serializeState } from './state';
+import { GRANULARITIES, PRESET_DAYS, TABLE_PAGE_ROWS, ViewState, daysBetween, parseState, rangeOf, serializeState } from './state';
 import { ViewContext, channel, channels, member, members, overview, when } from './views';
 
 /** sessionStorage: gone with the tab, never in a URL, a log or another site's reach. */
@@ -134,7 +134,7 @@ async function render(shell: Shell): Promise<void> {
       workspacePicker(shell.workspaces, teamId, navigate),
       h('button', { type: 'button', class: 'secondary', onclick: () => signOut() }, 'Sign out'),
     ),
-    h('nav', { 'aria-label': 'Views' }, h('ul', {}, ...TABS.map(([view, label]) => h('li', {}, link({ view, id: undefined, sort: '-messages' }, label, view === activeTab ? { 'aria-current': 'page' } : {}))))),
+    h('nav', { 'aria-label': 'Views' }, h('ul', {}, ...TABS.map(([view, label]) => h('li', {}, link({ view, id: undefined, sort: '-messages', rows: TABLE_PAGE_ROWS }, label, view === activeTab ? { 'aria-current': 'page' } : {}))))),
     controls(state, range, navigate),
     freshnessNote(shell.freshness),
     content,

@@ -13,6 +13,9 @@ export const MEMBER_SORTS = ['name', 'messages', 'reactionsAdded', 'channelsActi
 const DEFAULT_SORT = '-messages';
 const DEFAULT_DAYS = 30;
 const MAX_RANGE_DAYS = 366;
+/** Rows a table shows first; "Show more" adds as many again, up to the API's limit. */
+export const TABLE_PAGE_ROWS = 50;
+export const MAX_TABLE_ROWS = 1000;
 
 export interface ViewState {
   view: View;
@@ -23,6 +26,8 @@ export interface ViewState {
   to?: string;
   granularity: Granularity;
   sort: string;
+  /** Rows of the channels or members table on screen. */
+  rows: number;
   /** The channel or member of a page of its own. */
   id?: string;
 }
@@ -50,12 +55,15 @@ export function parseState(search: string): ViewState {
   const sorts = view === 'members' ? MEMBER_SORTS : CHANNEL_SORTS;
   const sortQuery = query.get('sort') ?? '';
   const sort = oneOf(sortQuery.replace(/^-/, ''), sorts) ? sortQuery : DEFAULT_SORT;
+  const rowsQuery = Number(query.get('rows'));
+  const rows = Number.isInteger(rowsQuery) && rowsQuery >= 1 && rowsQuery <= MAX_TABLE_ROWS ? rowsQuery : TABLE_PAGE_ROWS;
   return {
     view: (view === 'channel' || view === 'member') && !id ? 'overview' : view,
     team: SLACK_ID.test(query.get('team') ?? '') ? (query.get('team') as string) : undefined,
     ...(custom ? { from, to } : { days }),
     granularity: oneOf(query.get('granularity'), GRANULARITIES) ?? 'day',
     sort,
+    rows,
     id,
   };
 }
@@ -72,7 +80,9 @@ export function serializeState(state: ViewState): string {
     query.set('to', state.to);
   }
   if (state.granularity !== 'day') query.set('granularity', state.granularity);
-  if (state.sort !== DEFAULT_SORT && (state.view === 'channels' || state.view === 'members')) query.set('sort', state.sort);
+  const table = state.view === 'channels' || state.view === 'members';
+  if (state.sort !== DEFAULT_SORT && table) query.set('sort', state.sort);
+  if (state.rows !== TABLE_PAGE_ROWS && table) query.set('rows', String(state.rows));
   const text = query.toString();
   return text ? `?${text}` : '';
 }

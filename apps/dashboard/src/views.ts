@@ -2,7 +2,7 @@ import { ActiveMembersRow, ChannelRow, ChannelSeries, Heatmap, Query, SeriesRow,
 import { chart, heatmap } from './charts';
 import { Child, h, scrollingTable } from './dom';
 import { WEEKDAYS, change, count, dayLabel, duration, periodLabel } from './format';
-import { DayRange, ViewState, daysBetween, previousRange } from './state';
+import { DayRange, MAX_TABLE_ROWS, TABLE_PAGE_ROWS, ViewState, daysBetween, previousRange, serializeState } from './state';
 
 export interface ViewContext {
   token: string;
@@ -147,9 +147,42 @@ function named(link: HTMLAnchorElement, id: string): HTMLElement {
   return h('span', { class: 'named' }, link, h('small', {}, id));
 }
 
-export async function channels(context: ViewContext): Promise<HTMLElement> {
-  const query = { ...teamQuery(context), sort: context.state.sort, limit: 1000 };
-  const { data } = await getJson<{ data: ChannelRow[] }>(context.token, 'metrics/channels', query);
+/**
+ * A first page of the API's rows (sorted by the API, as many as the URL's `rows`), and "Show more"
+ * while the API may hold more: laying out a thousand rows costs more than the rest of the view.
+ */
+async function tableSection<Row>(context: ViewContext, title: string, path: string, columns: Array<Column<Row>>, emptyWhat: string): Promise<HTMLElement> {
+  const query = (rows: number) => ({ ...teamQuery(context), sort: context.state.sort, limit: rows });
+  const load = (rows: number) => getJson<{ data: Row[] }>(context.token, path, query(rows));
+  const what = `the ${title.toLowerCase()} table`;
+  const actions = h('div', { class: 'section-actions' }, csvButton(context, path, query(context.state.rows), what));
+  const panel = section(title, actions);
+  const show = (data: Row[], rows: number) => {
+    actions.replaceChildren(csvButton(context, path, query(rows), what));
+    if (data.length === 0) return [emptyNote(context.range, emptyWhat)];
+    const shown = h('p', { class: 'help', role: 'status' }, `${count(data.length)} shown.`);
+    if (data.length < rows || rows >= MAX_TABLE_ROWS) return [sortableTable(context, title, columns, data), shown];
+    const next = Math.min(rows + TABLE_PAGE_ROWS, MAX_TABLE_ROWS);
+    const more = h('button', { type: 'button', class: 'secondary more' }, `Show ${count(next - rows)} more`);
+    more.addEventListener('click', async () => {
+      more.disabled = true;
+      try {
+        const page = await load(next);
+        history.replaceState(null, '', serializeState({ ...context.state, rows: next }) || location.pathname);
+        context.state.rows = next;
+        panel.replaceChildren(panel.firstChild as Node, actions, ...show(page.data, next));
+      } catch (failure) {
+        shown.textContent = `More rows could not be loaded: ${(failure as Error).message}.`;
+        more.disabled = false;
+      }
+    });
+    return [sortableTable(context, title, columns, data), shown, more];
+  };
+  panel.append(...show((await load(context.state.rows)).data, context.state.rows));
+  return panel;
+}
+
+export function channels(context: ViewContext): Promise<HTMLElement> {
   const columns: Array<Column<ChannelRow>> = [
     { sort: 'name', label: 'Channel', text: true, cell: (row) => named(context.link({ view: 'channel', id: row.channelId }, `#${row.name ?? row.channelId}`), row.channelId) },
     { sort: 'messages', label: 'Messages', cell: (row) => count(row.messages) },
@@ -161,16 +194,10 @@ export async function channels(context: ViewContext): Promise<HTMLElement> {
     { sort: 'firstReplyP50Seconds', label: 'First reply, median', cell: (row) => duration(row.firstReplyP50Seconds) },
     { sort: 'firstReplyP90Seconds', label: 'First reply, 90th percentile', cell: (row) => duration(row.firstReplyP90Seconds) },
   ];
-  return section(
-    'Channels',
-    h('div', { class: 'section-actions' }, csvButton(context, 'metrics/channels', query, 'the channels table')),
-    data.length === 0 ? emptyNote(context.range, 'channel with messages') : sortableTable(context, 'Channels', columns, data),
-  );
+  return tableSection(context, 'Channels', 'metrics/channels', columns, 'channel with messages');
 }
 
-export async function members(context: ViewContext): Promise<HTMLElement> {
-  const query = { ...teamQuery(context), sort: context.state.sort, limit: 1000 };
-  const { data } = await getJson<{ data: UserRow[] }>(context.token, 'metrics/users', query);
+export function members(context: ViewContext): Promise<HTMLElement> {
   const columns: Array<Column<UserRow>> = [
     { sort: 'name', label: 'Member', text: true, cell: (row) => named(context.link({ view: 'member', id: row.userId }, row.realName || row.name || row.userId), row.name ? `@${row.name} · ${row.userId}` : row.userId) },
     { sort: 'messages', label: 'Messages', cell: (row) => count(row.messages) },
@@ -178,11 +205,7 @@ export async function members(context: ViewContext): Promise<HTMLElement> {
     { sort: 'channelsActive', label: 'Channels active in', cell: (row) => count(row.channelsActive) },
     { sort: 'daysActive', label: 'Days active', cell: (row) => count(row.daysActive) },
   ];
-  return section(
-    'Members',
-    h('div', { class: 'section-actions' }, csvButton(context, 'metrics/users', query, 'the members table')),
-    data.length === 0 ? emptyNote(context.range, 'active member') : sortableTable(context, 'Members', columns, data),
-  );
+  return tableSection(context, 'Members', 'metrics/users', columns, 'active member');
 }
 
 function seriesLabels<Row extends { date: string }>(rows: Row[], context: ViewContext): string[] {

@@ -20,7 +20,7 @@ export class AppConfig {
   readonly http: { port: number; host: string; drainSeconds: number; trustProxy: boolean | string[]; rateLimitPerMinute: number };
   readonly auth: { readTokens: string[]; adminTokens: string[] };
   readonly slack: { botToken?: string; signingSecret?: string; apiUrl: string };
-  readonly metrics: { timezone: string };
+  readonly metrics: { timezone: string; warmWorkspaces: number };
   readonly privacy: { storeMessageText: boolean };
   readonly import: { maxFileMib: number };
   readonly log: { level: LogLevel };
@@ -37,7 +37,7 @@ export class AppConfig {
     };
     this.auth = { readTokens: env.API_TOKENS, adminTokens: env.API_ADMIN_TOKENS };
     this.slack = { botToken: env.SLACK_BOT_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET, apiUrl: env.SLACK_API_URL };
-    this.metrics = { timezone: env.METRICS_TIMEZONE };
+    this.metrics = { timezone: env.METRICS_TIMEZONE, warmWorkspaces: env.CACHE_WARM_WORKSPACES };
     this.privacy = { storeMessageText: env.STORE_MESSAGE_TEXT };
     this.import = { maxFileMib: env.IMPORT_MAX_FILE_MIB };
     this.log = { level: env.LOG_LEVEL };

@@ -200,6 +200,16 @@ export class EnvironmentVariables {
   @Validate(IanaTimeZone)
   METRICS_TIMEZONE: string = 'UTC';
 
+  /**
+   * Workspaces whose dashboard opening view the API computes into its cache after each
+   * aggregation run (one query at a time); 0 leaves the first reader to compute them.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  CACHE_WARM_WORKSPACES: number = 10;
+
   @Transform(parseBoolean)
   @IsBoolean()
   STORE_MESSAGE_TEXT: boolean = false;

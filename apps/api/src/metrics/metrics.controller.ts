@@ -1,12 +1,12 @@
 import { AppConfig } from '@app/config';
-import { MetricsQueries, RollupCache, dayInZone } from '@app/metrics';
+import { MetricsQueries, dayInZone } from '@app/metrics';
 import { BadRequestException, Get, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiNotFound, ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
 import { CsvRows } from '../common/csv.interceptor';
-import { reusedBody } from '../common/reused-json';
 import { resolveRange } from '../common/date-range';
 import { DEFAULT_LIMIT, TeamRangeQuery } from '../common/query.dto';
+import { MetricsAnswers } from './metrics-answers';
 import {
   ACTIVE_MEMBERS_COLUMNS,
   ActiveMembersResponse,
@@ -36,7 +36,7 @@ export class MetricsController {
   constructor(
     private readonly queries: MetricsQueries,
     private readonly config: AppConfig,
-    private readonly cache: RollupCache,
+    private readonly answers: MetricsAnswers,
   ) {}
 
   @Get('summary')
@@ -47,7 +47,7 @@ export class MetricsController {
   async summary(@Query() query: TeamRangeQuery): Promise<SummaryResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
-    return this.answer('summary', [teamId, range], async () => ({ teamId, ...range, ...(await this.queries.summary(teamId, range)) }));
+    return this.answers.summary(teamId, range);
   }
 
   @Get('series')
@@ -59,12 +59,7 @@ export class MetricsController {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     const granularity = query.granularity ?? 'day';
-    return this.answer('series', [teamId, range, granularity], async () => ({
-      teamId,
-      ...range,
-      granularity,
-      data: await this.queries.workspaceSeries(teamId, range, granularity),
-    }));
+    return this.answers.series(teamId, range, granularity);
   }
 
   /** Not cached: the run's row is finished after its rollups commit and announce the change. */
@@ -84,7 +79,7 @@ export class MetricsController {
   async activeMembers(@Query() query: TeamRangeQuery): Promise<ActiveMembersResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
-    return this.answer('active-members', [teamId, range], async () => ({ teamId, ...range, data: await this.queries.activeMembers(teamId, range) }));
+    return this.answers.activeMembers(teamId, range);
   }
 
   @Get('channels')
@@ -97,7 +92,7 @@ export class MetricsController {
     const teamId = await this.workspace(query.teamId);
     const sort = query.sort ?? '-messages';
     const limit = query.limit ?? DEFAULT_LIMIT;
-    return this.answer('channels', [teamId, range, sort, limit], async () => ({ teamId, ...range, sort, data: await this.queries.channelMetrics(teamId, range, sort, limit) }));
+    return this.answers.channels(teamId, range, sort, limit);
   }
 
   @Get('channels/:channelId')
@@ -107,10 +102,10 @@ export class MetricsController {
   @CsvRows(['date', ...CHANNEL_COUNT_COLUMNS], 'channel-series')
   async channel(@Param() { channelId }: ChannelIdParam, @Query() query: SeriesQuery): Promise<ChannelSeriesResponse> {
     const range = this.range(query);
-    const channel = await this.cached('channel', [channelId], () => this.queries.channelKnown(channelId));
+    const channel = await this.answers.cached('channel', [channelId], () => this.queries.channelKnown(channelId));
     if (!channel) throw new NotFoundException(`no channel ${channelId}`);
     const granularity = query.granularity ?? 'day';
-    return this.answer('channel-series', [channelId, range, granularity], async () => ({
+    return this.answers.answer('channel-series', [channelId, range, granularity], async () => ({
       channelId,
       name: channel.name,
       ...range,
@@ -129,7 +124,7 @@ export class MetricsController {
     const teamId = await this.workspace(query.teamId);
     const sort = query.sort ?? '-messages';
     const limit = query.limit ?? DEFAULT_LIMIT;
-    return this.answer('users', [teamId, range, sort, limit], async () => ({ teamId, ...range, sort, data: await this.queries.userMetrics(teamId, range, sort, limit) }));
+    return this.answers.users(teamId, range, sort, limit);
   }
 
   @Get('users/:userId')
@@ -139,10 +134,10 @@ export class MetricsController {
   @CsvRows(['date', ...USER_COUNT_COLUMNS], 'user-series')
   async user(@Param() { userId }: UserIdParam, @Query() query: SeriesQuery): Promise<UserSeriesResponse> {
     const range = this.range(query);
-    const user = await this.cached('user', [userId], () => this.queries.userKnown(userId));
+    const user = await this.answers.cached('user', [userId], () => this.queries.userKnown(userId));
     if (!user) throw new NotFoundException(`no user ${userId}`);
     const granularity = query.granularity ?? 'day';
-    return this.answer('user-series', [userId, range, granularity], async () => ({ ...user, ...range, granularity, data: await this.queries.userSeries(userId, range, granularity) }));
+    return this.answers.answer('user-series', [userId, range, granularity], async () => ({ ...user, ...range, granularity, data: await this.queries.userSeries(userId, range, granularity) }));
   }
 
   @Get('heatmap')
@@ -153,17 +148,7 @@ export class MetricsController {
   async heatmap(@Query() query: TeamRangeQuery): Promise<HeatmapResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
-    return this.answer('heatmap', [teamId, range], async () => ({ teamId, ...range, timezone: this.config.metrics.timezone, data: await this.queries.heatmap(teamId, range) }));
-  }
-
-  /** Values keyed by question; see RollupCache for when they are dropped. */
-  private cached<T>(name: string, parameters: unknown[], compute: () => Promise<T>): Promise<T> {
-    return this.cache.get(`${name}:${JSON.stringify(parameters)}`, compute);
-  }
-
-  /** A whole response body, cached and sent as the JSON made when it was first sent. */
-  private answer<T extends object>(name: string, parameters: unknown[], compute: () => Promise<T>): Promise<T> {
-    return this.cached(name, parameters, async () => reusedBody(await compute()));
+    return this.answers.heatmap(teamId, range);
   }
 
   private range(query: { from?: string; to?: string }) {
@@ -173,10 +158,10 @@ export class MetricsController {
   /** The requested workspace, or the only one stored when none is named. */
   private async workspace(teamId: string | undefined): Promise<string> {
     if (teamId) {
-      if (!(await this.cached('workspace', [teamId], () => this.queries.workspaceExists(teamId)))) throw new NotFoundException(`no workspace ${teamId}`);
+      if (!(await this.answers.cached('workspace', [teamId], () => this.queries.workspaceExists(teamId)))) throw new NotFoundException(`no workspace ${teamId}`);
       return teamId;
     }
-    const ids = await this.cached('workspaces', [], () => this.queries.workspaceIds());
+    const ids = await this.answers.workspaceIds();
     if (ids.length === 1) return ids[0];
     if (ids.length === 0) throw new NotFoundException('no workspace has been collected yet');
     throw new BadRequestException(`teamId is required: ${ids.length} workspaces are stored`);

@@ -32,6 +32,7 @@ export class RollupCache implements OnApplicationShutdown {
   private stopped = false;
   private release?: (error?: Error) => void;
   private client?: Notifying;
+  private readonly emptiedListeners: Array<() => void> = [];
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -67,6 +68,21 @@ export class RollupCache implements OnApplicationShutdown {
     this.entries.clear();
   }
 
+  /**
+   * Calls `listener` whenever the cache starts over while listening (once LISTEN is up, and after
+   * each announced change), when answers computed now stay until the next change. Connects the
+   * listener now rather than on the first question.
+   */
+  onEmptied(listener: () => void): void {
+    this.emptiedListeners.push(listener);
+    this.listen();
+  }
+
+  private emptied(): void {
+    this.invalidate();
+    for (const listener of this.emptiedListeners) listener();
+  }
+
   private listen(): void {
     if (this.connecting || this.stopped || !this.dataSource.isInitialized) return;
     this.connecting = true;
@@ -88,13 +104,13 @@ export class RollupCache implements OnApplicationShutdown {
         if (!this.stopped) this.logger.warn(`lost the ${ROLLUPS_CHANGED_CHANNEL} listener; caching is off until it is back`);
         if (!this.stopped) setTimeout(() => this.listen(), RELISTEN_DELAY_MS).unref();
       };
-      this.client.on('notification', () => this.invalidate());
+      this.client.on('notification', () => this.emptied());
       this.client.on('error', lost);
       this.client.on('end', lost);
       await this.client.query(`LISTEN ${ROLLUPS_CHANGED_CHANNEL}`);
-      // Whatever was computed before listening may predate a change we did not hear about.
-      this.invalidate();
       this.listening = true;
+      // Whatever was computed before listening may predate a change we did not hear about.
+      this.emptied();
     } catch (error) {
       this.logger.warn(`cannot LISTEN for rollup changes (${error instanceof Error ? error.message : String(error)}); answers are not cached`);
     }
