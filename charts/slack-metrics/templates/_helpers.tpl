@@ -111,8 +111,36 @@ in values, kept in the chart's live Secret from an earlier release, or expected 
 {{- if .Values.cronjobs.collect.enabled }}
 {{- if or .Values.secrets.slackBotToken .Values.secrets.existingSecret }}true
 {{- else }}
-{{- $live := (lookup "v1" "Secret" .Release.Namespace (include "slack-metrics.secretName" .)) | default dict }}
-{{- if get (get $live "data" | default dict) .Values.secrets.keys.slackBotToken }}true{{ end }}
+{{- if include "slack-metrics.secrets.lookup" (dict "key" .Values.secrets.keys.slackBotToken "context" .) }}true{{ end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+One key of the chart's Secret as the cluster holds it (base64, as in `data`): empty on first
+install, under `helm template` and in dry runs, where lookup sees no cluster.
+Call with (dict "key" "api-tokens" "context" $).
+*/}}
+{{- define "slack-metrics.secrets.lookup" -}}
+{{- $live := lookup "v1" "Secret" .context.Release.Namespace (include "slack-metrics.secretName" .context) | default dict }}
+{{- get (get $live "data" | default dict) .key }}
+{{- end }}
+
+{{/*
+One value of the chart's Secret, base64-encoded, kept across upgrades: the one given in values,
+else the one the live Secret already holds, else `length` new random characters (nothing when
+`length` is 0: a credential only its owner can issue, such as the Slack bot token).
+Call with (dict "given" .Values.secrets.apiTokens "key" .Values.secrets.keys.apiTokens "length" 40 "context" $).
+*/}}
+{{- define "slack-metrics.secrets.manage" -}}
+{{- if .given }}
+{{- .given | toString | b64enc }}
+{{- else }}
+{{- $live := include "slack-metrics.secrets.lookup" (dict "key" .key "context" .context) }}
+{{- if $live }}
+{{- $live }}
+{{- else if .length }}
+{{- randAlphaNum (int .length) | b64enc }}
 {{- end }}
 {{- end }}
 {{- end }}
@@ -225,6 +253,61 @@ runAsGroup: {{ .Values.podSecurityContext.runAsGroup }}
 fsGroup: {{ .Values.podSecurityContext.fsGroup }}
 seccompProfile:
   type: RuntimeDefault
+{{- end }}
+
+{{/*
+Pod-level settings shared by the chart's own pods: the service account, whose token is not
+mounted (no pod talks to the Kubernetes API), the pull secrets of the pod's image, and the
+restricted security context. Call with (dict "ctx" $ "pullSecrets" .Values.imagePullSecrets).
+*/}}
+{{- define "slack-metrics.podDefaults" -}}
+serviceAccountName: {{ include "slack-metrics.serviceAccountName" .ctx }}
+automountServiceAccountToken: false
+{{- with .pullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- include "slack-metrics.podSecurityContext" .ctx | nindent 2 }}
+{{- end }}
+
+{{/*
+The writable /tmp of a container under a read-only root filesystem: the mount, and the emptyDir
+volume behind it, called with its size limit.
+*/}}
+{{- define "slack-metrics.tmpVolumeMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end }}
+
+{{- define "slack-metrics.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ . }}
+{{- end }}
+
+{{/*
+Checks of the values that values.schema.json cannot express (they relate two values). Every
+problem is collected and the render fails once, listing them all.
+*/}}
+{{- define "slack-metrics.validateValues" -}}
+{{- $problems := list }}
+{{- if ge (int .Values.api.drainSeconds) (int .Values.api.terminationGracePeriodSeconds) }}
+{{- $problems = append $problems "api.terminationGracePeriodSeconds must be greater than api.drainSeconds, or pods are killed while draining" }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- $problems = append $problems "autoscaling.minReplicas must not be greater than autoscaling.maxReplicas" }}
+{{- end }}
+{{- $minAvailable := .Values.podDisruptionBudget.minAvailable }}
+{{- if and .Values.podDisruptionBudget.enabled (not (kindIs "string" $minAvailable)) }}
+{{- $replicas := ternary .Values.autoscaling.minReplicas .Values.api.replicaCount .Values.autoscaling.enabled }}
+{{- if ge (int $minAvailable) (int $replicas) }}
+{{- $problems = append $problems (printf "podDisruptionBudget.minAvailable (%d) must be less than the API's replicas (%d), or no node can ever be drained" (int $minAvailable) (int $replicas)) }}
+{{- end }}
+{{- end }}
+{{- if $problems }}
+{{- fail (printf "\n\ninvalid values:\n- %s" (join "\n- " $problems)) }}
+{{- end }}
 {{- end }}
 
 {{/*
