@@ -34,15 +34,22 @@ const shared = {
   },
 };
 
-module.exports = {
-  testTimeout: 120_000,
+// Only the projects that talk to PostgreSQL start it: Jest runs a project's
+// global setup when at least one of its tests runs (once per run, however many
+// projects name it), so `--selectProjects unit` starts no database.
+const withDatabase = {
+  ...shared,
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+};
+
+module.exports = {
+  testTimeout: 120_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: ['<rootDir>/test/image/', '<rootDir>/test/browser/'] },
+    { ...withDatabase, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: ['<rootDir>/test/image/', '<rootDir>/test/browser/'] },
     // Playwright and axe ship CommonJS; compiling them for nothing would cost a minute on a cold cache.
-    { ...shared, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.e2e-spec.ts'], transformIgnorePatterns: ['/node_modules/(playwright-core|@axe-core|axe-core)/'] },
-    { ...shared, displayName: 'image', testMatch: ['<rootDir>/test/image/**/*.e2e-spec.ts'] },
+    { ...withDatabase, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.e2e-spec.ts'], transformIgnorePatterns: ['/node_modules/(playwright-core|@axe-core|axe-core)/'] },
+    { ...withDatabase, displayName: 'image', testMatch: ['<rootDir>/test/image/**/*.e2e-spec.ts'] },
   ],
 };
