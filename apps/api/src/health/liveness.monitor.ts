@@ -1,5 +1,5 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { reusedBody } from '../common/reused-json';
 
@@ -7,9 +7,14 @@ import { reusedBody } from '../common/reused-json';
 export const HEAP_LIMIT_BYTES = 1536 * 1024 * 1024;
 /** A loop blocked this long serves nobody; restart it. */
 export const EVENT_LOOP_DELAY_LIMIT_MS = 5000;
-const SAMPLE_INTERVAL_MS = 1000;
+export const SAMPLE_INTERVAL_MS = 1000;
 /** Delays are judged over the current and the previous window of this many samples. */
-const SAMPLES_PER_WINDOW = 5;
+export const SAMPLES_PER_WINDOW = 5;
+
+/** The part of Node's event-loop delay histogram the monitor reads. */
+export type LoopDelayHistogram = Pick<IntervalHistogram, 'count' | 'percentile' | 'reset' | 'enable' | 'disable'>;
+/** Injection token for another histogram than the process's own (tests give one whose delays they set). */
+export const LOOP_DELAY_HISTOGRAM = 'LOOP_DELAY_HISTOGRAM';
 
 type Check = { status: 'up' } | { status: 'down'; message: string } | { status: 'up' | 'down'; delayP99Ms: number };
 
@@ -40,13 +45,12 @@ export function livenessReport(heapUsedBytes: number, delayP99Ms: number): Liven
  */
 @Injectable()
 export class LivenessMonitor implements OnModuleDestroy {
-  private readonly loopDelay: ReturnType<typeof monitorEventLoopDelay> = monitorEventLoopDelay({ resolution: 20 });
   private previousWindowP99Ms = 0;
   private samplesInWindow = 0;
   private readonly timer: NodeJS.Timeout;
   private lastSample: LivenessReport;
 
-  constructor() {
+  constructor(@Optional() @Inject(LOOP_DELAY_HISTOGRAM) private readonly loopDelay: LoopDelayHistogram = monitorEventLoopDelay({ resolution: 20 })) {
     this.loopDelay.enable();
     this.lastSample = this.sample();
     this.timer = setInterval(() => (this.lastSample = this.sample()), SAMPLE_INTERVAL_MS);
