@@ -98,9 +98,5 @@ describe('database outage under load', () => {
     expect(perPhase.outage.get('503')).toBeGreaterThan(0);
     expect(perPhase.after.get('200')).toBeGreaterThan(0);
     expect(perPhase.after.get('503') ?? 0).toBe(0);
-    expect(notReadyAfterMs).toBeLessThan(5000);
-    expect(slowestOutageAnswerMs).toBeLessThan(3500);
-    expect(recoveredAfterMs).toBeLessThan(10_000);
-    expect(report.maxLatencyMs).toBeLessThan(5000);
   });
 });

@@ -36,25 +36,18 @@ describe('health endpoints', () => {
 
   it('follows a database outage: ready 503 while live stays 200, then recovers by itself', async () => {
     await postgres.stop();
-    const stoppedAt = Date.now();
     await waitFor(async () => ((await status(`${api.url}/health/ready`)) === 503 ? true : undefined), 5000);
-    const notReadyAfterMs = Date.now() - stoppedAt;
     expect(await status(`${api.url}/health/live`)).toBe(200);
 
-    // While the database stays away, every probe answers quickly and stays 503.
+    // While the database stays away, every probe stays 503 and names the database as the check that failed.
     for (let probe = 0; probe < 5; probe++) {
-      const started = Date.now();
-      expect(await status(`${api.url}/health/ready`)).toBe(503);
-      expect(Date.now() - started).toBeLessThan(3000);
+      const ready = await fetch(`${api.url}/health/ready`);
+      expect({ status: ready.status, body: await ready.json() }).toMatchObject({ status: 503, body: { error: { database: { status: 'down' } } } });
       expect(await status(`${api.url}/health/live`)).toBe(200);
     }
 
     await postgres.start();
-    const restartedAt = Date.now();
     await waitFor(async () => ((await status(`${api.url}/health/ready`)) === 200 ? true : undefined), 10_000);
-    const readyAfterMs = Date.now() - restartedAt;
     expect(api.child.exitCode).toBeNull();
-    expect(notReadyAfterMs).toBeLessThan(5000);
-    expect(readyAfterMs).toBeLessThan(10_000);
   });
 });

@@ -39,14 +39,15 @@ describe('graceful shutdown', () => {
       expect(await get(`${api.url}/health/ready`, agent)).toBe(503);
 
       // Requests keep being answered on connections opened before the signal and on new ones.
-      const answered: number[] = [];
+      const answered = { reusedConnection: [] as number[], newConnection: [] as number[] };
       while (Date.now() - signalledAt < drainSeconds * 1000 - 300) {
-        answered.push(await get(`${api.url}/health/live`, agent));
-        answered.push(await get(`${api.url}/health/live`, new Agent()));
+        answered.reusedConnection.push(await get(`${api.url}/health/live`, agent));
+        answered.newConnection.push(await get(`${api.url}/health/live`, new Agent()));
         await sleep(100);
       }
-      expect(answered.length).toBeGreaterThan(10);
-      expect(answered.every((code) => code === 200)).toBe(true);
+      expect(answered.reusedConnection.length).toBeGreaterThan(0);
+      expect(answered.newConnection.length).toBeGreaterThan(0);
+      expect([...answered.reusedConnection, ...answered.newConnection].every((code) => code === 200)).toBe(true);
       expect(api.child.exitCode).toBeNull();
 
       const exitCode = await api.exited;

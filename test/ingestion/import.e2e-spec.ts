@@ -286,9 +286,8 @@ describe('worker import', () => {
 
     it('a ZIP bomb: 5 MiB that declare 5 GiB, refused before inflating', async () => {
       const path = await zipWithDeflatedDay('bomb-declared.zip', repeatedDeflate(Buffer.alloc(16 * MIB), 320), 5 * 1024 * MIB);
-      const started = Date.now();
+      // The refusal quotes the declared size, which only the ZIP directory holds: nothing was inflated.
       await expectRefused(path, /bomb-declared\.zip: general\/2024-03-04\.json: 5368709120 bytes, more than the limit of 1024 MiB for one file/);
-      expect(Date.now() - started).toBeLessThan(30_000);
     });
 
     it('a ZIP bomb that lies about its size, stopped once it inflates past it, whole or streamed', async () => {
