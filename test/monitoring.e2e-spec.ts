@@ -12,8 +12,8 @@ import { createTestDatabase, TestDatabase } from './support/database';
  * exports: every `slack_metrics_*` name they query must be a metric family of a
  * live /metrics scrape, so a renamed metric cannot leave a blank panel or an
  * alert that never fires. The names are read from the two source files the
- * chart renders (scripts/test-chart.sh checks that every rendered name is
- * written literally there, and that every expression parses as PromQL).
+ * chart renders (test/chart/ checks that every rendered name is written
+ * literally there, and that every expression is valid PromQL).
  */
 const CHART = join(__dirname, '..', 'charts', 'slack-metrics');
 const DASHBOARD_FILE = join(CHART, 'dashboards', 'slack-metrics.json');

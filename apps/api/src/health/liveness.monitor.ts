@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { reusedBody } from '../common/reused-json';
 
@@ -12,7 +12,7 @@ export const SAMPLE_INTERVAL_MS = 1000;
 export const SAMPLES_PER_WINDOW = 5;
 
 /** The part of Node's event-loop delay histogram the monitor reads. */
-export type LoopDelayHistogram = Pick<IntervalHistogram, 'count' | 'percentile' | 'reset' | 'enable' | 'disable'>;
+export type LoopDelayHistogram = Pick<ReturnType<typeof monitorEventLoopDelay>, 'count' | 'percentile' | 'reset' | 'enable' | 'disable'>;
 /** Injection token for another histogram than the process's own (tests give one whose delays they set). */
 export const LOOP_DELAY_HISTOGRAM = 'LOOP_DELAY_HISTOGRAM';
 
