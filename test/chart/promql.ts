@@ -1,3 +1,4 @@
+import { ensureSyntaxTree, syntaxTreeAvailable } from '@codemirror/language';
 import { EditorState } from '@codemirror/state';
 import { LanguageType, promQLLanguage } from '@prometheus-io/codemirror-promql';
 // The Prometheus UI's own checker of an expression's types (function arguments, operands). Its
@@ -14,6 +15,20 @@ export interface CheckedExpression {
   metrics: string[];
 }
 
+/**
+ * An editor state parses its document for a few milliseconds and leaves the rest for later, and
+ * the type checker reads whatever tree the state holds: on a busy machine it would judge half an
+ * expression. The whole expression is parsed first, and an empty transaction hands the finished
+ * tree to the state.
+ */
+function parsedState(expression: string): EditorState {
+  const created = EditorState.create({ doc: expression, extensions: promql });
+  ensureSyntaxTree(created, expression.length, 60_000);
+  const state = created.update({}).state;
+  if (!syntaxTreeAvailable(state, expression.length)) throw new Error(`PromQL not parsed to its end: ${expression}`);
+  return state;
+}
+
 /** Parses one expression with Prometheus' PromQL grammar and type checks it. */
 export function checkPromql(expression: string): CheckedExpression {
   const problems: string[] = [];
@@ -27,7 +42,7 @@ export function checkPromql(expression: string): CheckedExpression {
       }
     },
   });
-  const typeChecker = new Parser(EditorState.create({ doc: expression, extensions: promql }));
+  const typeChecker = new Parser(parsedState(expression));
   typeChecker.analyze();
   problems.push(...typeChecker.getDiagnostics().map((diagnostic) => diagnostic.message));
   return { problems, metrics };
