@@ -25,8 +25,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyLine, copyText, copyTextArray } from '../libs/slack/src/copy-text';
-import { messageRecord, reactionCount, reactorsOf } from '../libs/slack/src/records';
+import { messageRecord } from '../libs/ingestion/src/records';
+import { MESSAGE_COPY_COLUMNS, messageCopyLine } from '../libs/ingestion/src/store/message-columns';
 import { samplePeakRss } from '../test/support/peak-rss';
 import { createSlackExportFixture, ExportFixtureOptions, writeExportZip } from '../test/support/slack-export-fixture';
 import { ROOT, WORKER, argument, median, startTestServer } from './bench-support';
@@ -34,7 +34,6 @@ import { ROOT, WORKER, argument, median, startTestServer } from './bench-support
 const TARGET_RATE = 50_000;
 const TARGET_RATIO = 0.5;
 const TARGET_RSS_MIB = 300;
-
 /** Conversations × days × messages per day, plus the threads' replies, comes to about `messages`. */
 function fixtureFor(messages: number): ExportFixtureOptions {
   const conversations = 20 + 5 + 5 + 2;
@@ -63,7 +62,7 @@ async function createDatabase(admin: Client, name: string, url: string): Promise
   if (migrated.code !== 0) throw new Error(`migrate failed:\n${migrated.stdout}${migrated.stderr}`);
 }
 
-/** The export's rows in COPY text format, built before the clock starts. */
+/** The export's rows in COPY text format, encoded as the import encodes them, before the clock starts. */
 function copyRows(fixture: ReturnType<typeof createSlackExportFixture>): { chunks: string[]; rows: number } {
   const chunks: string[] = [];
   let chunk = '';
@@ -73,26 +72,7 @@ function copyRows(fixture: ReturnType<typeof createSlackExportFixture>): { chunk
       const record = messageRecord(message, { teamId: fixture.teamId, channelId: day.channelId, storeText: false });
       if (!record) continue;
       rows++;
-      chunk += copyLine([
-        copyText(record.channelId),
-        copyText(record.ts),
-        copyText(record.teamId),
-        copyText(record.userId),
-        copyText(record.botId),
-        copyText(record.threadTs),
-        copyText(record.subtype),
-        new Date(Number(record.ts) * 1000).toISOString(),
-        record.isBot ? 't' : 'f',
-        String(record.replyCount),
-        copyText(record.latestReplyTs),
-        String(reactionCount(record.reactions)),
-        copyText(JSON.stringify(record.reactions)),
-        copyTextArray(reactorsOf(record.reactions)),
-        String(record.fileCount),
-        '\\N',
-        record.editedTs ? new Date(Number(record.editedTs) * 1000).toISOString() : '\\N',
-        'import',
-      ]);
+      chunk += messageCopyLine(record, 'import');
       if (chunk.length > 256 * 1024) {
         chunks.push(chunk);
         chunk = '';
@@ -131,10 +111,7 @@ async function main(): Promise<void> {
       clock = Date.now();
       await pipeline(
         Readable.from(chunks),
-        baseline.query(
-          copyFrom(`COPY messages (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count, latest_reply_ts,
-            reaction_count, reactions, reactors, file_count, text, edited_at, source) FROM STDIN`),
-        ),
+        baseline.query(copyFrom(`COPY messages (${MESSAGE_COPY_COLUMNS}) FROM STDIN`)),
       );
       const copySeconds = (Date.now() - clock) / 1000;
       await baseline.end();

@@ -6,6 +6,7 @@
  * a migration of TypeORM's making that drops what the migrations built.
  */
 import { createDataSource, dataSourceOptions } from '@app/db';
+import { MESSAGE_COLUMNS } from '@app/ingestion';
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
 import { createTestDatabase, migratedDataSource, TestDatabase } from './support/database';
 
@@ -56,6 +57,21 @@ describe('one schema: the migrations', () => {
     } finally {
       await disagreeing.destroy();
     }
+  });
+
+  it('the messages columns the ingestion describes are those of the migrated table: names, types, NOT NULL', async () => {
+    const table: Array<{ name: string; type: string; not_null: boolean }> = await dataSource.query(
+      `SELECT attname AS name, format_type(atttypid, atttypmod) AS type, attnotnull AS not_null
+       FROM pg_attribute WHERE attrelid = 'messages'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    );
+    const described: Array<{ type: string }> = await dataSource.query(
+      'SELECT format_type(described::regtype, NULL) AS type FROM unnest($1::text[]) WITH ORDINALITY AS d(described, position) ORDER BY position',
+      [MESSAGE_COLUMNS.map((column) => column.type)],
+    );
+    const written = MESSAGE_COLUMNS.map((column, index) => ({ name: column.name, type: described[index].type, not_null: column.notNull }));
+    // The two columns no source states: the statements set them.
+    expect(table.filter((column) => !['deleted_at', 'updated_at'].includes(column.name))).toEqual(written);
+    expect(table.map((column) => column.name)).toEqual(expect.arrayContaining(['deleted_at', 'updated_at']));
   });
 
   it('the DataSource options carry no entities and run no migration or synchronisation by themselves', () => {

@@ -1,7 +1,8 @@
 import { AppConfig, MAX_IMPORT_FILE_MIB } from '@app/config';
 import { DatabaseConnector } from '@app/db';
 import { AppMetrics } from '@app/observability';
-import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, InvalidRecordError, isSlackId } from '@app/slack';
+import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, InvalidRecordError } from '@app/ingestion';
+import { isSlackId } from '@app/slack';
 import { Logger } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, CommandRunner, Option } from 'nest-commander';
