@@ -12,14 +12,15 @@
  * and in each of a few alternating rounds migrates two databases with the
  * built worker, COPYs the export's rows into the first (baseline: the rows
  * are encoded before the clock starts, so only the database's ingest is
- * timed), runs the built `worker import` on the ZIP into the second while
+ * timed), runs the built `worker import` on the ZIP into the second (with the
+ * V8 flag `npm run import` passes) while
  * sampling its peak RSS (VmHWM), and prints the rates; targets are judged on
  * the medians.
  * Exit code 1 when a target (50,000 messages/s, 0.5× COPY, 300 MiB) is missed.
  */
 import './app-aliases';
 import { ChildProcess, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -34,6 +35,14 @@ import { ROOT, WORKER, argument, median, startTestServer } from './bench-support
 const TARGET_RATE = 50_000;
 const TARGET_RATIO = 0.5;
 const TARGET_RSS_MIB = 300;
+/** The Node.js options of `npm run import` (package.json), so that the import is timed as it is run. */
+function importNodeFlags(): string[] {
+  const [node, ...rest] = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.import as string).split(' ');
+  const entry = rest.indexOf('dist/apps/worker/main.js');
+  if (node !== 'node' || entry < 0) throw new Error('package.json: scripts.import is not `node [options] dist/apps/worker/main.js import`');
+  return rest.slice(0, entry);
+}
+
 /** Conversations × days × messages per day, plus the threads' replies, comes to about `messages`. */
 function fixtureFor(messages: number): ExportFixtureOptions {
   const conversations = 20 + 5 + 5 + 2;
@@ -118,7 +127,7 @@ async function main(): Promise<void> {
 
       clock = Date.now();
       let peakRss = () => 0;
-      const imported = await run(process.execPath, [WORKER, 'import', zipPath], { DATABASE_URL: postgres.url('imported'), LOG_LEVEL: 'warn' }, (child) => {
+      const imported = await run(process.execPath, [...importNodeFlags(), WORKER, 'import', zipPath], { DATABASE_URL: postgres.url('imported'), LOG_LEVEL: 'warn' }, (child) => {
         peakRss = samplePeakRss(child);
       });
       const importSeconds = (Date.now() - clock) / 1000;
