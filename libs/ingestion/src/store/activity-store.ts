@@ -1,5 +1,5 @@
 import type { MessageReaction, MessageSource } from '@app/db';
-import type { PoolClient } from 'pg';
+import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -99,6 +99,19 @@ export function withReactionRemoved(reactions: MessageReaction[], name: string, 
 }
 
 /**
+ * The connection a query runner holds. `QueryRunner.connect()` is TypeORM's
+ * public way to it and answers with the driver's own connection, typed `any`:
+ * for PostgreSQL a node-postgres client, which the COPY of a batch needs
+ * (pg-copy-streams). Checked rather than assumed, so that a driver that hands
+ * out something else fails here, by name, at the first write.
+ */
+async function nodePostgresConnection(runner: QueryRunner): Promise<Client> {
+  const connection: unknown = await runner.connect();
+  if (!(connection instanceof Client)) throw new Error('the DataSource handed out a connection that is not a node-postgres client; the store needs one for COPY');
+  return connection;
+}
+
+/**
  * The one way into the raw tables (workspaces, channels, users, messages,
  * channel_sync_state, processed_events), shared by the collector, the Events
  * API applier and the export importer, so that a message is the same row
@@ -111,19 +124,16 @@ export class ActivityStore {
   private stagingReady = false;
   private lastBatchMetStoredRows = false;
 
-  private constructor(
-    private readonly runner: QueryRunner,
-    private readonly client: PoolClient,
-  ) {}
+  private constructor(private readonly client: Client) {}
 
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
   static async transaction<T>(dataSource: DataSource, work: (store: ActivityStore) => Promise<T>): Promise<T> {
     const runner = dataSource.createQueryRunner();
-    const client = (await runner.connect()) as PoolClient;
     try {
+      const client = await nodePostgresConnection(runner);
       await runner.startTransaction();
       try {
-        const result = await work(new ActivityStore(runner, client));
+        const result = await work(new ActivityStore(client));
         await runner.commitTransaction();
         return result;
       } catch (error) {
