@@ -109,9 +109,11 @@ export const MESSAGE_COPY_COLUMNS = MESSAGE_COLUMNS.map((column) => column.name)
 
 /** One message as a line of COPY text (columns in MESSAGE_COPY_COLUMNS order). */
 export function messageCopyLine(record: MessageRecord, source: MessageSource): string {
-  let line = MESSAGE_COLUMNS[0].copy(record, source);
-  for (let index = 1; index < MESSAGE_COLUMNS.length; index++) line += `\t${MESSAGE_COLUMNS[index].copy(record, source)}`;
-  return `${line}\n`;
+  // Joined, not concatenated: join makes one flat string, where `+=` would leave a rope of some 36
+  // pieces per message for the garbage collector (measurably slower on an import).
+  const fields = new Array<string>(MESSAGE_COLUMNS.length);
+  for (let index = 0; index < MESSAGE_COLUMNS.length; index++) fields[index] = MESSAGE_COLUMNS[index].copy(record, source);
+  return `${fields.join('\t')}\n`;
 }
 
 /** The columns of a staging table that COPY lines load, each with its type and NOT NULL. */
