@@ -30,8 +30,8 @@ const shared = {
   // (SWC is fast, and Jest caches the result).
   transformIgnorePatterns: [],
   moduleNameMapper: {
-    '^@app/(config|db|slack|metrics|observability)$': '<rootDir>/libs/$1/src',
-    '^@app/(config|db|slack|metrics|observability)/(.*)$': '<rootDir>/libs/$1/src/$2',
+    '^@app/(config|db|ingestion|slack|metrics|observability)$': '<rootDir>/libs/$1/src',
+    '^@app/(config|db|ingestion|slack|metrics|observability)/(.*)$': '<rootDir>/libs/$1/src/$2',
   },
 };
 

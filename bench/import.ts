@@ -12,21 +12,22 @@
  * and in each of a few alternating rounds migrates two databases with the
  * built worker, COPYs the export's rows into the first (baseline: the rows
  * are encoded before the clock starts, so only the database's ingest is
- * timed), runs the built `worker import` on the ZIP into the second while
+ * timed), runs the built `worker import` on the ZIP into the second (with the
+ * V8 flag `npm run import` passes) while
  * sampling its peak RSS (VmHWM), and prints the rates; targets are judged on
  * the medians.
  * Exit code 1 when a target (50,000 messages/s, 0.5× COPY, 300 MiB) is missed.
  */
 import './app-aliases';
 import { ChildProcess, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyLine, copyText, copyTextArray } from '../libs/slack/src/copy-text';
-import { messageRecord, reactionCount, reactorsOf } from '../libs/slack/src/records';
+import { messageRecord } from '../libs/ingestion/src/records';
+import { MESSAGE_COPY_COLUMNS, messageCopyLine } from '../libs/ingestion/src/store/message-columns';
 import { samplePeakRss } from '../test/support/peak-rss';
 import { createSlackExportFixture, ExportFixtureOptions, writeExportZip } from '../test/support/slack-export-fixture';
 import { ROOT, WORKER, argument, median, startTestServer } from './bench-support';
@@ -34,6 +35,13 @@ import { ROOT, WORKER, argument, median, startTestServer } from './bench-support
 const TARGET_RATE = 50_000;
 const TARGET_RATIO = 0.5;
 const TARGET_RSS_MIB = 300;
+/** The Node.js options of `npm run import` (package.json), so that the import is timed as it is run. */
+function importNodeFlags(): string[] {
+  const [node, ...rest] = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.import as string).split(' ');
+  const entry = rest.indexOf('dist/apps/worker/main.js');
+  if (node !== 'node' || entry < 0) throw new Error('package.json: scripts.import is not `node [options] dist/apps/worker/main.js import`');
+  return rest.slice(0, entry);
+}
 
 /** Conversations × days × messages per day, plus the threads' replies, comes to about `messages`. */
 function fixtureFor(messages: number): ExportFixtureOptions {
@@ -63,7 +71,7 @@ async function createDatabase(admin: Client, name: string, url: string): Promise
   if (migrated.code !== 0) throw new Error(`migrate failed:\n${migrated.stdout}${migrated.stderr}`);
 }
 
-/** The export's rows in COPY text format, built before the clock starts. */
+/** The export's rows in COPY text format, encoded as the import encodes them, before the clock starts. */
 function copyRows(fixture: ReturnType<typeof createSlackExportFixture>): { chunks: string[]; rows: number } {
   const chunks: string[] = [];
   let chunk = '';
@@ -73,26 +81,7 @@ function copyRows(fixture: ReturnType<typeof createSlackExportFixture>): { chunk
       const record = messageRecord(message, { teamId: fixture.teamId, channelId: day.channelId, storeText: false });
       if (!record) continue;
       rows++;
-      chunk += copyLine([
-        copyText(record.channelId),
-        copyText(record.ts),
-        copyText(record.teamId),
-        copyText(record.userId),
-        copyText(record.botId),
-        copyText(record.threadTs),
-        copyText(record.subtype),
-        new Date(Number(record.ts) * 1000).toISOString(),
-        record.isBot ? 't' : 'f',
-        String(record.replyCount),
-        copyText(record.latestReplyTs),
-        String(reactionCount(record.reactions)),
-        copyText(JSON.stringify(record.reactions)),
-        copyTextArray(reactorsOf(record.reactions)),
-        String(record.fileCount),
-        '\\N',
-        record.editedTs ? new Date(Number(record.editedTs) * 1000).toISOString() : '\\N',
-        'import',
-      ]);
+      chunk += messageCopyLine(record, 'import');
       if (chunk.length > 256 * 1024) {
         chunks.push(chunk);
         chunk = '';
@@ -131,17 +120,14 @@ async function main(): Promise<void> {
       clock = Date.now();
       await pipeline(
         Readable.from(chunks),
-        baseline.query(
-          copyFrom(`COPY messages (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count, latest_reply_ts,
-            reaction_count, reactions, reactors, file_count, text, edited_at, source) FROM STDIN`),
-        ),
+        baseline.query(copyFrom(`COPY messages (${MESSAGE_COPY_COLUMNS}) FROM STDIN`)),
       );
       const copySeconds = (Date.now() - clock) / 1000;
       await baseline.end();
 
       clock = Date.now();
       let peakRss = () => 0;
-      const imported = await run(process.execPath, [WORKER, 'import', zipPath], { DATABASE_URL: postgres.url('imported'), LOG_LEVEL: 'warn' }, (child) => {
+      const imported = await run(process.execPath, [...importNodeFlags(), WORKER, 'import', zipPath], { DATABASE_URL: postgres.url('imported'), LOG_LEVEL: 'warn' }, (child) => {
         peakRss = samplePeakRss(child);
       });
       const importSeconds = (Date.now() - clock) / 1000;

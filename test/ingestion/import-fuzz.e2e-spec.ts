@@ -7,7 +7,7 @@
  * other error, no signal, no stack trace, no hang, bounded memory. Runs for
  * FUZZ_SECONDS (40 by default; scripts/reliability.sh gives it 600).
  */
-import { ExportError, importSlackExport, ImportSummary, InvalidRecordError } from '@app/slack';
+import { ExportError, importSlackExport, ImportSummary, InvalidRecordError } from '@app/ingestion';
 import * as fc from 'fast-check';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -21,8 +21,7 @@ const SINGLE_NODE_SETTINGS = ['-c', 'wal_level=minimal', '-c', 'max_wal_senders=
 
 export interface EmbeddedPostgresHandle {
   url: string;
-  /** True when this process started the server and so stops it on shutdown. */
-  owned: boolean;
+  /** Stops the server if this process started it; a server joined from another process is left running. */
   stop(): Promise<void>;
 }
 
@@ -47,7 +46,7 @@ export async function startEmbeddedPostgres(directory: string, log: Log = () => 
     const running = await runningServerPort(dataDir, password);
     if (running !== undefined) {
       log(`reusing the embedded PostgreSQL already running on 127.0.0.1:${running}`);
-      return { url: urlFor(running, password), owned: false, stop: async () => undefined };
+      return { url: urlFor(running, password), stop: async () => undefined };
     }
     const port = await freePort();
     const server = new EmbeddedPostgres({
@@ -68,7 +67,7 @@ export async function startEmbeddedPostgres(directory: string, log: Log = () => 
     await server.start();
     await ensureDatabase(port, password);
     log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
-    return { url: urlFor(port, password), owned: true, stop: () => server.stop() };
+    return { url: urlFor(port, password), stop: () => server.stop() };
   } finally {
     await releaseLock();
   }

@@ -4,7 +4,7 @@ export * from './database-endpoint';
 export * from './database-errors';
 export * from './database.module';
 export * from './embedded-postgres';
-export * from './entities';
+export * from './raw-activity';
 export * from './free-port';
 export * from './migrations';
 export * from './migrator';

@@ -31,11 +31,6 @@ export function isThreadReply(alias: string): string {
   return `(${alias}.thread_ts IS NOT NULL AND ${alias}.thread_ts <> ${alias}.ts)`;
 }
 
-/** A top-level message (a thread's parent or a message outside threads). */
-export function isTopLevel(alias: string): string {
-  return `(${alias}.thread_ts IS NULL OR ${alias}.thread_ts = ${alias}.ts)`;
-}
-
 /** A user id that is a human (for reactions, where no message marks exist). `$tzParam`-free. */
 export function isHumanUserId(userIdExpression: string): string {
   return `(${userIdExpression} <> '${SLACKBOT_USER_ID}' AND NOT EXISTS (SELECT 1 FROM users bot WHERE bot.id = ${userIdExpression} AND bot.is_bot))`;

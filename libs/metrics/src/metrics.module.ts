@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AggregationService } from './aggregation/aggregation.service';
+import { CatalogueQueries } from './queries/catalogue-queries.service';
 import { MetricsQueries } from './queries/metrics-queries.service';
 import { RollupCache } from './queries/rollup-cache';
 
-/** Aggregation and rollup reads; needs the DataSource, AppConfig and AppMetrics providers of the app. */
-@Module({ providers: [AggregationService, MetricsQueries, RollupCache], exports: [AggregationService, MetricsQueries, RollupCache] })
+/** Aggregation, rollup reads and the catalogue of what is stored; needs the DataSource, AppConfig and AppMetrics providers of the app. */
+@Module({
+  providers: [AggregationService, MetricsQueries, CatalogueQueries, RollupCache],
+  exports: [AggregationService, MetricsQueries, CatalogueQueries, RollupCache],
+})
 export class MetricsModule {}

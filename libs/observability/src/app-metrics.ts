@@ -1,10 +1,10 @@
+import type { MessageSource } from '@app/db';
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The counters this application defines, as opposed to the runtime's default ones. */
 const APPLICATION_COUNTER = /^slack_metrics_(messages|events|slack|aggregation)_/;
 
-export type IngestSource = 'collect' | 'events' | 'import';
 export type SlackCallOutcome = 'ok' | 'error' | 'rate_limited';
 export type RunStatus = 'succeeded' | 'failed';
 
@@ -109,7 +109,7 @@ export class AppMetrics {
     return summary;
   }
 
-  recordMessagesStored(source: IngestSource, count: number): void {
+  recordMessagesStored(source: MessageSource, count: number): void {
     if (count > 0) this.messagesStored.inc({ source }, count);
   }
 

@@ -1,7 +1,6 @@
-import { aggregationRangeProblem, AggregationService, daysInclusive } from '@app/metrics';
+import { aggregationRangeProblem, AggregationService, CatalogueQueries, daysInclusive } from '@app/metrics';
 import { BadRequestException, Body, ConflictException, Get, HttpCode, InternalServerErrorException, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOperation } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
 import { CsvRows } from '../common/csv.interceptor';
 import { ErrorResponse } from '../common/error-response.dto';
@@ -19,15 +18,11 @@ import {
 
 const DEFAULT_RUNS_LISTED = 20;
 
-function isoOrNull(value: Date | null): string | null {
-  return value ? value.toISOString() : null;
-}
-
 @ApiV1Controller('admin', 'admin')
 export class AdminController {
   constructor(
     private readonly aggregation: AggregationService,
-    private readonly dataSource: DataSource,
+    private readonly catalogue: CatalogueQueries,
   ) {}
 
   @Post('aggregations')
@@ -63,24 +58,6 @@ export class AdminController {
   @ApiOkJsonOrCsv(SyncStatusResponse, 'Every channel the collector has visited')
   @CsvRows(SYNC_COLUMNS, 'sync-status')
   async syncStatus(@Query() query: SyncStatusQuery): Promise<SyncStatusResponse> {
-    const rows = await this.dataSource.query(
-      `SELECT s.channel_id AS "channelId", c.team_id AS "teamId", c.name, s.newest_ts AS "newestTs",
-              to_timestamp(s.newest_ts::double precision) AS "newestMessageAt",
-              s.last_run_at AS "lastRunAt", s.last_success_at AS "lastSuccessAt", s.last_error AS "lastError", s.last_error_at AS "lastErrorAt"
-       FROM channel_sync_state s
-       LEFT JOIN channels c ON c.id = s.channel_id
-       WHERE $1::text IS NULL OR c.team_id = $1
-       ORDER BY c.team_id, c.name, s.channel_id`,
-      [query.teamId ?? null],
-    );
-    return {
-      data: rows.map((row: Record<string, unknown>) => ({
-        ...row,
-        newestMessageAt: isoOrNull(row.newestMessageAt as Date | null),
-        lastRunAt: isoOrNull(row.lastRunAt as Date | null),
-        lastSuccessAt: isoOrNull(row.lastSuccessAt as Date | null),
-        lastErrorAt: isoOrNull(row.lastErrorAt as Date | null),
-      })),
-    };
+    return { data: await this.catalogue.syncStatus(query.teamId) };
   }
 }

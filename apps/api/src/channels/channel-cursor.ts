@@ -1,17 +1,13 @@
+import type { ChannelPosition } from '@app/metrics';
 import { isSlackId } from '@app/slack';
 import { BadRequestException } from '@nestjs/common';
 
-/** Position after the last channel of a page: its sort key (name, id). Opaque to clients. */
-export interface ChannelCursor {
-  name: string;
-  id: string;
-}
-
-export function encodeCursor(cursor: ChannelCursor): string {
+/** A ChannelPosition (after the last channel of a page) as the client sees it: opaque. */
+export function encodeCursor(cursor: ChannelPosition): string {
   return Buffer.from(JSON.stringify([cursor.name, cursor.id])).toString('base64url');
 }
 
-export function decodeCursor(value: string): ChannelCursor {
+export function decodeCursor(value: string): ChannelPosition {
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));

@@ -2,7 +2,7 @@ import { Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { DataSource } from 'typeorm';
+import { CatalogueQueries } from '@app/metrics';
 import { ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
 import { CsvRows } from '../common/csv.interceptor';
 import { SLACK_ID_PATTERN } from '@app/slack';
@@ -82,39 +82,20 @@ const CHANNEL_COLUMNS = ['id', 'teamId', 'name', 'kind', 'isPrivate', 'isArchive
 
 @ApiV1Controller('channels', 'channels')
 export class ChannelsController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly catalogue: CatalogueQueries) {}
 
   @Get()
   @ApiOperation({ summary: 'Channels with member count and last activity, a page at a time' })
   @ApiOkJsonOrCsv(ChannelsResponse, 'A page of channels')
   @CsvRows(CHANNEL_COLUMNS, 'channels')
   async list(@Query() query: ChannelsQuery): Promise<ChannelsResponse> {
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const pattern = query.q ? `%${query.q.replace(/[\\%_]/g, (character) => `\\${character}`)}%` : null;
-    const rows: Array<ChannelDto & { sortName: string }> = await this.dataSource.query(
-      `SELECT c.id, c.team_id AS "teamId", c.name, c.kind, c.is_private AS "isPrivate", c.is_archived AS "isArchived",
-              c.member_count AS "memberCount", latest.last_message_at AS "lastActivityAt", coalesce(c.name, '') AS "sortName"
-       FROM channels c
-       LEFT JOIN LATERAL (
-         SELECT last_message_at FROM channel_day_rollups r WHERE r.channel_id = c.id ORDER BY r.day DESC LIMIT 1
-       ) latest ON true
-       WHERE ($1::text IS NULL OR c.team_id = $1)
-         AND ($2::boolean OR NOT c.is_archived)
-         AND ($3::text IS NULL OR c.name ILIKE $3)
-         AND ($4::text IS NULL OR (coalesce(c.name, ''), c.id) > ($4::text, $5::text))
-       ORDER BY coalesce(c.name, ''), c.id
-       LIMIT $6`,
-      [query.teamId ?? null, query.includeArchived ?? false, pattern, after?.name ?? null, after?.id ?? null, limit + 1],
-    );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      data: page.map(({ sortName: _sortName, lastActivityAt, ...channel }) => ({
-        ...channel,
-        lastActivityAt: lastActivityAt ? new Date(lastActivityAt).toISOString() : null,
-      })),
-      nextCursor: rows.length > limit ? encodeCursor({ name: last.sortName, id: last.id }) : null,
-    };
+    const { channels, next } = await this.catalogue.channels({
+      teamId: query.teamId,
+      nameContains: query.q,
+      includeArchived: query.includeArchived ?? false,
+      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      limit: query.limit ?? DEFAULT_LIMIT,
+    });
+    return { data: channels, nextCursor: next ? encodeCursor(next) : null };
   }
 }

@@ -1,5 +1,6 @@
+import { MetricsModule } from '@app/metrics';
 import { Module } from '@nestjs/common';
 import { ChannelsController } from './channels.controller';
 
-@Module({ controllers: [ChannelsController] })
+@Module({ imports: [MetricsModule], controllers: [ChannelsController] })
 export class ChannelsModule {}

@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import { ChannelMetricSort, DayRange, Granularity, MetricsQueries, RollupCache, UserMetricSort } from '@app/metrics';
+import { CatalogueQueries, ChannelMetricSort, DayRange, Granularity, MetricsQueries, RollupCache, UserMetricSort } from '@app/metrics';
 import { Injectable } from '@nestjs/common';
 import { reusedBody } from '../common/reused-json';
 import type { ActiveMembersResponse, ChannelMetricsResponse, HeatmapResponse, SummaryResponse, UserMetricsResponse, WorkspaceSeriesResponse } from './metrics.dto';
@@ -13,6 +13,7 @@ import type { ActiveMembersResponse, ChannelMetricsResponse, HeatmapResponse, Su
 export class MetricsAnswers {
   constructor(
     private readonly queries: MetricsQueries,
+    private readonly catalogue: CatalogueQueries,
     private readonly config: AppConfig,
     private readonly cache: RollupCache,
   ) {}
@@ -42,7 +43,11 @@ export class MetricsAnswers {
   }
 
   workspaceIds(): Promise<string[]> {
-    return this.cached('workspaces', [], () => this.queries.workspaceIds());
+    return this.cached('workspaces', [], () => this.catalogue.workspaceIds());
+  }
+
+  workspaceExists(teamId: string): Promise<boolean> {
+    return this.cached('workspace', [teamId], () => this.catalogue.workspaceExists(teamId));
   }
 
   /** Values keyed by question. */

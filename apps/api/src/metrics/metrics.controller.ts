@@ -158,7 +158,7 @@ export class MetricsController {
   /** The requested workspace, or the only one stored when none is named. */
   private async workspace(teamId: string | undefined): Promise<string> {
     if (teamId) {
-      if (!(await this.answers.cached('workspace', [teamId], () => this.queries.workspaceExists(teamId)))) throw new NotFoundException(`no workspace ${teamId}`);
+      if (!(await this.answers.workspaceExists(teamId))) throw new NotFoundException(`no workspace ${teamId}`);
       return teamId;
     }
     const ids = await this.answers.workspaceIds();

@@ -1,4 +1,5 @@
 import { AppConfig } from '@app/config';
+import { EventCallback, SlackEventApplier } from '@app/ingestion';
 import { verifySlackSignature } from '@app/slack';
 import {
   BadRequestException,
@@ -18,7 +19,6 @@ import {
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { EventCallback, SlackEventHandler } from './slack-event-handler';
 
 interface UrlVerification {
   type: 'url_verification';
@@ -49,7 +49,7 @@ export class SlackEventsController {
 
   constructor(
     private readonly config: AppConfig,
-    private readonly handler: SlackEventHandler,
+    private readonly applier: SlackEventApplier,
   ) {}
 
   @Post('events')
@@ -87,7 +87,7 @@ export class SlackEventsController {
     if (body?.type !== 'event_callback' || typeof body.event_id !== 'string' || typeof body.event?.type !== 'string') {
       throw new BadRequestException('expected a url_verification or an event_callback');
     }
-    const outcome = await this.handler.handle(body as EventCallback);
+    const outcome = await this.applier.apply(body as EventCallback);
     if (outcome === 'duplicate') this.logger.debug(`event ${body.event_id} already processed (retry ${retryNumber ?? 'none'})`);
     return { ok: true };
   }

@@ -1,6 +1,6 @@
+import { IngestionModule } from '@app/ingestion';
 import { Module } from '@nestjs/common';
-import { SlackEventHandler } from './slack-event-handler';
 import { SlackEventsController } from './slack-events.controller';
 
-@Module({ controllers: [SlackEventsController], providers: [SlackEventHandler] })
+@Module({ imports: [IngestionModule], controllers: [SlackEventsController] })
 export class SlackEventsModule {}

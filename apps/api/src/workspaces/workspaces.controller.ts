@@ -1,6 +1,6 @@
 import { Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
+import { CatalogueQueries } from '@app/metrics';
 import { ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
 import { CsvRows } from '../common/csv.interceptor';
 import { FormatQuery } from '../common/query.dto';
@@ -23,13 +23,13 @@ export class WorkspacesResponse {
 
 @ApiV1Controller('workspaces', 'workspaces')
 export class WorkspacesController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly catalogue: CatalogueQueries) {}
 
   @Get()
   @ApiOperation({ summary: 'Known workspaces' })
   @ApiOkJsonOrCsv(WorkspacesResponse, 'Every stored workspace')
   @CsvRows(['id', 'name', 'domain'], 'workspaces')
   async list(@Query() _query: FormatQuery): Promise<WorkspacesResponse> {
-    return { data: await this.dataSource.query('SELECT id, name, domain FROM workspaces ORDER BY id') };
+    return { data: await this.catalogue.workspaces() };
   }
 }

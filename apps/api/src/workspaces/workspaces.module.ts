@@ -1,5 +1,6 @@
+import { MetricsModule } from '@app/metrics';
 import { Module } from '@nestjs/common';
 import { WorkspacesController } from './workspaces.controller';
 
-@Module({ controllers: [WorkspacesController] })
+@Module({ imports: [MetricsModule], controllers: [WorkspacesController] })
 export class WorkspacesModule {}

@@ -1,7 +1,7 @@
 import { slackErrorCode } from '@app/slack';
 import { Logger } from '@nestjs/common';
 import { Command, CommandRunner } from 'nest-commander';
-import { SlackCollector } from './slack-collector';
+import { SlackCollector } from '@app/ingestion';
 
 @Command({
   name: 'collect',

@@ -1,7 +1,7 @@
+import { IngestionModule } from '@app/ingestion';
 import { Module } from '@nestjs/common';
 import { CollectCommand } from './collect.command';
-import { SlackCollector } from './slack-collector';
 
-/** `worker collect`; exports the collector for the scheduler of `worker run`. */
-@Module({ providers: [SlackCollector, CollectCommand], exports: [SlackCollector] })
+/** `worker collect`; exports the ingestion sources for the scheduler of `worker run`. */
+@Module({ imports: [IngestionModule], providers: [CollectCommand], exports: [IngestionModule] })
 export class CollectModule {}

@@ -1,7 +1,7 @@
 import { AppConfig } from '@app/config';
 import { DatabaseConnector } from '@app/db';
-import { AggregationService, addDays, dayInZone } from '@app/metrics';
-import { importSlackExport } from '@app/slack';
+import { AggregationService, addDays, CatalogueQueries, dayInZone } from '@app/metrics';
+import { importSlackExport } from '@app/ingestion';
 import { Logger } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -30,6 +30,7 @@ export class DemoCommand extends CommandRunner {
     private readonly connector: DatabaseConnector,
     private readonly config: AppConfig,
     private readonly aggregation: AggregationService,
+    private readonly catalogue: CatalogueQueries,
   ) {
     super();
   }
@@ -41,8 +42,7 @@ export class DemoCommand extends CommandRunner {
 
   async run(_parameters: string[], options: DemoCommandOptions): Promise<void> {
     const dataSource = await this.connector.connect();
-    const [{ present }] = await dataSource.query('SELECT EXISTS (SELECT 1 FROM messages) AS present');
-    if (present && !options.force) {
+    if ((await this.catalogue.holdsMessages()) && !options.force) {
       this.logger.log('the database already holds messages; the demo workspace is not loaded (--force loads it anyway)');
       return;
     }

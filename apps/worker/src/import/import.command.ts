@@ -1,11 +1,11 @@
 import { AppConfig, MAX_IMPORT_FILE_MIB } from '@app/config';
 import { DatabaseConnector } from '@app/db';
 import { AppMetrics } from '@app/observability';
-import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, InvalidRecordError, isSlackId } from '@app/slack';
+import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, InvalidRecordError } from '@app/ingestion';
+import { isSlackId } from '@app/slack';
 import { Logger } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, CommandRunner, Option } from 'nest-commander';
-import { setFlagsFromString } from 'node:v8';
 
 interface ImportCommandOptions {
   teamId?: string;
@@ -52,11 +52,6 @@ export class ImportCommand extends CommandRunner {
   }
 
   async run([path]: string[], options: ImportCommandOptions): Promise<void> {
-    // An import parses hundreds of MiB of JSON that die young. With V8's default heap growth the
-    // dead parse results pile up to twice the live heap and more before a full collection; this V8
-    // option grows the heap conservatively instead: peak RSS on the benchmark drops from ~290 to
-    // ~150 MiB with no loss of speed (bench/README.md). It affects only this short-lived process.
-    setFlagsFromString('--optimize-for-size');
     if (options.teamId !== undefined && !isSlackId(options.teamId)) {
       this.logger.error('--team-id must be a Slack team id (letters, digits, _ or -, at most 64)');
       process.exitCode = 1;

@@ -1,10 +1,10 @@
 import { AppConfig } from '@app/config';
 import { DatabaseConnector } from '@app/db';
+import { SlackCollector } from '@app/ingestion';
 import { AggregationService } from '@app/metrics';
 import { Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { SlackCollector } from '../collect/slack-collector';
 import { reportOutcome } from '../aggregate/aggregate.command';
 
 type JobName = 'collect' | 'aggregate';

@@ -105,16 +105,6 @@ const PERIOD_OF_DAY = `date_trunc($4, day::timestamp)::date`;
 export class MetricsQueries {
   constructor(private readonly dataSource: DataSource) {}
 
-  async workspaceIds(): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.dataSource.query('SELECT id FROM workspaces ORDER BY id');
-    return rows.map((row) => row.id);
-  }
-
-  async workspaceExists(teamId: string): Promise<boolean> {
-    const rows = await this.dataSource.query('SELECT 1 FROM workspaces WHERE id = $1', [teamId]);
-    return rows.length > 0;
-  }
-
   async summary(teamId: string, { from, to }: DayRange): Promise<Summary> {
     const [row] = await this.dataSource.query(
       `SELECT coalesce(totals.messages, 0) AS messages, coalesce(totals.human_messages, 0) AS "humanMessages",

@@ -17,7 +17,3 @@ export function copyTextArray(values: string[]): string {
   if (values.length === 0) return '{}';
   return copyText(`{${values.map((value) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`);
 }
-
-export function copyLine(columns: string[]): string {
-  return `${columns.join('\t')}\n`;
-}

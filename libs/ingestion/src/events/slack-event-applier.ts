@@ -1,25 +1,22 @@
 import { AppConfig } from '@app/config';
 import { refusedValueSqlState } from '@app/db';
 import { AppMetrics } from '@app/observability';
+import { isSlackId, SlackChannel, SlackMessage, SlackUser } from '@app/slack';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import {
-  ActivityStore,
   channelKindOfEventType,
   channelRecord,
   InvalidRecordError,
-  isSlackId,
   isSlackTs,
   MAX_CHANNEL_NAME_LENGTH,
   MessageProblem,
   MessageRecord,
   readMessage,
-  SlackChannel,
-  SlackMessage,
-  SlackUser,
   storableText,
   userRecord,
-} from '@app/slack';
-import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+} from '../records';
+import { ActivityStore } from '../store/activity-store';
 
 /** An Events API `event_callback` envelope, as far as ingestion reads it. */
 export interface EventCallback {
@@ -42,7 +39,7 @@ export interface SlackEvent extends SlackMessage {
   user?: string;
 }
 
-/** Event types this receiver stores; anything else is acknowledged and ignored. */
+/** Event types the applier stores; anything else is acknowledged and ignored. */
 export const HANDLED_EVENT_TYPES = [
   'message',
   'reaction_added',
@@ -60,11 +57,11 @@ export const HANDLED_EVENT_TYPES = [
 export type EventOutcome = 'stored' | 'duplicate' | 'ignored' | 'skipped';
 
 /** Why a delivery was acknowledged without storing anything. */
-export type SkipReason = MessageProblem | 'refused by the database';
+export type EventSkipReason = MessageProblem | 'refused by the database';
 
 /** Thrown inside a delivery's transaction to roll it back: nothing of it is stored. */
 class UnusableEvent extends Error {
-  constructor(readonly reason: SkipReason) {
+  constructor(readonly reason: EventSkipReason) {
     super(reason);
   }
 }
@@ -84,7 +81,7 @@ interface UserEvent {
  * answering 500 would only make Slack send it again and then give up.
  */
 @Injectable()
-export class SlackEventHandler {
+export class SlackEventApplier {
   private readonly logger = new Logger('SlackEvents');
 
   constructor(
@@ -93,7 +90,7 @@ export class SlackEventHandler {
     private readonly metrics: AppMetrics,
   ) {}
 
-  async handle(envelope: EventCallback): Promise<EventOutcome> {
+  async apply(envelope: EventCallback): Promise<EventOutcome> {
     const event = envelope.event;
     const type = (HANDLED_EVENT_TYPES as readonly string[]).includes(event.type) ? event.type : undefined;
     if (!type) return 'ignored';
@@ -105,7 +102,7 @@ export class SlackEventHandler {
       outcome = await ActivityStore.transaction(this.dataSource, async (store) => {
         if (!(await store.claimEvent(envelope.event_id, teamId, type))) return 'duplicate' as const;
         await store.ensureWorkspace(teamId);
-        stored = await this.apply(store, teamId, event);
+        stored = await this.applyEvent(store, teamId, event);
         return 'stored' as const;
       });
     } catch (error) {
@@ -126,7 +123,7 @@ export class SlackEventHandler {
   }
 
   /** Returns how many messages the event stored or changed. */
-  private async apply(store: ActivityStore, teamId: string, event: SlackEvent): Promise<number> {
+  private async applyEvent(store: ActivityStore, teamId: string, event: SlackEvent): Promise<number> {
     switch (event.type) {
       case 'message':
         return this.applyMessage(store, teamId, event);
@@ -233,7 +230,7 @@ function usableMessage(message: SlackMessage, context: { teamId: string; channel
 }
 
 /** Why a failed delivery can never be stored, or undefined when a retry might store it (an outage, a bug). */
-function skipReasonOf(error: unknown): SkipReason | undefined {
+function skipReasonOf(error: unknown): EventSkipReason | undefined {
   if (error instanceof UnusableEvent) return error.reason;
   if (error instanceof InvalidRecordError) return 'invalid id';
   return refusedValueSqlState(error) ? 'refused by the database' : undefined;

@@ -1,28 +1,6 @@
 import type { MessageSource } from '@app/db';
-import { copyLine, copyText, copyTextArray } from './copy-text';
-import { MessageRecord, reactionCount, reactorsOf, timestampOfTs } from './records';
-
-/** The columns every bulk write of messages sends, in the order of a batch's COPY lines. */
-export const MESSAGE_COPY_COLUMNS = [
-  'channel_id',
-  'ts',
-  'team_id',
-  'user_id',
-  'bot_id',
-  'thread_ts',
-  'subtype',
-  'posted_at',
-  'is_bot',
-  'reply_count',
-  'latest_reply_ts',
-  'reaction_count',
-  'reactions',
-  'reactors',
-  'file_count',
-  'text',
-  'edited_at',
-  'source',
-].join(', ');
+import type { MessageRecord } from '../records';
+import { messageCopyLine } from './message-columns';
 
 /** COPY data is written into buffers of this size; one stream write per row would cost more than the row. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -110,27 +88,6 @@ export class MessageBatch {
   }
 
   add(record: MessageRecord): void {
-    (record.subtype === 'tombstone' ? this.tombstones : this.snapshots).add(
-      copyLine([
-        copyText(record.channelId),
-        copyText(record.ts),
-        copyText(record.teamId),
-        copyText(record.userId),
-        copyText(record.botId),
-        copyText(record.threadTs),
-        copyText(record.subtype),
-        timestampOfTs(record.ts),
-        record.isBot ? 't' : 'f',
-        String(record.replyCount),
-        copyText(record.latestReplyTs),
-        String(reactionCount(record.reactions)),
-        record.reactions.length === 0 ? '[]' : copyText(JSON.stringify(record.reactions)),
-        copyTextArray(reactorsOf(record.reactions)),
-        String(record.fileCount),
-        copyText(record.text),
-        record.editedTs === null ? '\\N' : timestampOfTs(record.editedTs),
-        this.source,
-      ]),
-    );
+    (record.subtype === 'tombstone' ? this.tombstones : this.snapshots).add(messageCopyLine(record, this.source));
   }
 }

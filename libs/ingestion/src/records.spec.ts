@@ -1,4 +1,4 @@
-import { withReactionAdded, withReactionRemoved } from './activity-store';
+import { withReactionAdded, withReactionRemoved } from './store/activity-store';
 import {
   channelRecord,
   compareTs,

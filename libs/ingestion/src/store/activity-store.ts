@@ -1,23 +1,33 @@
 import type { MessageReaction, MessageSource } from '@app/db';
-import type { PoolClient } from 'pg';
+import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { MESSAGE_COPY_COLUMNS, MessageBatch } from './message-batch';
+import { MessageBatch } from './message-batch';
+import {
+  EVENT_INSERT,
+  EVENT_UPDATE,
+  eventInsertParameters,
+  eventUpdateParameters,
+  MESSAGE_COLUMN_DEFINITIONS,
+  MESSAGE_COPY_COLUMNS,
+  MessageEventFacts,
+  SNAPSHOT_MERGE,
+} from './message-columns';
 import {
   ChannelRecord,
   compareTs,
-  isThreadReply,
   MAX_STORED_COUNT,
   MessageRecord,
   reactionCount,
   reactorsOf,
   requireSlackId,
+  threadParentTs,
   timestampOfTs,
   UserRecord,
   WorkspaceRecord,
-} from './records';
+} from '../records';
 
 /**
  * Staged rows are merged with one INSERT … SELECT per batch: the way into an
@@ -27,24 +37,7 @@ import {
  */
 const CREATE_STAGING = `
   CREATE TEMP TABLE IF NOT EXISTS message_staging (
-    channel_id text NOT NULL,
-    ts text NOT NULL,
-    team_id text NOT NULL,
-    user_id text,
-    bot_id text,
-    thread_ts text,
-    subtype text,
-    posted_at timestamptz NOT NULL,
-    is_bot boolean NOT NULL,
-    reply_count integer NOT NULL,
-    latest_reply_ts text,
-    reaction_count integer NOT NULL,
-    reactions jsonb NOT NULL,
-    reactors text[] NOT NULL,
-    file_count integer NOT NULL,
-    text text,
-    edited_at timestamptz,
-    source text NOT NULL,
+    ${MESSAGE_COLUMN_DEFINITIONS},
     ordinal bigint GENERATED ALWAYS AS IDENTITY
   ) ON COMMIT DELETE ROWS`;
 
@@ -61,47 +54,26 @@ const MERGE_STAGING = `
   SELECT DISTINCT ON (channel_id, ts) ${MESSAGE_COPY_COLUMNS}, CASE WHEN subtype = 'tombstone' THEN now() END
   FROM message_staging
   ORDER BY channel_id, ts, ordinal DESC
-  ON CONFLICT (channel_id, ts) DO UPDATE SET
-    team_id = EXCLUDED.team_id,
-    user_id = EXCLUDED.user_id,
-    bot_id = EXCLUDED.bot_id,
-    thread_ts = EXCLUDED.thread_ts,
-    subtype = EXCLUDED.subtype,
-    is_bot = EXCLUDED.is_bot,
-    reply_count = EXCLUDED.reply_count,
-    latest_reply_ts = EXCLUDED.latest_reply_ts,
-    reaction_count = EXCLUDED.reaction_count,
-    reactions = EXCLUDED.reactions,
-    reactors = EXCLUDED.reactors,
-    file_count = EXCLUDED.file_count,
-    text = EXCLUDED.text,
-    edited_at = GREATEST(m.edited_at, EXCLUDED.edited_at),
-    deleted_at = COALESCE(m.deleted_at, EXCLUDED.deleted_at),
-    source = EXCLUDED.source,
-    updated_at = now()
-  WHERE (m.team_id, m.user_id, m.bot_id, m.thread_ts, m.subtype, m.is_bot, m.reply_count, m.latest_reply_ts,
-         m.reaction_count, m.reactions, m.reactors, m.file_count, m.text, m.edited_at, m.deleted_at)
-    IS DISTINCT FROM
-        (EXCLUDED.team_id, EXCLUDED.user_id, EXCLUDED.bot_id, EXCLUDED.thread_ts, EXCLUDED.subtype, EXCLUDED.is_bot,
-         EXCLUDED.reply_count, EXCLUDED.latest_reply_ts, EXCLUDED.reaction_count, EXCLUDED.reactions, EXCLUDED.reactors,
-         EXCLUDED.file_count, EXCLUDED.text, GREATEST(m.edited_at, EXCLUDED.edited_at), COALESCE(m.deleted_at, EXCLUDED.deleted_at))`;
+  ON CONFLICT (channel_id, ts) DO UPDATE ${SNAPSHOT_MERGE}`;
 
 /** PostgreSQL's unique_violation: a COPY of rows assumed new met a stored one. */
 const UNIQUE_VIOLATION = '23505';
-
-/** What an event says about a message beyond its content. */
-export interface MessageEventFacts {
-  /** The payload carries reply_count/latest_reply (a thread parent's update), so they replace the stored ones. */
-  hasThreadInfo: boolean;
-  /** The payload carries its reactions, so they replace the stored ones. */
-  hasReactions: boolean;
-}
 
 export type ReactionChange = 'changed' | 'unchanged' | 'unknown-message';
 export type DeletionOutcome = 'deleted' | 'already-deleted' | 'unknown-message';
 
 interface StoredReactions {
   reactions: MessageReaction[];
+}
+
+/** How far the collector got in one channel (`channel_sync_state`). */
+export interface ChannelSyncState {
+  /** Newest message ts fully collected; the next walk asks only for newer ones. */
+  newestTs: string | null;
+  /** Resume point inside an unfinished walk. */
+  pendingCursor: string | null;
+  /** The unfinished walk's newest ts, which becomes the mark once it completes. */
+  pendingNewestTs: string | null;
 }
 
 /** The new reaction list after `user` added `name`, or undefined when it already counted. */
@@ -127,9 +99,23 @@ export function withReactionRemoved(reactions: MessageReaction[], name: string, 
 }
 
 /**
- * The one write path into the raw tables, shared by the collector, the Events
- * API receiver and the export importer, so that a message is the same row
- * whichever source saw it. Every method runs inside the transaction the store
+ * The connection a query runner holds. `QueryRunner.connect()` is TypeORM's
+ * public way to it and answers with the driver's own connection, typed `any`:
+ * for PostgreSQL a node-postgres client, which the COPY of a batch needs
+ * (pg-copy-streams). Checked rather than assumed, so that a driver that hands
+ * out something else fails here, by name, at the first write.
+ */
+async function nodePostgresConnection(runner: QueryRunner): Promise<Client> {
+  const connection: unknown = await runner.connect();
+  if (!(connection instanceof Client)) throw new Error('the DataSource handed out a connection that is not a node-postgres client; the store needs one for COPY');
+  return connection;
+}
+
+/**
+ * The one way into the raw tables (workspaces, channels, users, messages,
+ * channel_sync_state, processed_events), shared by the collector, the Events
+ * API applier and the export importer, so that a message is the same row
+ * whichever source saw it; it also answers the few reads a source decides by. Every method runs inside the transaction the store
  * was opened with. Every id it writes must be a Slack id (InvalidRecordError
  * otherwise, before any statement): the sources check ids as they read them,
  * and this is where a missed one stops.
@@ -138,19 +124,16 @@ export class ActivityStore {
   private stagingReady = false;
   private lastBatchMetStoredRows = false;
 
-  private constructor(
-    private readonly runner: QueryRunner,
-    private readonly client: PoolClient,
-  ) {}
+  private constructor(private readonly client: Client) {}
 
   /** Runs `work` in one transaction on one connection; rolls back if it throws. */
   static async transaction<T>(dataSource: DataSource, work: (store: ActivityStore) => Promise<T>): Promise<T> {
     const runner = dataSource.createQueryRunner();
-    const client = (await runner.connect()) as PoolClient;
     try {
+      const client = await nodePostgresConnection(runner);
       await runner.startTransaction();
       try {
-        const result = await work(new ActivityStore(runner, client));
+        const result = await work(new ActivityStore(client));
         await runner.commitTransaction();
         return result;
       } catch (error) {
@@ -163,7 +146,7 @@ export class ActivityStore {
   }
 
   /** Rows of a statement run in this store's transaction (RETURNING rows for writes). */
-  async query<T extends object = Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<T[]> {
+  private async query<T extends object = Record<string, unknown>>(sql: string, parameters: unknown[] = []): Promise<T[]> {
     const result = await this.client.query<T>(sql, parameters);
     return result.rows;
   }
@@ -363,76 +346,9 @@ export class ActivityStore {
    * not repeat them. Returns whether the row was new, and whether it changed.
    */
   async recordMessageEvent(record: MessageRecord, source: MessageSource, facts: MessageEventFacts): Promise<{ inserted: boolean; changed: boolean }> {
-    const reactions = JSON.stringify(record.reactions);
-    const inserted = await this.query(
-      `INSERT INTO messages (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count,
-         latest_reply_ts, reaction_count, reactions, reactors, file_count, text, edited_at, source)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $18::timestamptz, $8, $9, $10, $11, $12::jsonb, $13::text[], $14, $15,
-         $16::timestamptz, $17)
-       ON CONFLICT (channel_id, ts) DO NOTHING
-       RETURNING ts`,
-      [
-        record.channelId,
-        record.ts,
-        record.teamId,
-        record.userId,
-        record.botId,
-        record.threadTs,
-        record.subtype,
-        record.isBot,
-        record.replyCount,
-        record.latestReplyTs,
-        reactionCount(record.reactions),
-        reactions,
-        reactorsOf(record.reactions),
-        record.fileCount,
-        record.text,
-        record.editedTs === null ? null : timestampOfTs(record.editedTs),
-        source,
-        timestampOfTs(record.ts),
-      ],
-    );
+    const inserted = await this.query(EVENT_INSERT, eventInsertParameters(record, source));
     if (inserted.length > 0) return { inserted: true, changed: true };
-    const changed = await this.execute(
-      `UPDATE messages m SET
-         team_id = $3, user_id = $4, bot_id = $5, thread_ts = COALESCE($6, m.thread_ts), subtype = $7, is_bot = $8,
-         file_count = $9, text = $10, edited_at = GREATEST(m.edited_at, $11::timestamptz),
-         reply_count = CASE WHEN $12 THEN $13 ELSE m.reply_count END,
-         latest_reply_ts = CASE WHEN $12 THEN $14 ELSE m.latest_reply_ts END,
-         reaction_count = CASE WHEN $15 THEN $16 ELSE m.reaction_count END,
-         reactions = CASE WHEN $15 THEN $17::jsonb ELSE m.reactions END,
-         reactors = CASE WHEN $15 THEN $18::text[] ELSE m.reactors END,
-         source = $19, updated_at = now()
-       WHERE channel_id = $1 AND ts = $2
-         AND (m.team_id, m.user_id, m.bot_id, m.thread_ts, m.subtype, m.is_bot, m.file_count, m.text, m.edited_at,
-              m.reply_count, m.latest_reply_ts, m.reaction_count, m.reactions, m.reactors)
-           IS DISTINCT FROM
-             ($3, $4, $5, COALESCE($6, m.thread_ts), $7, $8, $9, $10, GREATEST(m.edited_at, $11::timestamptz),
-              CASE WHEN $12 THEN $13 ELSE m.reply_count END, CASE WHEN $12 THEN $14 ELSE m.latest_reply_ts END,
-              CASE WHEN $15 THEN $16 ELSE m.reaction_count END, CASE WHEN $15 THEN $17::jsonb ELSE m.reactions END,
-              CASE WHEN $15 THEN $18::text[] ELSE m.reactors END)`,
-      [
-        record.channelId,
-        record.ts,
-        record.teamId,
-        record.userId,
-        record.botId,
-        record.threadTs,
-        record.subtype,
-        record.isBot,
-        record.fileCount,
-        record.text,
-        record.editedTs === null ? null : timestampOfTs(record.editedTs),
-        facts.hasThreadInfo,
-        record.replyCount,
-        record.latestReplyTs,
-        facts.hasReactions,
-        reactionCount(record.reactions),
-        reactions,
-        reactorsOf(record.reactions),
-        source,
-      ],
-    );
+    const changed = await this.execute(EVENT_UPDATE, eventUpdateParameters(record, source, facts));
     return { inserted: false, changed: changed > 0 };
   }
 
@@ -442,17 +358,18 @@ export class ActivityStore {
    * marked as a thread (Slack sets thread_ts = ts on a parent).
    */
   async countNewReply(reply: MessageRecord): Promise<void> {
-    if (!isThreadReply(reply)) return;
+    const parentTs = threadParentTs(reply);
+    if (parentTs === null) return;
     const [parent] = await this.query<{ latest_reply_ts: string | null }>(
       `SELECT latest_reply_ts FROM messages WHERE channel_id = $1 AND ts = $2 FOR UPDATE`,
-      [reply.channelId, reply.threadTs],
+      [reply.channelId, parentTs],
     );
     if (!parent) return;
     const latest = parent.latest_reply_ts === null || compareTs(reply.ts, parent.latest_reply_ts) > 0 ? reply.ts : parent.latest_reply_ts;
     await this.query(
       `UPDATE messages SET reply_count = LEAST(reply_count::bigint + 1, $4)::int, latest_reply_ts = $3, thread_ts = ts, updated_at = now()
        WHERE channel_id = $1 AND ts = $2`,
-      [reply.channelId, reply.threadTs, latest, MAX_STORED_COUNT],
+      [reply.channelId, parentTs, latest, MAX_STORED_COUNT],
     );
   }
 
@@ -510,6 +427,57 @@ export class ActivityStore {
       [channelId, ts, JSON.stringify(reactions), reactionCount(reactions), reactorsOf(reactions)],
     );
     return 'changed';
+  }
+
+  /** The latest reply stored for each of `threadTs` (thread parents of one channel) that is stored. */
+  async storedLatestReplies(channelId: string, threadTs: string[]): Promise<Map<string, string | null>> {
+    const rows = await this.query<{ ts: string; latest_reply_ts: string | null }>(
+      `SELECT ts, latest_reply_ts FROM messages WHERE channel_id = $1 AND ts = ANY($2::text[])`,
+      [channelId, threadTs],
+    );
+    return new Map(rows.map((row) => [row.ts, row.latest_reply_ts]));
+  }
+
+  /** Where the collector stands in a channel; undefined before its first visit. */
+  async syncState(channelId: string): Promise<ChannelSyncState | undefined> {
+    const [state] = await this.query<{ newest_ts: string | null; pending_cursor: string | null; pending_newest_ts: string | null }>(
+      `SELECT newest_ts, pending_cursor, pending_newest_ts FROM channel_sync_state WHERE channel_id = $1`,
+      [channelId],
+    );
+    return state && { newestTs: state.newest_ts, pendingCursor: state.pending_cursor, pendingNewestTs: state.pending_newest_ts };
+  }
+
+  /**
+   * Records a history page of a channel's walk as collected: with the cursor of
+   * the next page while the walk goes on, or, once it has reached its end, the
+   * walk's newest ts as the new mark (a walk that found nothing keeps the old one).
+   */
+  async saveSyncProgress(channelId: string, progress: { nextCursor: string | null; walkNewestTs: string | null }): Promise<void> {
+    requireSlackId(channelId, 'channel id');
+    if (progress.nextCursor === null) {
+      await this.query(
+        `INSERT INTO channel_sync_state AS s (channel_id, newest_ts, last_run_at, last_success_at) VALUES ($1, $2, now(), now())
+         ON CONFLICT (channel_id) DO UPDATE SET newest_ts = COALESCE($2, s.newest_ts), pending_cursor = NULL, pending_newest_ts = NULL,
+           last_run_at = now(), last_success_at = now(), last_error = NULL, last_error_at = NULL`,
+        [channelId, progress.walkNewestTs],
+      );
+      return;
+    }
+    await this.query(
+      `INSERT INTO channel_sync_state AS s (channel_id, pending_cursor, pending_newest_ts, last_run_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (channel_id) DO UPDATE SET pending_cursor = $2, pending_newest_ts = $3, last_run_at = now()`,
+      [channelId, progress.nextCursor, progress.walkNewestTs],
+    );
+  }
+
+  /** Records why Slack refused a channel's history; the walk's progress is kept for the next run. */
+  async recordSyncError(channelId: string, error: string): Promise<void> {
+    requireSlackId(channelId, 'channel id');
+    await this.query(
+      `INSERT INTO channel_sync_state (channel_id, last_run_at, last_error, last_error_at) VALUES ($1, now(), $2, now())
+       ON CONFLICT (channel_id) DO UPDATE SET last_run_at = now(), last_error = $2, last_error_at = now()`,
+      [channelId, error],
+    );
   }
 
   /** Records an Events API delivery; false when its event_id was already applied. */

@@ -1,6 +1,7 @@
 import { ACTIVITY_WINDOW_DAYS, FIRST_DAY, LAST_DAY } from '@app/db';
 import type { ChannelKind, MessageReaction } from '@app/db';
-import type { SlackChannel, SlackMessage, SlackReaction, SlackTeam, SlackUser } from './slack-payloads';
+import { isSlackId } from '@app/slack';
+import type { SlackChannel, SlackMessage, SlackReaction, SlackTeam, SlackUser } from '@app/slack';
 
 /**
  * The rules every value from Slack passes before it is written, whichever
@@ -10,13 +11,6 @@ import type { SlackChannel, SlackMessage, SlackReaction, SlackTeam, SlackUser } 
  * is in is refused, so that no stored row can fail a later write, an
  * aggregation run or a query.
  */
-
-/** Slack ids (T…, C…, U…, B…, Ev…) and anything shaped like them: the API's rule for ids, applied to every id written. */
-export const SLACK_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-export function isSlackId(value: unknown): value is string {
-  return typeof value === 'string' && SLACK_ID_PATTERN.test(value);
-}
 
 /** A value no Slack payload carries, met where the store would write it. */
 export class InvalidRecordError extends Error {
@@ -321,7 +315,7 @@ export function messageRecord(message: SlackMessage, context: MessageContext): M
   return typeof read === 'string' ? undefined : read;
 }
 
-/** True for a reply inside a thread (the parent carries thread_ts = ts). */
-export function isThreadReply(record: Pick<MessageRecord, 'ts' | 'threadTs'>): boolean {
-  return record.threadTs !== null && record.threadTs !== record.ts;
+/** The ts of the thread parent a message replies to; null for a parent (it carries thread_ts = ts) or a message outside threads. */
+export function threadParentTs(record: Pick<MessageRecord, 'ts' | 'threadTs'>): string | null {
+  return record.threadTs !== null && record.threadTs !== record.ts ? record.threadTs : null;
 }

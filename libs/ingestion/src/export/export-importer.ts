@@ -1,11 +1,12 @@
 import type { ChannelKind } from '@app/db';
+import { isSlackId } from '@app/slack';
+import type { SlackChannel, SlackMessage, SlackUser } from '@app/slack';
 import { posix } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { ActivityStore } from '../activity-store';
-import { MessageBatch } from '../message-batch';
-import { ChannelRecord, channelRecord, isSlackId, MessageProblem, readMessage, userRecord } from '../records';
-import type { SlackChannel, SlackMessage, SlackUser } from '../slack-payloads';
+import { ChannelRecord, channelRecord, MessageProblem, readMessage, userRecord } from '../records';
+import { ActivityStore } from '../store/activity-store';
+import { MessageBatch } from '../store/message-batch';
 import { directoryOf, ExportArchive, ExportError, FileContent, openExport } from './export-archive';
 import { JsonArrayError, JsonArrayReader } from './json-array';
 
@@ -22,7 +23,7 @@ const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.json$/;
 /** Messages written per COPY + merge; bounds memory (two batches in flight) while keeping statements few. */
 export const DEFAULT_IMPORT_BATCH_SIZE = 10_000;
 
-export type SkipReason = 'not a message object' | MessageProblem | 'not a day file' | 'user or channel without a valid id';
+export type ImportSkipReason = 'not a message object' | MessageProblem | 'not a day file' | 'user or channel without a valid id';
 
 export interface ImportOptions {
   storeText: boolean;
@@ -45,7 +46,7 @@ export interface ImportSummary {
   messagesStored: number;
   /** Already stored exactly so (a re-import), or repeated within the export. */
   messagesUnchanged: number;
-  skipped: Partial<Record<SkipReason, number>>;
+  skipped: Partial<Record<ImportSkipReason, number>>;
 }
 
 interface DayFile {
@@ -93,7 +94,7 @@ async function importArchive(dataSource: DataSource, archive: ExportArchive, opt
   };
   if (skippedFiles > 0) summary.skipped['not a day file'] = skippedFiles;
   if (skippedEntries > 0) summary.skipped['user or channel without a valid id'] = skippedEntries;
-  const skip = (reason: SkipReason) => (summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1);
+  const skip = (reason: ImportSkipReason) => (summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1);
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_SIZE;
 
   await ActivityStore.transaction(dataSource, async (store) => {

@@ -1,29 +1,12 @@
 import { AppConfig } from '@app/config';
 import { COLLECT_LOCK_KEY, DatabaseConnector, withTryAdvisoryLock } from '@app/db';
 import { AppMetrics } from '@app/observability';
-import {
-  ActivityStore,
-  ChannelRecord,
-  channelRecord,
-  compareTs,
-  isSlackId,
-  isThreadReply,
-  MessageBatch,
-  MessageRecord,
-  messageRecord,
-  newestTs,
-  nextCursor,
-  SlackApi,
-  slackErrorCode,
-  SlackChannel,
-  SlackMessage,
-  SlackTeam,
-  SlackUser,
-  userRecord,
-  workspaceRecord,
-} from '@app/slack';
+import { isSlackId, nextCursor, SlackApi, slackErrorCode, SlackChannel, SlackMessage, SlackTeam, SlackUser } from '@app/slack';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ChannelRecord, channelRecord, compareTs, MessageRecord, messageRecord, newestTs, threadParentTs, userRecord, workspaceRecord } from '../records';
+import { ActivityStore } from '../store/activity-store';
+import { MessageBatch } from '../store/message-batch';
 
 /** Slack's recommended page size for the methods used here. */
 const PAGE_LIMIT = 200;
@@ -42,12 +25,6 @@ export interface CollectSummary {
   users: number;
   messagesStored: number;
   failures: ChannelFailure[];
-}
-
-interface SyncState {
-  newest_ts: string | null;
-  pending_cursor: string | null;
-  pending_newest_ts: string | null;
 }
 
 /**
@@ -102,7 +79,7 @@ export class SlackCollector {
         // Anything but Slack refusing this one channel (the database, the network) stops the run.
         if (code === undefined) throw error;
         summary.failures.push({ channelId: channel.id, name: channel.name, error: code });
-        await recordChannelError(dataSource, channel.id, code);
+        await ActivityStore.transaction(dataSource, (store) => store.recordSyncError(channel.id, code));
         this.logger.warn(`channel ${channel.id} (${channel.name ?? 'unnamed'}) failed: ${code}`);
       }
     }
@@ -133,14 +110,11 @@ export class SlackCollector {
 
   /** Walks one channel's new history; returns the number of messages stored or changed. */
   private async collectChannel(api: SlackApi, dataSource: DataSource, teamId: string, channel: ChannelRecord): Promise<number> {
-    const [state] = await dataSource.query<SyncState[]>(
-      `SELECT newest_ts, pending_cursor, pending_newest_ts FROM channel_sync_state WHERE channel_id = $1`,
-      [channel.id],
-    );
-    const oldest = state?.newest_ts ?? undefined;
-    let cursor = state?.pending_cursor ?? undefined;
+    const state = await ActivityStore.transaction(dataSource, (store) => store.syncState(channel.id));
+    const oldest = state?.newestTs ?? undefined;
+    let cursor = state?.pendingCursor ?? undefined;
     // The newest message of this walk, seen on its first page; it becomes the mark when the walk completes.
-    let walkNewest = cursor ? (state?.pending_newest_ts ?? null) : null;
+    let walkNewest = cursor ? (state?.pendingNewestTs ?? null) : null;
     let stored = 0;
     const history = { channel: channel.id, limit: PAGE_LIMIT, ...(oldest ? { oldest, inclusive: false } : {}) };
 
@@ -165,7 +139,7 @@ export class SlackCollector {
       const next = nextCursor(page);
       stored += await ActivityStore.transaction(dataSource, async (store) => {
         const count = await store.upsertMessages(MessageBatch.of(uniqueByTs([...records, ...replies]), 'collect'));
-        await saveProgress(store, channel.id, next ?? null, walkNewest, !next);
+        await store.saveSyncProgress(channel.id, { nextCursor: next ?? null, walkNewestTs: walkNewest });
         return count;
       });
       if (!next) break;
@@ -193,16 +167,12 @@ export class SlackCollector {
     const grown = new Map<string, string>();
     for (const record of records) {
       if (record.threadTs === null) continue;
-      const newest = isThreadReply(record) ? record.ts : record.replyCount > 0 ? record.latestReplyTs : null;
+      const newest = threadParentTs(record) !== null ? record.ts : record.replyCount > 0 ? record.latestReplyTs : null;
       const known = grown.get(record.threadTs);
       if (newest !== null && (known === undefined || compareTs(newest, known) > 0)) grown.set(record.threadTs, newest);
     }
     if (grown.size === 0) return [];
-    const storedRows = await dataSource.query<{ ts: string; latest_reply_ts: string | null }[]>(
-      `SELECT ts, latest_reply_ts FROM messages WHERE channel_id = $1 AND ts = ANY($2::text[])`,
-      [channelId, [...grown.keys()]],
-    );
-    const storedLatest = new Map(storedRows.map((row) => [row.ts, row.latest_reply_ts]));
+    const storedLatest = await ActivityStore.transaction(dataSource, (store) => store.storedLatestReplies(channelId, [...grown.keys()]));
     const replies: MessageRecord[] = [];
     for (const [threadTs, newest] of grown) {
       const known = storedLatest.get(threadTs) ?? null;
@@ -229,29 +199,4 @@ function withSlackIds<T extends { id?: unknown }>(entries: T[], what: string, lo
 /** A message can be on a history page and in a thread (a parent, a broadcast reply); the later copy is written. */
 function uniqueByTs(records: MessageRecord[]): MessageRecord[] {
   return [...new Map(records.map((record) => [record.ts, record])).values()];
-}
-
-async function saveProgress(store: ActivityStore, channelId: string, cursor: string | null, walkNewest: string | null, complete: boolean): Promise<void> {
-  if (complete) {
-    await store.query(
-      `INSERT INTO channel_sync_state AS s (channel_id, newest_ts, last_run_at, last_success_at) VALUES ($1, $2, now(), now())
-       ON CONFLICT (channel_id) DO UPDATE SET newest_ts = COALESCE($2, s.newest_ts), pending_cursor = NULL, pending_newest_ts = NULL,
-         last_run_at = now(), last_success_at = now(), last_error = NULL, last_error_at = NULL`,
-      [channelId, walkNewest],
-    );
-    return;
-  }
-  await store.query(
-    `INSERT INTO channel_sync_state AS s (channel_id, pending_cursor, pending_newest_ts, last_run_at) VALUES ($1, $2, $3, now())
-     ON CONFLICT (channel_id) DO UPDATE SET pending_cursor = $2, pending_newest_ts = $3, last_run_at = now()`,
-    [channelId, cursor, walkNewest],
-  );
-}
-
-async function recordChannelError(dataSource: DataSource, channelId: string, code: string): Promise<void> {
-  await dataSource.query(
-    `INSERT INTO channel_sync_state (channel_id, last_run_at, last_error, last_error_at) VALUES ($1, now(), $2, now())
-     ON CONFLICT (channel_id) DO UPDATE SET last_run_at = now(), last_error = $2, last_error_at = now()`,
-    [channelId, code],
-  );
 }
