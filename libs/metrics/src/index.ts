@@ -5,3 +5,4 @@ export * from './metrics.module';
 export * from './queries/metrics-queries.service';
 export * from './queries/rollup-cache';
 export * from './queries/sorting';
+export * from './rollups-changed';
