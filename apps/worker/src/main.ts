@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigValidationError, loadConfig } from '@app/config';
 import { AppLogger, AppMetrics, createRootLogger } from '@app/observability';
 import { CommandFactory } from 'nest-commander';
+import { CommandError } from './command-errors';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
@@ -22,8 +23,10 @@ async function main(): Promise<void> {
       // Commander reports --help and --version as "errors" with exit code 0.
       process.exit((error as { exitCode?: number }).exitCode ?? 1);
     },
+    // Every error a command throws ends here: one it explains (CommandError) is its message alone.
     serviceErrorHandler: (error) => {
-      logger.error({ err: error }, 'command failed');
+      if (error instanceof CommandError) logger.error(error.message);
+      else logger.error({ err: error }, 'command failed');
       process.exitCode = 1;
     },
   });
