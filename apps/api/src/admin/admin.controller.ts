@@ -1,4 +1,4 @@
-import { aggregationRangeProblem, AggregationService, daysInclusive } from '@app/metrics';
+import { aggregationRangeProblem, AggregationService } from '@app/metrics';
 import { BadRequestException, Body, ConflictException, Get, HttpCode, InternalServerErrorException, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOperation } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
@@ -39,11 +39,8 @@ export class AdminController {
   async start(@Body() body: StartAggregationBody = {}): Promise<AggregationRunDto> {
     if (body.to && !body.from) throw new BadRequestException('to needs from');
     const to = body.to ?? body.from;
-    const problem = body.from && to ? aggregationRangeProblem(body.from, to) : undefined;
+    const problem = body.from && to ? aggregationRangeProblem(body.from, to, MAX_RANGE_DAYS) : undefined;
     if (problem) throw new BadRequestException(problem);
-    if (body.from && to && daysInclusive(body.from, to) > MAX_RANGE_DAYS) {
-      throw new BadRequestException(`the range ${body.from}..${to} spans ${daysInclusive(body.from, to)} days; the maximum is ${MAX_RANGE_DAYS}`);
-    }
     const outcome = await this.aggregation.run({ trigger: 'api', from: body.from, to });
     if (outcome.status === 'skipped') throw new ConflictException(outcome.reason);
     if (outcome.status === 'failed') throw new InternalServerErrorException(`aggregation run ${outcome.run.id} failed: ${outcome.run.error}`);

@@ -6,7 +6,7 @@ import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { RollupCache } from '../queries/rollup-cache';
 import { ROLLUPS_CHANGED_CHANNEL } from '../rollups-changed';
-import { addDays, canAddDays, eachDay } from '../calendar';
+import { addDays, canAddDays, dayRangeProblem, eachDay } from '../calendar';
 import { isThreadReply, localDay } from '../definitions';
 import { FullRebuild } from './full-rebuild';
 import { PartialRebuild } from './partial-rebuild';
@@ -25,11 +25,12 @@ export const LAST_RECOMPUTABLE_DAY = addDays(LAST_DAY, -(ACTIVITY_WINDOW_DAYS - 
 
 /**
  * What is wrong with recomputing the days `from`..`to` (supported days, as
- * isIsoDay checks), if anything. A run derives days too: the DAU/WAU/MAU of
- * the 27 days after `to`, which must be supported days as well.
+ * isIsoDay checks; at most `maxDays` of them), if anything. A run derives days
+ * too: the DAU/WAU/MAU of the 27 days after `to`, which must be supported days as well.
  */
-export function aggregationRangeProblem(from: string, to: string): string | undefined {
-  if (to < from) return `to (${to}) is before from (${from})`;
+export function aggregationRangeProblem(from: string, to: string, maxDays?: number): string | undefined {
+  const problem = dayRangeProblem(from, to, maxDays);
+  if (problem) return problem;
   if (!canAddDays(to, ACTIVITY_WINDOW_DAYS - 1)) {
     return `to (${to}) is after ${LAST_RECOMPUTABLE_DAY}: a run also recomputes the DAU/WAU/MAU of the ${ACTIVITY_WINDOW_DAYS - 1} days after it, which must end by the last supported day, ${LAST_DAY}`;
   }
