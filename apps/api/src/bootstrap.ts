@@ -11,7 +11,7 @@ import { installDashboard } from './dashboard/dashboard-routes';
 import { setupOpenApi } from './common/openapi';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { installReusedJsonSerializer } from './common/reused-json';
-import { installHttpMetrics } from './observability/http-metrics';
+import { installHttpTelemetry } from './observability/http-telemetry';
 
 /** Request bodies past this are refused with 413; Slack's events are a few KiB. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -67,7 +67,7 @@ export async function createApiApplication(
   refuseRepeatedHost(server);
   installAccessLog(server, logger);
   installReusedJsonSerializer(server);
-  installHttpMetrics(app);
+  installHttpTelemetry(app);
   await installRateLimit(app, config.http.rateLimitPerMinute);
   installDashboard(server);
   configureApiApplication(app);

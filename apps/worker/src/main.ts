@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigValidationError, loadConfig } from '@app/config';
-import { AppLogger, AppMetrics, createRootLogger } from '@app/observability';
+import { AppLogger, Telemetry, createRootLogger } from '@app/observability';
 import { CommandFactory } from 'nest-commander';
 import { CommandError } from './command-errors';
 import { WorkerModule } from './worker.module';
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   });
   app.useLogger(app.get(AppLogger));
   await CommandFactory.runApplication(app);
-  const counters = await app.get(AppMetrics).countersSummary();
+  const counters = await app.get(Telemetry).countersSummary();
   if (Object.keys(counters).length > 0) logger.info({ counters }, 'command totals');
   await app.close();
 }

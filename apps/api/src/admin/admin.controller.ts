@@ -9,10 +9,10 @@ import { MAX_RANGE_DAYS } from '../common/query.dto';
 import {
   AggregationRunDto,
   AggregationRunsResponse,
-  RUN_COLUMNS,
+  RUN_CSV_COLUMNS,
   RunsQuery,
   StartAggregationBody,
-  SYNC_COLUMNS,
+  SYNC_CSV_COLUMNS,
   SyncStatusQuery,
   SyncStatusResponse,
 } from './admin.dto';
@@ -50,7 +50,7 @@ export class AdminController {
   @Get('aggregations')
   @ApiOperation({ summary: 'Recent aggregation runs: range, rows, duration, status' })
   @ApiOkJsonOrCsv(AggregationRunsResponse, 'Newest first')
-  @CsvRows(RUN_COLUMNS, 'aggregation-runs')
+  @CsvRows(RUN_CSV_COLUMNS, 'aggregation-runs')
   async runs(@Query() query: RunsQuery): Promise<AggregationRunsResponse> {
     return { data: await this.aggregation.recentRuns(query.limit ?? DEFAULT_RUNS_LISTED) };
   }
@@ -58,7 +58,7 @@ export class AdminController {
   @Get('sync-status')
   @ApiOperation({ summary: 'Per channel: newest message collected, last run, last error' })
   @ApiOkJsonOrCsv(SyncStatusResponse, 'Every channel the collector has visited')
-  @CsvRows(SYNC_COLUMNS, 'sync-status')
+  @CsvRows(SYNC_CSV_COLUMNS, 'sync-status')
   async syncStatus(@Query() query: SyncStatusQuery): Promise<SyncStatusResponse> {
     const rows = await this.dataSource.query(
       `SELECT s.channel_id AS "channelId", c.team_id AS "teamId", c.name, s.newest_ts AS "newestTs",

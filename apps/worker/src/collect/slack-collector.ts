@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { COLLECT_LOCK_KEY, DatabaseConnector, withTryAdvisoryLock } from '@app/db';
-import { AppMetrics } from '@app/observability';
+import { Telemetry } from '@app/observability';
 import {
   ActivityStore,
   ChannelRecord,
@@ -63,7 +63,7 @@ export class SlackCollector {
   constructor(
     private readonly connector: DatabaseConnector,
     private readonly config: AppConfig,
-    private readonly metrics: AppMetrics,
+    private readonly telemetry: Telemetry,
   ) {}
 
   /**
@@ -79,7 +79,7 @@ export class SlackCollector {
     const token = this.config.slack.botToken;
     if (!token) throw new Error('SLACK_BOT_TOKEN is not set: the collector needs a bot token');
     const dataSource = await this.connector.connect();
-    const api = new SlackApi(token, this.config.slack.apiUrl, this.metrics);
+    const api = new SlackApi(token, this.config.slack.apiUrl, this.telemetry);
 
     const team = (await api.call('team.info', {})).team as SlackTeam | undefined;
     if (!isSlackId(team?.id)) throw new Error('team.info answered without a team id of a Slack id\'s shape');
@@ -171,7 +171,7 @@ export class SlackCollector {
       if (!next) break;
       cursor = next;
     }
-    this.metrics.recordMessagesStored('collect', stored);
+    this.telemetry.recordMessagesStored('collect', stored);
     return stored;
   }
 

@@ -1,6 +1,6 @@
 import { AppConfig, MAX_IMPORT_FILE_MIB } from '@app/config';
 import { DatabaseConnector } from '@app/db';
-import { AppMetrics } from '@app/observability';
+import { Telemetry } from '@app/observability';
 import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, InvalidRecordError, isSlackId } from '@app/slack';
 import { Logger } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
@@ -29,7 +29,7 @@ export class ImportCommand extends CommandRunner {
   constructor(
     private readonly connector: DatabaseConnector,
     private readonly config: AppConfig,
-    private readonly metrics: AppMetrics,
+    private readonly telemetry: Telemetry,
   ) {
     super();
   }
@@ -83,7 +83,7 @@ export class ImportCommand extends CommandRunner {
       throw new CommandError(`import failed, nothing was stored: ${error.message}`);
     }
     bar?.stop();
-    this.metrics.recordMessagesStored('import', summary.messagesStored);
+    this.telemetry.recordMessagesStored('import', summary.messagesStored);
     const seconds = (Date.now() - startedAt) / 1000;
     process.stdout.write(formatSummary(path, summary, seconds));
   }

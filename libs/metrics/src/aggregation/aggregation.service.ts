@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { ACTIVITY_WINDOW_DAYS, AGGREGATION_LOCK_KEY, AggregationMode, LAST_DAY, withAdvisoryLock, withTryAdvisoryLock } from '@app/db';
-import { AppMetrics } from '@app/observability';
+import { Telemetry } from '@app/observability';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -100,7 +100,7 @@ export class AggregationService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-    private readonly metrics: AppMetrics,
+    private readonly telemetry: Telemetry,
     private readonly cache: RollupCache,
   ) {}
 
@@ -175,7 +175,7 @@ export class AggregationService {
          WHERE id = $1 RETURNING ${RUN_VIEW_SELECT_LIST}`,
         [id, written.fromDay, written.toDay, written.days, written.rows, durationMs],
       );
-      this.metrics.recordAggregation('succeeded', durationMs / 1000, written.rows);
+      this.telemetry.recordAggregation('succeeded', durationMs / 1000, written.rows);
       this.logger.log(
         `${mode} run ${id}: ${written.days} day(s)${written.fromDay ? ` ${written.fromDay}..${written.toDay}` : ''}, ${written.rows} rows in ${durationMs} ms`,
       );
@@ -190,7 +190,7 @@ export class AggregationService {
         `UPDATE aggregation_runs SET status = 'failed', finished_at = now(), duration_ms = $2, error = $3 WHERE id = $1 RETURNING ${RUN_VIEW_SELECT_LIST}`,
         [id, durationMs, message],
       );
-      this.metrics.recordAggregation('failed', durationMs / 1000, 0);
+      this.telemetry.recordAggregation('failed', durationMs / 1000, 0);
       this.logger.error(`${mode} run ${id} failed: ${message}`);
       return { status: 'failed', run: toView(run) };
     }
