@@ -1,17 +1,17 @@
 import { AppConfig } from '@app/config';
 import { HttpException, HttpStatus, ValidationPipe } from '@nestjs/common';
 import rateLimit from '@fastify/rate-limit';
-import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { AppLogger, createRootLogger, installAccessLog, PROBE_PATH, requestIdOf } from '@app/observability';
 import { AppModule } from './app.module';
-import { FallbackExceptionFilter } from './common/fallback-exception.filter';
 import { installDashboard } from './dashboard/dashboard-routes';
 import { setupOpenApi } from './common/openapi';
+import { ApiExceptionFilter } from './common/api-exception.filter';
 import { installReusedJsonSerializer } from './common/reused-json';
-import { installHttpMetrics } from './observability/http-metrics';
+import { installHttpTelemetry } from './observability/http-telemetry';
 
 /** Request bodies past this are refused with 413; Slack's events are a few KiB. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -67,7 +67,7 @@ export async function createApiApplication(
   refuseRepeatedHost(server);
   installAccessLog(server, logger);
   installReusedJsonSerializer(server);
-  installHttpMetrics(app);
+  installHttpTelemetry(app);
   await installRateLimit(app, config.http.rateLimitPerMinute);
   installDashboard(server);
   configureApiApplication(app);
@@ -117,7 +117,7 @@ async function installRateLimit(app: NestFastifyApplication, perMinute: number):
 }
 
 function configureApiApplication(app: NestFastifyApplication): void {
-  app.useGlobalFilters(new FallbackExceptionFilter(app.get(HttpAdapterHost).httpAdapter));
+  app.useGlobalFilters(new ApiExceptionFilter());
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );

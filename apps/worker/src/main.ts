@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { ConfigValidationError, loadConfig } from '@app/config';
-import { AppLogger, AppMetrics, createRootLogger } from '@app/observability';
+import { AppLogger, Telemetry, createRootLogger } from '@app/observability';
 import { CommandFactory } from 'nest-commander';
+import { CommandError } from './command-errors';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
@@ -22,14 +23,16 @@ async function main(): Promise<void> {
       // Commander reports --help and --version as "errors" with exit code 0.
       process.exit((error as { exitCode?: number }).exitCode ?? 1);
     },
+    // Every error a command throws ends here: one it explains (CommandError) is its message alone.
     serviceErrorHandler: (error) => {
-      logger.error({ err: error }, 'command failed');
+      if (error instanceof CommandError) logger.error(error.message);
+      else logger.error({ err: error }, 'command failed');
       process.exitCode = 1;
     },
   });
   app.useLogger(app.get(AppLogger));
   await CommandFactory.runApplication(app);
-  const counters = await app.get(AppMetrics).countersSummary();
+  const counters = await app.get(Telemetry).countersSummary();
   if (Object.keys(counters).length > 0) logger.info({ counters }, 'command totals');
   await app.close();
 }

@@ -1,3 +1,4 @@
+import type { ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { MIGRATIONS } from './migrations';
@@ -27,6 +28,29 @@ export function endpointOptions(endpoint: DatabaseEndpoint): Partial<PostgresDat
   if ('url' in endpoint) return { url: endpoint.url, ssl: tls };
   const { host, port, user, password, database } = endpoint;
   return { host, port, username: user, password, database, ssl: tls };
+}
+
+/**
+ * pg's settings for one connection to the server, role, database and TLS of
+ * a DataSource's options, mapped as TypeORM maps them for its pool, and with
+ * the same name and connect timeout: a session opened beside the pool (see
+ * openSession) connects exactly as the pool's connections do.
+ */
+export function sessionConfig(options: PostgresDataSourceOptions): ClientConfig {
+  // The pool's own settings mean nothing to a single connection.
+  const { max: _max, idleTimeoutMillis: _idleTimeoutMillis, ...connection } = (options.extra ?? {}) as Record<string, unknown>;
+  return {
+    connectionString: options.url,
+    host: options.host,
+    port: options.port,
+    user: options.username,
+    password: options.password,
+    database: options.database,
+    // Handed to pg unchanged by TypeORM too; endpointOptions sets false or { rejectUnauthorized: true }.
+    ssl: options.ssl as ClientConfig['ssl'],
+    application_name: options.applicationName,
+    ...connection,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ export * from './advisory-lock';
 export * from './data-source';
 export * from './database-endpoint';
 export * from './database-errors';
+export * from './database-session';
 export * from './database.module';
 export * from './embedded-postgres';
 export * from './raw-activity';

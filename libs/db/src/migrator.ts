@@ -1,29 +1,12 @@
 import { DataSource } from 'typeorm';
-
-/** Key of the session-level advisory lock that serialises schema changes across processes and pods. */
-export const MIGRATION_LOCK_KEY = 7_352_340_001;
-
-async function withMigrationLock<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
-  try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    try {
-      return await work();
-    } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
-    }
-  } finally {
-    await runner.release();
-  }
-}
+import { MIGRATION_LOCK_KEY, withAdvisoryLock } from './advisory-lock';
 
 /**
  * Applies pending migrations, each in its own transaction. A second process
  * waits on the lock and then finds nothing left to do.
  */
 export async function runPendingMigrations(dataSource: DataSource): Promise<string[]> {
-  return withMigrationLock(dataSource, async () => {
+  return withAdvisoryLock(dataSource, MIGRATION_LOCK_KEY, async () => {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     return applied.map((migration) => migration.name);
   });
@@ -31,7 +14,7 @@ export async function runPendingMigrations(dataSource: DataSource): Promise<stri
 
 /** Reverts the most recently applied migration, if any; returns its name. */
 export async function revertLastMigration(dataSource: DataSource): Promise<string | undefined> {
-  return withMigrationLock(dataSource, async () => {
+  return withAdvisoryLock(dataSource, MIGRATION_LOCK_KEY, async () => {
     const before = await appliedMigrationNames(dataSource);
     if (before.length === 0) return undefined;
     await dataSource.undoLastMigration({ transaction: 'each' });

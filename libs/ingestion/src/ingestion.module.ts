@@ -8,7 +8,7 @@ import { SlackEventApplier } from './events/slack-event-applier';
  * Events API applier behind `POST /slack/events`. The export import is a
  * function of a DataSource (`importSlackExport`), called by `worker import`
  * and `worker demo`. Needs the DataSource, DatabaseConnector, AppConfig and
- * AppMetrics providers of the app.
+ * Telemetry providers of the app.
  */
 @Module({ providers: [SlackCollector, SlackEventApplier], exports: [SlackCollector, SlackEventApplier] })
 export class IngestionModule {}

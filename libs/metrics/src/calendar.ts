@@ -59,6 +59,18 @@ export function daysInclusive(from: string, to: string): number {
   return dayNumber(to) - dayNumber(from) + 1;
 }
 
+/**
+ * What is wrong with the days `from`..`to` (supported days) as a range of at
+ * most `maxDays` days, if anything: the one rule of every range asked for,
+ * of metrics and of aggregation runs alike.
+ */
+export function dayRangeProblem(from: string, to: string, maxDays = Infinity): string | undefined {
+  if (to < from) return `to (${to}) is before from (${from})`;
+  const days = daysInclusive(from, to);
+  if (days > maxDays) return `the range ${from}..${to} spans ${days} days; the maximum is ${maxDays}`;
+  return undefined;
+}
+
 /** The calendar day of an instant in an IANA time zone. */
 export function dayInZone(instant: Date, timeZone: string): string {
   // en-CA formats as YYYY-MM-DD.

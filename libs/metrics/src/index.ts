@@ -6,3 +6,4 @@ export * from './queries/catalogue-queries.service';
 export * from './queries/metrics-queries.service';
 export * from './queries/rollup-cache';
 export * from './queries/sorting';
+export * from './rollups-changed';

@@ -4,7 +4,7 @@ import { CatalogueQueries } from './queries/catalogue-queries.service';
 import { MetricsQueries } from './queries/metrics-queries.service';
 import { RollupCache } from './queries/rollup-cache';
 
-/** Aggregation, rollup reads and the catalogue of what is stored; needs the DataSource, AppConfig and AppMetrics providers of the app. */
+/** Aggregation, rollup reads and the catalogue of what is stored; needs the DataSource, AppConfig and Telemetry providers of the app. */
 @Module({
   providers: [AggregationService, MetricsQueries, CatalogueQueries, RollupCache],
   exports: [AggregationService, MetricsQueries, CatalogueQueries, RollupCache],

@@ -1,4 +1,4 @@
-export * from './app-metrics';
+export * from './telemetry';
 export * from './logging';
 export * from './observability.module';
 export * from './secret-scrubber';

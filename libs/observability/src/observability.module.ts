@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { AppMetrics } from './app-metrics';
+import { Telemetry } from './telemetry';
 
 @Global()
-@Module({ providers: [AppMetrics], exports: [AppMetrics] })
+@Module({ providers: [Telemetry], exports: [Telemetry] })
 export class ObservabilityModule {}

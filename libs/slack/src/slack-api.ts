@@ -1,4 +1,4 @@
-import type { AppMetrics } from '@app/observability';
+import type { Telemetry } from '@app/observability';
 import { Logger as NestLogger } from '@nestjs/common';
 import { Logger, LogLevel, RetryOptions, WebAPICallResult, WebAPIPlatformError, WebClient, WebClientEvent } from '@slack/web-api';
 
@@ -44,7 +44,7 @@ export interface SlackPage extends WebAPICallResult {
 export class SlackApi {
   readonly client: WebClient;
 
-  constructor(token: string, apiUrl: string, private readonly metrics: AppMetrics) {
+  constructor(token: string, apiUrl: string, private readonly telemetry: Telemetry) {
     this.client = new WebClient(token, {
       slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
       retryConfig: SLACK_RETRY_POLICY,
@@ -54,18 +54,18 @@ export class SlackApi {
       logLevel: LogLevel.ERROR,
     });
     this.client.on(WebClientEvent.RATE_LIMITED, (retryAfterSeconds: number, request: { url?: string }) => {
-      this.metrics.recordRateLimitWait(retryAfterSeconds);
-      this.metrics.recordSlackCall(methodOfUrl(request?.url), 'rate_limited');
+      this.telemetry.recordRateLimitWait(retryAfterSeconds);
+      this.telemetry.recordSlackCall(methodOfUrl(request?.url), 'rate_limited');
     });
   }
 
   async call(method: string, args: Record<string, unknown>): Promise<SlackPage> {
     try {
       const result = (await this.client.apiCall(method, args)) as SlackPage;
-      this.metrics.recordSlackCall(method, 'ok');
+      this.telemetry.recordSlackCall(method, 'ok');
       return result;
     } catch (error) {
-      this.metrics.recordSlackCall(method, 'error');
+      this.telemetry.recordSlackCall(method, 'error');
       throw error;
     }
   }

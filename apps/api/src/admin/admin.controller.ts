@@ -1,4 +1,4 @@
-import { aggregationRangeProblem, AggregationService, CatalogueQueries, daysInclusive } from '@app/metrics';
+import { aggregationRangeProblem, AggregationService, CatalogueQueries } from '@app/metrics';
 import { BadRequestException, Body, ConflictException, Get, HttpCode, InternalServerErrorException, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
@@ -8,10 +8,10 @@ import { MAX_RANGE_DAYS } from '../common/query.dto';
 import {
   AggregationRunDto,
   AggregationRunsResponse,
-  RUN_COLUMNS,
+  RUN_CSV_COLUMNS,
   RunsQuery,
   StartAggregationBody,
-  SYNC_COLUMNS,
+  SYNC_CSV_COLUMNS,
   SyncStatusQuery,
   SyncStatusResponse,
 } from './admin.dto';
@@ -34,11 +34,8 @@ export class AdminController {
   async start(@Body() body: StartAggregationBody = {}): Promise<AggregationRunDto> {
     if (body.to && !body.from) throw new BadRequestException('to needs from');
     const to = body.to ?? body.from;
-    const problem = body.from && to ? aggregationRangeProblem(body.from, to) : undefined;
+    const problem = body.from && to ? aggregationRangeProblem(body.from, to, MAX_RANGE_DAYS) : undefined;
     if (problem) throw new BadRequestException(problem);
-    if (body.from && to && daysInclusive(body.from, to) > MAX_RANGE_DAYS) {
-      throw new BadRequestException(`the range ${body.from}..${to} spans ${daysInclusive(body.from, to)} days; the maximum is ${MAX_RANGE_DAYS}`);
-    }
     const outcome = await this.aggregation.run({ trigger: 'api', from: body.from, to });
     if (outcome.status === 'skipped') throw new ConflictException(outcome.reason);
     if (outcome.status === 'failed') throw new InternalServerErrorException(`aggregation run ${outcome.run.id} failed: ${outcome.run.error}`);
@@ -48,7 +45,7 @@ export class AdminController {
   @Get('aggregations')
   @ApiOperation({ summary: 'Recent aggregation runs: range, rows, duration, status' })
   @ApiOkJsonOrCsv(AggregationRunsResponse, 'Newest first')
-  @CsvRows(RUN_COLUMNS, 'aggregation-runs')
+  @CsvRows(RUN_CSV_COLUMNS, 'aggregation-runs')
   async runs(@Query() query: RunsQuery): Promise<AggregationRunsResponse> {
     return { data: await this.aggregation.recentRuns(query.limit ?? DEFAULT_RUNS_LISTED) };
   }
@@ -56,7 +53,7 @@ export class AdminController {
   @Get('sync-status')
   @ApiOperation({ summary: 'Per channel: newest message collected, last run, last error' })
   @ApiOkJsonOrCsv(SyncStatusResponse, 'Every channel the collector has visited')
-  @CsvRows(SYNC_COLUMNS, 'sync-status')
+  @CsvRows(SYNC_CSV_COLUMNS, 'sync-status')
   async syncStatus(@Query() query: SyncStatusQuery): Promise<SyncStatusResponse> {
     return { data: await this.catalogue.syncStatus(query.teamId) };
   }

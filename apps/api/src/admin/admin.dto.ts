@@ -35,7 +35,7 @@ export class SyncStatusQuery extends FormatQuery {
   teamId?: string;
 }
 
-export const RUN_COLUMNS = ['id', 'startedAt', 'finishedAt', 'mode', 'trigger', 'fromDay', 'toDay', 'days', 'rows', 'durationMs', 'status', 'error'] as const;
+export const RUN_CSV_COLUMNS = ['id', 'startedAt', 'finishedAt', 'mode', 'trigger', 'fromDay', 'toDay', 'days', 'rows', 'durationMs', 'status', 'error'] as const;
 
 export class AggregationRunDto {
   @ApiProperty()
@@ -80,7 +80,7 @@ export class AggregationRunsResponse {
   data: AggregationRunDto[];
 }
 
-export const SYNC_COLUMNS = ['channelId', 'teamId', 'name', 'newestTs', 'newestMessageAt', 'lastRunAt', 'lastSuccessAt', 'lastError', 'lastErrorAt'] as const;
+export const SYNC_CSV_COLUMNS = ['channelId', 'teamId', 'name', 'newestTs', 'newestMessageAt', 'lastRunAt', 'lastSuccessAt', 'lastError', 'lastErrorAt'] as const;
 
 export class SyncStatusRow {
   @ApiProperty()

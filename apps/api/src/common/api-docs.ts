@@ -1,4 +1,4 @@
-import { Type, UseFilters, UseGuards, UseInterceptors, Controller, applyDecorators } from '@nestjs/common';
+import { Type, UseGuards, UseInterceptors, Controller, applyDecorators } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -13,7 +13,6 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
-import { ApiExceptionFilter } from './api-exception.filter';
 import { CsvInterceptor } from './csv.interceptor';
 import { ErrorResponse } from './error-response.dto';
 
@@ -21,14 +20,13 @@ export const API_V1_PREFIX = 'api/v1';
 
 /**
  * A controller under /api/v1: bearer auth (read tokens for GET, admin for
- * POST), the `{ statusCode, error, message }` error body, CSV on request, and
- * the matching OpenAPI error responses.
+ * POST), CSV on request, and the OpenAPI error responses of the
+ * `{ statusCode, error, message }` body (ApiExceptionFilter renders it).
  */
 export function ApiV1Controller(path: string, tag: string): ClassDecorator {
   return applyDecorators(
     Controller(`${API_V1_PREFIX}/${path}`),
     UseGuards(BearerAuthGuard),
-    UseFilters(ApiExceptionFilter),
     UseInterceptors(CsvInterceptor),
     ApiTags(tag),
     ApiBearerAuth(),

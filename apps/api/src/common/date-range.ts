@@ -1,5 +1,5 @@
 import { FIRST_DAY } from '@app/db';
-import { DayRange, addDays, canAddDays, dayInZone, daysInclusive } from '@app/metrics';
+import { DayRange, addDays, canAddDays, dayInZone, dayRangeProblem } from '@app/metrics';
 import { BadRequestException } from '@nestjs/common';
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './query.dto';
 
@@ -14,11 +14,8 @@ export function resolveRange(query: { from?: string; to?: string }, timeZone: st
     throw new BadRequestException(`from defaults to ${DEFAULT_RANGE_DAYS - 1} days before to (${to}), which is before the first supported day, ${FIRST_DAY}; give from`);
   }
   const from = query.from ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
-  if (to < from) throw new BadRequestException(`to (${to}) is before from (${from})`);
-  const days = daysInclusive(from, to);
-  if (days > MAX_RANGE_DAYS) {
-    throw new BadRequestException(`the range ${from}..${to} spans ${days} days; the maximum is ${MAX_RANGE_DAYS}`);
-  }
+  const problem = dayRangeProblem(from, to, MAX_RANGE_DAYS);
+  if (problem) throw new BadRequestException(problem);
   return { from, to };
 }
 

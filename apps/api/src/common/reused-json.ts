@@ -15,11 +15,6 @@ const jsonOfReusedBodies = new WeakMap<object, string | undefined>();
  */
 export function reusedBody<T extends object>(body: T): T {
   if (!jsonOfReusedBodies.has(body)) jsonOfReusedBodies.set(body, undefined);
-  // Nest asks of every response body whether it is a plain object (looking for a stream
-  // wrapped in one) by comparing its constructor's source text with Object's: two
-  // Function.prototype.toString calls per response, more than the rest of a cached answer
-  // costs. A body without a prototype is answered at once.
-  if (Object.getPrototypeOf(body) === Object.prototype) Object.setPrototypeOf(body, null);
   return deepFreeze(body);
 }
 

@@ -8,25 +8,25 @@ import { resolveRange } from '../common/date-range';
 import { DEFAULT_LIMIT, TeamRangeQuery } from '../common/query.dto';
 import { MetricsAnswers } from './metrics-answers';
 import {
-  ACTIVE_MEMBERS_COLUMNS,
+  ACTIVE_MEMBERS_CSV_COLUMNS,
   ActiveMembersResponse,
-  CHANNEL_COUNT_COLUMNS,
+  CHANNEL_COUNT_CSV_COLUMNS,
   ChannelIdParam,
   ChannelMetricsQuery,
   ChannelMetricsResponse,
   ChannelSeriesResponse,
   FreshnessResponse,
-  HEATMAP_COLUMNS,
+  HEATMAP_CSV_COLUMNS,
   HeatmapResponse,
-  SUMMARY_COLUMNS,
+  SUMMARY_CSV_COLUMNS,
   SeriesQuery,
   SummaryResponse,
-  USER_COUNT_COLUMNS,
+  USER_COUNT_CSV_COLUMNS,
   UserIdParam,
   UserMetricsQuery,
   UserMetricsResponse,
   UserSeriesResponse,
-  WORKSPACE_SERIES_COLUMNS,
+  WORKSPACE_SERIES_CSV_COLUMNS,
   WorkspaceSeriesQuery,
   WorkspaceSeriesResponse,
 } from './metrics.dto';
@@ -43,7 +43,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'Totals over a range; distinct counts are over the whole range' })
   @ApiOkJsonOrCsv(SummaryResponse, 'Totals of the range')
   @ApiNotFound('workspace')
-  @CsvRows(SUMMARY_COLUMNS, 'summary', 'body')
+  @CsvRows(SUMMARY_CSV_COLUMNS, 'summary', 'body')
   async summary(@Query() query: TeamRangeQuery): Promise<SummaryResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
@@ -54,7 +54,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'The summary of every day, ISO week or month of a range' })
   @ApiOkJsonOrCsv(WorkspaceSeriesResponse, 'One row per period, empty periods included')
   @ApiNotFound('workspace')
-  @CsvRows(WORKSPACE_SERIES_COLUMNS, 'series')
+  @CsvRows(WORKSPACE_SERIES_CSV_COLUMNS, 'series')
   async series(@Query() query: WorkspaceSeriesQuery): Promise<WorkspaceSeriesResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
@@ -75,7 +75,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'DAU, WAU and MAU for every day of a range' })
   @ApiOkJsonOrCsv(ActiveMembersResponse, 'One row per day')
   @ApiNotFound('workspace')
-  @CsvRows(ACTIVE_MEMBERS_COLUMNS, 'active-members')
+  @CsvRows(ACTIVE_MEMBERS_CSV_COLUMNS, 'active-members')
   async activeMembers(@Query() query: TeamRangeQuery): Promise<ActiveMembersResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
@@ -86,7 +86,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'Per channel totals over a range' })
   @ApiOkJsonOrCsv(ChannelMetricsResponse, 'Channels with messages in the range')
   @ApiNotFound('workspace')
-  @CsvRows(['channelId', 'name', ...CHANNEL_COUNT_COLUMNS], 'channels')
+  @CsvRows(['channelId', 'name', ...CHANNEL_COUNT_CSV_COLUMNS], 'channels')
   async channels(@Query() query: ChannelMetricsQuery): Promise<ChannelMetricsResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
@@ -99,7 +99,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'One channel as a series by day, ISO week or month' })
   @ApiOkJsonOrCsv(ChannelSeriesResponse, 'One row per period, empty periods included')
   @ApiNotFound('channel')
-  @CsvRows(['date', ...CHANNEL_COUNT_COLUMNS], 'channel-series')
+  @CsvRows(['date', ...CHANNEL_COUNT_CSV_COLUMNS], 'channel-series')
   async channel(@Param() { channelId }: ChannelIdParam, @Query() query: SeriesQuery): Promise<ChannelSeriesResponse> {
     const range = this.range(query);
     const channel = await this.answers.cached('channel', [channelId], () => this.queries.channelKnown(channelId));
@@ -118,7 +118,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'Per member totals over a range' })
   @ApiOkJsonOrCsv(UserMetricsResponse, 'Members active in the range')
   @ApiNotFound('workspace')
-  @CsvRows(['userId', 'name', 'realName', ...USER_COUNT_COLUMNS], 'users')
+  @CsvRows(['userId', 'name', 'realName', ...USER_COUNT_CSV_COLUMNS], 'users')
   async users(@Query() query: UserMetricsQuery): Promise<UserMetricsResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
@@ -131,7 +131,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'One member as a series by day, ISO week or month' })
   @ApiOkJsonOrCsv(UserSeriesResponse, 'One row per period, empty periods included')
   @ApiNotFound('user')
-  @CsvRows(['date', ...USER_COUNT_COLUMNS], 'user-series')
+  @CsvRows(['date', ...USER_COUNT_CSV_COLUMNS], 'user-series')
   async user(@Param() { userId }: UserIdParam, @Query() query: SeriesQuery): Promise<UserSeriesResponse> {
     const range = this.range(query);
     const user = await this.answers.cached('user', [userId], () => this.queries.userKnown(userId));
@@ -144,7 +144,7 @@ export class MetricsController {
   @ApiOperation({ summary: 'Messages by ISO weekday and hour of day in METRICS_TIMEZONE' })
   @ApiOkJsonOrCsv(HeatmapResponse, '168 cells')
   @ApiNotFound('workspace')
-  @CsvRows(HEATMAP_COLUMNS, 'heatmap')
+  @CsvRows(HEATMAP_CSV_COLUMNS, 'heatmap')
   async heatmap(@Query() query: TeamRangeQuery): Promise<HeatmapResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);

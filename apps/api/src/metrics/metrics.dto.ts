@@ -64,8 +64,8 @@ class TeamRangeEcho extends RangeEcho {
   teamId: string;
 }
 
-const SUMMARY_COUNT_COLUMNS = ['messages', 'humanMessages', 'threadReplies', 'threadsStarted', 'reactions', 'activeMembers', 'activeChannels'] as const;
-export const SUMMARY_COLUMNS = ['teamId', 'from', 'to', ...SUMMARY_COUNT_COLUMNS] as const;
+const SUMMARY_COUNT_CSV_COLUMNS = ['messages', 'humanMessages', 'threadReplies', 'threadsStarted', 'reactions', 'activeMembers', 'activeChannels'] as const;
+export const SUMMARY_CSV_COLUMNS = ['teamId', 'from', 'to', ...SUMMARY_COUNT_CSV_COLUMNS] as const;
 
 /** The summary's counts, over a whole range or over one period of a series. */
 class SummaryCountsDto {
@@ -93,7 +93,7 @@ class SummaryCountsDto {
 
 export class SummaryResponse extends IntersectionType(TeamRangeEcho, SummaryCountsDto) {}
 
-export const WORKSPACE_SERIES_COLUMNS = ['date', ...SUMMARY_COUNT_COLUMNS] as const;
+export const WORKSPACE_SERIES_CSV_COLUMNS = ['date', ...SUMMARY_COUNT_CSV_COLUMNS] as const;
 
 export class WorkspaceSeriesRow extends SummaryCountsDto {
   @ApiProperty({ format: 'date', description: 'First day of the period; only days inside from..to count' })
@@ -119,7 +119,7 @@ export class FreshnessResponse {
   today: string;
 }
 
-export const ACTIVE_MEMBERS_COLUMNS = ['date', 'dau', 'wau', 'mau'] as const;
+export const ACTIVE_MEMBERS_CSV_COLUMNS = ['date', 'dau', 'wau', 'mau'] as const;
 
 export class ActiveMembersRow {
   @ApiProperty({ format: 'date' })
@@ -140,7 +140,7 @@ export class ActiveMembersResponse extends TeamRangeEcho {
   data: ActiveMembersRow[];
 }
 
-export const CHANNEL_COUNT_COLUMNS = CHANNEL_METRIC_FIELDS;
+export const CHANNEL_COUNT_CSV_COLUMNS = CHANNEL_METRIC_FIELDS;
 
 class ChannelCountsDto {
   @ApiProperty()
@@ -203,7 +203,7 @@ export class ChannelSeriesResponse extends RangeEcho {
   data: ChannelSeriesRow[];
 }
 
-export const USER_COUNT_COLUMNS = ['messages', 'reactionsAdded', 'channelsActive', 'daysActive'] as const;
+export const USER_COUNT_CSV_COLUMNS = ['messages', 'reactionsAdded', 'channelsActive', 'daysActive'] as const;
 
 class UserCountsDto {
   @ApiProperty({ description: 'Human messages posted' })
@@ -260,7 +260,7 @@ export class UserSeriesResponse extends RangeEcho {
   data: UserSeriesRow[];
 }
 
-export const HEATMAP_COLUMNS = ['weekday', 'hour', 'messages'] as const;
+export const HEATMAP_CSV_COLUMNS = ['weekday', 'hour', 'messages'] as const;
 
 export class HeatmapCellDto {
   @ApiProperty({ minimum: 1, maximum: 7, description: 'ISO weekday, 1 = Monday' })

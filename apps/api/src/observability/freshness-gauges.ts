@@ -1,4 +1,4 @@
-import { AppMetrics } from '@app/observability';
+import { Telemetry } from '@app/observability';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -24,7 +24,7 @@ export class FreshnessGauges implements OnModuleInit {
   private cached?: { at: number; row: Promise<FreshnessRow | undefined> };
 
   constructor(
-    private readonly metrics: AppMetrics,
+    private readonly telemetry: Telemetry,
     private readonly dataSource: DataSource,
   ) {}
 
@@ -33,7 +33,7 @@ export class FreshnessGauges implements OnModuleInit {
       const instance: Gauge = new Gauge({
         name,
         help,
-        registers: [this.metrics.registry],
+        registers: [this.telemetry.registry],
         collect: async () => {
           const current = value(await this.snapshot());
           if (current === null) instance.reset();

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { FreshnessGauges } from './freshness-gauges';
-import { MetricsController } from './metrics.controller';
+import { TelemetryController } from './telemetry.controller';
 
-@Module({ controllers: [MetricsController], providers: [FreshnessGauges] })
+@Module({ controllers: [TelemetryController], providers: [FreshnessGauges] })
 export class ObservabilityApiModule {}

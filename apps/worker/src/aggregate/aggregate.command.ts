@@ -1,8 +1,8 @@
-import { DatabaseConnector } from '@app/db';
-import { FIRST_DAY, LAST_DAY } from '@app/db';
+import { DatabaseConnector, FIRST_DAY, LAST_DAY } from '@app/db';
 import { aggregationRangeProblem, AggregationOutcome, AggregationService, isIsoDay } from '@app/metrics';
 import { Logger } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { CommandError, refuseOption, UsageError } from '../command-errors';
 
 interface AggregateOptions {
   from?: string;
@@ -11,20 +11,19 @@ interface AggregateOptions {
   wait?: boolean;
 }
 
-/** What is wrong with the options, if anything. */
-export function aggregateOptionsProblem(options: AggregateOptions): string | undefined {
-  for (const name of ['from', 'to'] as const) {
-    const value = options[name];
-    if (value !== undefined && !isIsoDay(value)) {
-      return `--${name} must be a calendar date written YYYY-MM-DD from ${FIRST_DAY} to ${LAST_DAY}, not ${JSON.stringify(value)}`;
-    }
-  }
-  if (options.to && !options.from) return '--to needs --from';
-  if (options.full && options.from) return '--full recomputes every day; leave out --from/--to';
-  if (!options.from) return undefined;
+function dayOption(option: string, value: string): string {
+  if (!isIsoDay(value)) refuseOption(option, value, `a calendar date written YYYY-MM-DD from ${FIRST_DAY} to ${LAST_DAY}`);
+  return value;
+}
+
+/** The options together: refused unless they name one way to run. */
+function checkCombination(options: AggregateOptions): void {
+  if (options.to && !options.from) throw new UsageError('--to needs --from');
+  if (options.full && options.from) throw new UsageError('--full recomputes every day; leave out --from/--to');
+  if (!options.from) return;
   const to = options.to ?? options.from;
   const problem = aggregationRangeProblem(options.from, to);
-  return problem && `--from ${options.from} --to ${to}: ${problem}`;
+  if (problem) throw new UsageError(`--from ${options.from} --to ${to}: ${problem}`);
 }
 
 @Command({
@@ -45,12 +44,12 @@ export class AggregateCommand extends CommandRunner {
 
   @Option({ flags: '--from <day>', description: 'recompute from this day (YYYY-MM-DD in METRICS_TIMEZONE), with --to or alone' })
   parseFrom(value: string): string {
-    return value;
+    return dayOption('--from', value);
   }
 
   @Option({ flags: '--to <day>', description: 'last day to recompute (default: --from)' })
   parseTo(value: string): string {
-    return value;
+    return dayOption('--to', value);
   }
 
   @Option({ flags: '--full', description: 'recompute every day (also done automatically on the first run and when METRICS_TIMEZONE changes)' })
@@ -64,12 +63,7 @@ export class AggregateCommand extends CommandRunner {
   }
 
   async run(_parameters: string[], options: AggregateOptions): Promise<void> {
-    const problem = aggregateOptionsProblem(options);
-    if (problem) {
-      this.logger.error(problem);
-      process.exitCode = 1;
-      return;
-    }
+    checkCombination(options);
     await this.connector.connect();
     const outcome = await this.aggregation.run({
       trigger: 'cli',
@@ -78,14 +72,15 @@ export class AggregateCommand extends CommandRunner {
       to: options.to ?? options.from,
       waitForLock: options.wait,
     });
-    if (!reportOutcome(outcome, this.logger)) process.exitCode = 1;
+    reportOutcome(outcome, this.logger);
   }
 }
 
-/** Logs how a run ended; false when it failed (a run skipped because another holds the lock is no failure). */
-export function reportOutcome(outcome: AggregationOutcome, logger: Logger): boolean {
+/**
+ * Logs a run skipped because another holds the lock (no failure); a failed
+ * run is thrown as a CommandError.
+ */
+export function reportOutcome(outcome: AggregationOutcome, logger: Logger): void {
   if (outcome.status === 'skipped') logger.log(`${outcome.reason}; nothing to do`);
-  if (outcome.status !== 'failed') return true;
-  logger.error(`aggregation run ${outcome.run.id} failed: ${outcome.run.error}`);
-  return false;
+  if (outcome.status === 'failed') throw new CommandError(`aggregation run ${outcome.run.id} failed: ${outcome.run.error}`);
 }

@@ -2,6 +2,7 @@ import { slackErrorCode } from '@app/slack';
 import { Logger } from '@nestjs/common';
 import { Command, CommandRunner } from 'nest-commander';
 import { SlackCollector } from '@app/ingestion';
+import { CommandError } from '../command-errors';
 
 @Command({
   name: 'collect',
@@ -23,9 +24,7 @@ export class CollectCommand extends CommandRunner {
       summary = await this.collector.collectExclusively();
     } catch (error) {
       const code = slackErrorCode(error);
-      this.logger.error(code ? `Slack refused the request: ${code}` : `collect failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = 1;
-      return;
+      throw new CommandError(code ? `Slack refused the request: ${code}` : `collect failed: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (!summary) {
       this.logger.log('another collect run is in progress; nothing to do');
@@ -36,9 +35,6 @@ export class CollectCommand extends CommandRunner {
       `workspace ${summary.teamId}: ${summary.channels} channels (${summary.channelsNotJoined} not joined), ${summary.users} users, ` +
         `${summary.messagesStored} messages stored or changed, ${summary.failures.length} channels failed`,
     );
-    if (failed.length > 0) {
-      this.logger.error(`channels that failed:\n  ${failed.join('\n  ')}`);
-      process.exitCode = 1;
-    }
+    if (failed.length > 0) throw new CommandError(`channels that failed:\n  ${failed.join('\n  ')}`);
   }
 }

@@ -1,11 +1,12 @@
 import { AppConfig, MAX_IMPORT_FILE_MIB } from '@app/config';
 import { DatabaseConnector } from '@app/db';
-import { AppMetrics } from '@app/observability';
+import { Telemetry } from '@app/observability';
 import { DEFAULT_IMPORT_BATCH_SIZE, ExportError, importSlackExport, ImportSummary, InvalidRecordError } from '@app/ingestion';
 import { isSlackId } from '@app/slack';
 import { Logger } from '@nestjs/common';
 import { SingleBar } from 'cli-progress';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { CommandError, refuseOption, wholeNumberOption } from '../command-errors';
 
 interface ImportCommandOptions {
   teamId?: string;
@@ -28,19 +29,20 @@ export class ImportCommand extends CommandRunner {
   constructor(
     private readonly connector: DatabaseConnector,
     private readonly config: AppConfig,
-    private readonly metrics: AppMetrics,
+    private readonly telemetry: Telemetry,
   ) {
     super();
   }
 
   @Option({ flags: '--team-id <id>', description: 'the workspace id (T…: letters, digits, _ or -, at most 64), when users.json does not name it' })
   parseTeamId(value: string): string {
+    if (!isSlackId(value)) refuseOption('--team-id', value, 'a Slack team id (letters, digits, _ or -, at most 64)');
     return value;
   }
 
   @Option({ flags: '--batch-size <messages>', description: `messages per database batch (default ${DEFAULT_IMPORT_BATCH_SIZE})` })
   parseBatchSize(value: string): number {
-    return Number(value);
+    return wholeNumberOption('--batch-size', value, 1, Number.MAX_SAFE_INTEGER, 'a positive whole number of messages');
   }
 
   @Option({
@@ -48,26 +50,11 @@ export class ImportCommand extends CommandRunner {
     description: 'the largest file of the export to read, uncompressed; a larger one, or a ZIP entry declaring more, stops the import (default IMPORT_MAX_FILE_MIB, 1024)',
   })
   parseMaxFileMib(value: string): number {
-    return Number(value);
+    return wholeNumberOption('--max-file-mib', value, 1, MAX_IMPORT_FILE_MIB, `a whole number of MiB from 1 to ${MAX_IMPORT_FILE_MIB}`);
   }
 
   async run([path]: string[], options: ImportCommandOptions): Promise<void> {
-    if (options.teamId !== undefined && !isSlackId(options.teamId)) {
-      this.logger.error('--team-id must be a Slack team id (letters, digits, _ or -, at most 64)');
-      process.exitCode = 1;
-      return;
-    }
-    if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
-      this.logger.error('--batch-size must be a positive whole number of messages');
-      process.exitCode = 1;
-      return;
-    }
     const maxFileMib = options.maxFileMib ?? this.config.import.maxFileMib;
-    if (!Number.isInteger(maxFileMib) || maxFileMib < 1 || maxFileMib > MAX_IMPORT_FILE_MIB) {
-      this.logger.error(`--max-file-mib must be a whole number of MiB from 1 to ${MAX_IMPORT_FILE_MIB}`);
-      process.exitCode = 1;
-      return;
-    }
     const dataSource = await this.connector.connect();
     // A bar only for a person watching a terminal; logs and CI get the summary alone.
     const bar = process.stderr.isTTY ? new SingleBar({ format: 'import [{bar}] {value}/{total} day files | {messages} messages | eta {eta}s', stream: process.stderr }) : undefined;
@@ -88,12 +75,10 @@ export class ImportCommand extends CommandRunner {
       bar?.stop();
       // Bad input, named by the message; a value the store refuses is bad input the reading let through.
       if (!(error instanceof ExportError || error instanceof InvalidRecordError)) throw error;
-      this.logger.error(`import failed, nothing was stored: ${error.message}`);
-      process.exitCode = 1;
-      return;
+      throw new CommandError(`import failed, nothing was stored: ${error.message}`);
     }
     bar?.stop();
-    this.metrics.recordMessagesStored('import', summary.messagesStored);
+    this.telemetry.recordMessagesStored('import', summary.messagesStored);
     const seconds = (Date.now() - startedAt) / 1000;
     process.stdout.write(formatSummary(path, summary, seconds));
   }

@@ -6,6 +6,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { reportOutcome } from '../aggregate/aggregate.command';
+import { CommandError } from '../command-errors';
 
 type JobName = 'collect' | 'aggregate';
 
@@ -47,7 +48,7 @@ export class JobScheduler {
     }
     const work = name === 'aggregate' ? this.aggregate() : this.collect();
     const run = work
-      .catch((error: unknown) => this.logger.error(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
+      .catch((error: unknown) => this.logger.error(error instanceof CommandError ? error.message : `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
       .finally(() => this.inFlight.delete(name));
     this.inFlight.set(name, run);
     return run;

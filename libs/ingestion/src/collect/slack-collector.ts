@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { COLLECT_LOCK_KEY, DatabaseConnector, withTryAdvisoryLock } from '@app/db';
-import { AppMetrics } from '@app/observability';
+import { Telemetry } from '@app/observability';
 import { isSlackId, nextCursor, SlackApi, slackErrorCode, SlackChannel, SlackMessage, SlackTeam, SlackUser } from '@app/slack';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -40,7 +40,7 @@ export class SlackCollector {
   constructor(
     private readonly connector: DatabaseConnector,
     private readonly config: AppConfig,
-    private readonly metrics: AppMetrics,
+    private readonly telemetry: Telemetry,
   ) {}
 
   /**
@@ -56,7 +56,7 @@ export class SlackCollector {
     const token = this.config.slack.botToken;
     if (!token) throw new Error('SLACK_BOT_TOKEN is not set: the collector needs a bot token');
     const dataSource = await this.connector.connect();
-    const api = new SlackApi(token, this.config.slack.apiUrl, this.metrics);
+    const api = new SlackApi(token, this.config.slack.apiUrl, this.telemetry);
 
     const team = (await api.call('team.info', {})).team as SlackTeam | undefined;
     if (!isSlackId(team?.id)) throw new Error('team.info answered without a team id of a Slack id\'s shape');
@@ -145,7 +145,7 @@ export class SlackCollector {
       if (!next) break;
       cursor = next;
     }
-    this.metrics.recordMessagesStored('collect', stored);
+    this.telemetry.recordMessagesStored('collect', stored);
     return stored;
   }
 

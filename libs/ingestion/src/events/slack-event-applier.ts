@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { refusedValueSqlState } from '@app/db';
-import { AppMetrics } from '@app/observability';
+import { Telemetry } from '@app/observability';
 import { isSlackId, SlackChannel, SlackMessage, SlackUser } from '@app/slack';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -87,7 +87,7 @@ export class SlackEventApplier {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-    private readonly metrics: AppMetrics,
+    private readonly telemetry: Telemetry,
   ) {}
 
   async apply(envelope: EventCallback): Promise<EventOutcome> {
@@ -108,16 +108,16 @@ export class SlackEventApplier {
     } catch (error) {
       const reason = skipReasonOf(error);
       if (!reason) throw error;
-      this.metrics.eventsSkipped.inc({ type, reason });
+      this.telemetry.eventsSkipped.inc({ type, reason });
       const detail = error instanceof InvalidRecordError ? `: ${error.message}` : reason === 'refused by the database' ? ` (SQLSTATE ${refusedValueSqlState(error)})` : '';
       this.logger.warn(`skipped a ${type} event${isSlackId(envelope.event_id) ? ` ${envelope.event_id}` : ''}, ${reason}${detail}`);
       return 'skipped';
     }
     if (outcome === 'duplicate') {
-      this.metrics.eventsDeduplicated.inc();
+      this.telemetry.eventsDeduplicated.inc();
     } else {
-      this.metrics.recordMessagesStored('events', stored);
-      this.metrics.eventsReceived.inc({ type });
+      this.telemetry.recordMessagesStored('events', stored);
+      this.telemetry.eventsReceived.inc({ type });
     }
     return outcome;
   }

@@ -2,16 +2,25 @@ import { ACTIVITY_WINDOW_DAYS } from '@app/db';
 import { isBotMessage, isHumanUserId, isMessage, isThreadReply, localDay, localHour } from '../definitions';
 
 /**
- * The set-based statements of one aggregation run. Every statement binds the
- * time zone as `$1`. A run covers either every day (`all`) or the days listed
- * in the temporary table `scope_days` (`days`); rows of the days in scope are
- * deleted and rebuilt from raw messages inside one transaction, so re-running
- * a range gives identical rows and readers never see a half-written day.
+ * The set-based statements of one aggregation run, as `{ sql, params }`
+ * values: each binds its own parameters, numbered from `$1`. Rows of the days
+ * a run covers are deleted and rebuilt from raw messages inside one
+ * transaction, so re-running a range gives identical rows and readers never
+ * see a half-written day.
  *
- * Raw messages are read once, into the temporary `run_messages`; every
- * rollup is computed from it.
+ * Raw messages are read once, into the temporary `run_messages` (the one
+ * statement that binds the time zone, for day and hour); every rollup is
+ * computed from it. A full run and a partial run compute the same rollups;
+ * they differ in what they read and where the rows go (see RunShape).
  */
-export type RollupScope = 'all' | 'days';
+export interface Statement {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+export function statement(sql: string, ...params: unknown[]): Statement {
+  return { sql, params };
+}
 
 export const ROLLUP_TABLES = [
   'channel_day_rollups',
@@ -22,35 +31,15 @@ export const ROLLUP_TABLES = [
   'team_hour_rollups',
 ] as const;
 
-/** Days a partial run rebuilds; `$1` is a date[]. */
-export const CREATE_SCOPE_DAYS = `CREATE TEMPORARY TABLE scope_days ON COMMIT DROP AS SELECT day FROM unnest($1::date[]) AS listed(day)`;
+export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
-/** The same days as runs of consecutive days, with their bounds in time (zone `$1`). */
-export const CREATE_SCOPE_RANGES = `
-  CREATE TEMPORARY TABLE scope_ranges ON COMMIT DROP AS
-  SELECT (min(day)::timestamp AT TIME ZONE $1) AS starts_at, ((max(day) + 1)::timestamp AT TIME ZONE $1) AS ends_at
-  FROM (SELECT day, day - (row_number() OVER (ORDER BY day))::int AS run FROM scope_days) numbered
-  GROUP BY run`;
-
-/**
- * Messages in scope, aliased `alias`. For a partial run, one index range
- * scan on posted_at per run of days (OFFSET 0 keeps the planner from turning
- * the ranges into a join over every message).
- */
-function messagesInScope(scope: RollupScope, alias: string): string {
-  if (scope === 'all') return `messages ${alias}`;
-  return `scope_ranges scope CROSS JOIN LATERAL (
-      SELECT * FROM messages WHERE posted_at >= scope.starts_at AND posted_at < scope.ends_at OFFSET 0
-    ) ${alias}`;
-}
-
-interface RollupTable {
+interface RollupColumns {
   keys: readonly string[];
   values: readonly string[];
 }
 
-/** Each rollup table's key and value columns; `next_<table>` holds a run's new rows with the same columns. */
-export const ROLLUP_COLUMNS: Record<(typeof ROLLUP_TABLES)[number], RollupTable> = {
+/** Each rollup table's key and value columns; `next_<table>` holds a partial run's new rows with the same columns. */
+export const ROLLUP_COLUMNS: Record<RollupTable, RollupColumns> = {
   channel_day_rollups: {
     keys: ['channel_id', 'day'],
     values: ['team_id', 'messages', 'human_messages', 'thread_replies', 'threads_started', 'reactions', 'last_message_at'],
@@ -62,46 +51,99 @@ export const ROLLUP_COLUMNS: Record<(typeof ROLLUP_TABLES)[number], RollupTable>
   team_hour_rollups: { keys: ['team_id', 'day', 'hour'], values: ['messages'] },
 };
 
-/**
- * Where a rollup statement's rows go: on a full run straight into the
- * emptied rollup table (no second copy); on a partial run into the temporary
- * `next_<table>`, which applyStatements compares with the stored rows.
- */
-function writeInto(table: (typeof ROLLUP_TABLES)[number], scope: RollupScope, select: string): string {
-  if (scope === 'days') return `CREATE TEMPORARY TABLE next_${table} ON COMMIT DROP AS ${select}`;
-  const columns = [...ROLLUP_COLUMNS[table].keys, ...ROLLUP_COLUMNS[table].values].join(', ');
-  return `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM (${select}) computed`;
+function columnList(table: RollupTable): string {
+  return [...ROLLUP_COLUMNS[table].keys, ...ROLLUP_COLUMNS[table].values].join(', ');
 }
 
-/** The run's new rows of a rollup table, as written by writeInto. */
-function newRows(table: (typeof ROLLUP_TABLES)[number], scope: RollupScope): string {
-  return scope === 'days' ? `next_${table}` : table;
-}
-
-export const TRUNCATE_ROLLUPS = `TRUNCATE ${ROLLUP_TABLES.join(', ')}`;
-
-/** Days whose rows a partial run replaces, per table; team_activity_rollups covers the days `$1`..`$2`. */
-export function replacedDays(table: (typeof ROLLUP_TABLES)[number]): string {
-  return table === 'team_activity_rollups' ? 'day BETWEEN $1::date AND $2::date' : 'day IN (SELECT day FROM scope_days)';
+/** What a full run and a partial run do differently; the rollups' SELECTs are the same for both. */
+export interface RunShape {
+  /** The messages the run reads, as a FROM item aliased `alias`. */
+  messages(alias: string): string;
+  /** The thread replies a thread's first reply is looked for in, as a FROM item with a `human` column. */
+  readonly replies: string;
+  /** The statement that writes the rows `select` computes for `table`. */
+  write(table: RollupTable, select: string): Statement;
+  /** Where the run's new rows of `table` are once written, for the rollups computed from them. */
+  rows(table: RollupTable): string;
 }
 
 /**
- * Moves a partial run's `next_<table>` into the table (a full run has
- * written its rows already, see writeInto). Only differences are written:
- * rows of the replaced days that are gone or changed are deleted, and rows
- * not present are inserted, so re-counting an unchanged day writes nothing.
+ * Every day: every message, and the rows straight into the emptied rollup
+ * tables (no second copy). Every reply is in run_messages.
  */
-export function applyStatements(table: (typeof ROLLUP_TABLES)[number]): string[] {
+export const FULL_RUN: RunShape = {
+  messages: (alias) => `messages ${alias}`,
+  replies: 'run_messages',
+  write: (table, select) => statement(`INSERT INTO ${table} (${columnList(table)}) SELECT ${columnList(table)} FROM (${select}) computed`),
+  rows: (table) => table,
+};
+
+/**
+ * The days listed in the temporary `scope_days`: one index range scan on
+ * posted_at per run of days (OFFSET 0 keeps the planner from turning the
+ * ranges into a join over every message), and the rows into the temporary
+ * `next_<table>`, which applyNewRows compares with the stored rows. A reply
+ * may fall on a day outside the scope, so replies are looked up in `messages`.
+ */
+export const PARTIAL_RUN: RunShape = {
+  messages: (alias) => `scope_ranges scope CROSS JOIN LATERAL (
+      SELECT * FROM messages WHERE posted_at >= scope.starts_at AND posted_at < scope.ends_at OFFSET 0
+    ) ${alias}`,
+  replies: `(
+      SELECT r.channel_id, r.thread_ts, r.user_id, r.posted_at, NOT ${isBotMessage('r', 'replier')} AS human
+      FROM messages r LEFT JOIN users replier ON replier.id = r.user_id
+      WHERE ${isMessage('r')} AND ${isThreadReply('r')}
+    )`,
+  write: (table, select) => statement(`CREATE TEMPORARY TABLE next_${table} ON COMMIT DROP AS ${select}`),
+  rows: (table) => `next_${table}`,
+};
+
+export const TRUNCATE_ROLLUPS = statement(`TRUNCATE ${ROLLUP_TABLES.join(', ')}`);
+
+/** The days a partial run rebuilds. */
+export function scopeDaysStatement(days: readonly string[]): Statement {
+  return statement(`CREATE TEMPORARY TABLE scope_days ON COMMIT DROP AS SELECT day FROM unnest($1::date[]) AS listed(day)`, days);
+}
+
+/** The same days as runs of consecutive days, with their bounds in time in `timezone`. */
+export function scopeRangesStatement(timezone: string): Statement {
+  return statement(
+    `CREATE TEMPORARY TABLE scope_ranges ON COMMIT DROP AS
+     SELECT (min(day)::timestamp AT TIME ZONE $1) AS starts_at, ((max(day) + 1)::timestamp AT TIME ZONE $1) AS ends_at
+     FROM (SELECT day, day - (row_number() OVER (ORDER BY day))::int AS run FROM scope_days) numbered
+     GROUP BY run`,
+    timezone,
+  );
+}
+
+/** Which stored rows of a table, aliased `kept`, a partial run replaces. */
+export const KEPT_ROWS_OF_SCOPE_DAYS = statement('kept.day IN (SELECT day FROM scope_days)');
+
+export function keptRowsBetween(from: string, to: string): Statement {
+  return statement('kept.day BETWEEN $1::date AND $2::date', from, to);
+}
+
+/**
+ * Moves a partial run's `next_<table>` into the table. Only differences are
+ * written: `removeChanged` deletes the `replaced` rows that are gone or
+ * changed, `insertNew` inserts the rows not present, so re-counting an
+ * unchanged day writes nothing.
+ */
+export function applyNewRows(table: RollupTable, replaced: Statement): { removeChanged: Statement; insertNew: Statement } {
   const { keys, values } = ROLLUP_COLUMNS[table];
-  const columns = [...keys, ...values].join(', ');
   const sameKey = keys.map((key) => `next.${key} = kept.${key}`).join(' AND ');
   const row = (alias: string) => `(${values.map((value) => `${alias}.${value}`).join(', ')})`;
-  return [
-    `DELETE FROM ${table} kept WHERE ${replacedDays(table).replace(/\bday\b/, 'kept.day')}
-       AND NOT EXISTS (SELECT 1 FROM next_${table} next WHERE ${sameKey} AND ${row('next')} IS NOT DISTINCT FROM ${row('kept')})`,
-    `INSERT INTO ${table} (${columns}) SELECT ${columns} FROM next_${table} next
-       WHERE NOT EXISTS (SELECT 1 FROM ${table} kept WHERE ${sameKey})`,
-  ];
+  return {
+    removeChanged: statement(
+      `DELETE FROM ${table} kept WHERE ${replaced.sql}
+         AND NOT EXISTS (SELECT 1 FROM next_${table} next WHERE ${sameKey} AND ${row('next')} IS NOT DISTINCT FROM ${row('kept')})`,
+      ...replaced.params,
+    ),
+    insertNew: statement(
+      `INSERT INTO ${table} (${columnList(table)}) SELECT ${columnList(table)} FROM next_${table} next
+         WHERE NOT EXISTS (SELECT 1 FROM ${table} kept WHERE ${sameKey})`,
+    ),
+  };
 }
 
 /**
@@ -114,8 +156,9 @@ export function applyStatements(table: (typeof ROLLUP_TABLES)[number]): string[]
  * are kept only when there are any. Ids take the rollups' byte-wise collation,
  * so that min(team_id) and the like compare bytes, not locale rules.
  */
-export function runMessagesStatement(scope: RollupScope): string {
-  return `
+export function runMessagesStatement(shape: RunShape, timezone: string): Statement {
+  return statement(
+    `
     CREATE TEMPORARY TABLE run_messages ON COMMIT DROP AS
     SELECT m.channel_id COLLATE "C" AS channel_id, m.team_id COLLATE "C" AS team_id, m.user_id COLLATE "C" AS user_id, m.ts,
            CASE WHEN ${isThreadReply('m')} THEN m.thread_ts END AS thread_ts,
@@ -125,39 +168,28 @@ export function runMessagesStatement(scope: RollupScope): string {
            NOT ${isBotMessage('m', 'author')} AS human,
            m.reaction_count,
            CASE WHEN m.reaction_count > 0 THEN m.reactions END AS reactions
-    FROM ${messagesInScope(scope, 'm')}
+    FROM ${shape.messages('m')}
     LEFT JOIN users author ON author.id = m.user_id
-    WHERE ${isMessage('m')}`;
+    WHERE ${isMessage('m')}`,
+    timezone,
+  );
 }
 
-/**
- * Threads started on the days in scope, with the time to the first reply by
- * another human. A full run has every reply in run_messages; a partial run
- * looks replies up in `messages`, since a reply may fall on a day outside
- * the scope.
- */
-export function threadsStatement(scope: RollupScope): string {
-  const replies =
-    scope === 'all'
-      ? `JOIN run_messages reply ON reply.channel_id = parent.channel_id AND reply.thread_ts = parent.ts`
-      : `JOIN (
-           SELECT r.channel_id, r.thread_ts, r.user_id, r.posted_at, NOT ${isBotMessage('r', 'replier')} AS human
-           FROM messages r LEFT JOIN users replier ON replier.id = r.user_id
-           WHERE ${isMessage('r')} AND ${isThreadReply('r')}
-         ) reply ON reply.channel_id = parent.channel_id AND reply.thread_ts = parent.ts`;
-  return writeInto('thread_rollups', scope, `
+/** Threads started on the days in scope, with the time to the first reply by another human. */
+export function threadsStatement(shape: RunShape): Statement {
+  return shape.write('thread_rollups', `
     SELECT parent.channel_id, parent.ts AS thread_ts, parent.team_id, parent.day,
            extract(epoch FROM min(reply.posted_at) FILTER (
              WHERE reply.human AND reply.user_id IS DISTINCT FROM parent.user_id
            ) - parent.posted_at)::double precision AS first_reply_seconds
     FROM run_messages parent
-    ${replies}
+    JOIN ${shape.replies} reply ON reply.channel_id = parent.channel_id AND reply.thread_ts = parent.ts
     WHERE parent.thread_ts IS NULL
     GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at, parent.day`);
 }
 
-export function channelDaysStatement(scope: RollupScope): string {
-  return writeInto('channel_day_rollups', scope, `
+export function channelDaysStatement(shape: RunShape): Statement {
+  return shape.write('channel_day_rollups', `
     SELECT days.channel_id, days.day, days.team_id, days.messages, days.human_messages, days.thread_replies,
            coalesce(threads.started, 0) AS threads_started, days.reactions, days.last_message_at
     FROM (
@@ -173,7 +205,7 @@ export function channelDaysStatement(scope: RollupScope): string {
       GROUP BY channel_id, day
     ) days
     LEFT JOIN (
-      SELECT channel_id, day, count(*)::int AS started FROM ${newRows('thread_rollups', scope)} GROUP BY channel_id, day
+      SELECT channel_id, day, count(*)::int AS started FROM ${shape.rows('thread_rollups')} GROUP BY channel_id, day
     ) threads USING (channel_id, day)`);
 }
 
@@ -182,11 +214,11 @@ export function channelDaysStatement(scope: RollupScope): string {
  * the workspace its channel day counts for, so that a workspace's heatmap
  * adds up to its channel days even in a channel shared between workspaces.
  */
-export function teamHoursStatement(scope: RollupScope): string {
-  return writeInto('team_hour_rollups', scope, `
+export function teamHoursStatement(shape: RunShape): Statement {
+  return shape.write('team_hour_rollups', `
     SELECT channel_day.team_id, m.day, m.hour, count(*)::int AS messages
     FROM run_messages m
-    JOIN ${newRows('channel_day_rollups', scope)} channel_day USING (channel_id, day)
+    JOIN ${shape.rows('channel_day_rollups')} channel_day USING (channel_id, day)
     GROUP BY channel_day.team_id, m.day, m.hour`);
 }
 
@@ -197,8 +229,8 @@ export function teamHoursStatement(scope: RollupScope): string {
  * in the channel of the message it is on. Whether a user is human depends on
  * the user alone, so it is checked once per group rather than per activity row.
  */
-export function memberChannelDaysStatement(scope: RollupScope): string {
-  return writeInto('member_channel_day_rollups', scope, `
+export function memberChannelDaysStatement(shape: RunShape): Statement {
+  return shape.write('member_channel_day_rollups', `
   SELECT activity.user_id, activity.channel_id, activity.day, activity.team_id, activity.messages, activity.reactions_added
   FROM (
     SELECT user_id, channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added
@@ -217,23 +249,23 @@ export function memberChannelDaysStatement(scope: RollupScope): string {
   WHERE ${isHumanUserId('activity.user_id')}`);
 }
 
-export function memberDaysStatement(scope: RollupScope): string {
-  return writeInto('member_day_rollups', scope, `
+export function memberDaysStatement(shape: RunShape): Statement {
+  return shape.write('member_day_rollups', `
     SELECT team_id, user_id, day, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added, count(*)::int AS channels
-    FROM ${newRows('member_channel_day_rollups', scope)}
+    FROM ${shape.rows('member_channel_day_rollups')}
     GROUP BY team_id, user_id, day`);
 }
 
 /**
- * DAU/WAU/MAU for days `$1`..`$2` in one pass over member days, read from
+ * DAU/WAU/MAU for the days `from`..`to` in one pass over member days, read from
  * member_day_rollups once the run has written them, since the windows reach
  * back before the days in scope. Each active day of a member opens a window
  * of 1, 7 and 28 days that ends early at the member's next active day (which
  * opens its own), so windows never overlap and a running sum of +1/-1 marks
  * counts distinct members per day.
  */
-export function activityStatement(scope: RollupScope): string {
-  return writeInto('team_activity_rollups', scope, `
+export function activityStatement(shape: RunShape, from: string, to: string): Statement {
+  const written = shape.write('team_activity_rollups', `
   WITH member_days AS (
     SELECT team_id, array_agg(day) AS days
     FROM member_day_rollups
@@ -278,4 +310,5 @@ export function activityStatement(scope: RollupScope): string {
   SELECT team_id, day, dau::int AS dau, wau::int AS wau, mau::int AS mau
   FROM running
   WHERE day BETWEEN $1::date AND $2::date AND mau > 0`);
+  return statement(written.sql, from, to);
 }

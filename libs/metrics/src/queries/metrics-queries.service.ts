@@ -62,7 +62,8 @@ export interface HeatmapCell {
   messages: number;
 }
 
-const CHANNEL_COUNT_COLUMNS = `
+/** The select list of a channel's counts, named as the API names them, over `totals`, `posters` and `replies`. */
+const CHANNEL_COUNT_SELECT_LIST = `
   coalesce(totals.messages, 0) AS messages, coalesce(totals.human_messages, 0) AS "humanMessages",
   coalesce(totals.thread_replies, 0) AS "threadReplies", coalesce(totals.threads_started, 0) AS "threadsStarted",
   coalesce(totals.reactions, 0) AS reactions, coalesce(posters.active_posters, 0) AS "activePosters",
@@ -87,7 +88,8 @@ const FIRST_REPLY_PERCENTILES = `
   round(percentile_cont(0.5) WITHIN GROUP (ORDER BY first_reply_seconds)::numeric, 3)::float8 AS p50,
   round(percentile_cont(0.9) WITHIN GROUP (ORDER BY first_reply_seconds)::numeric, 3)::float8 AS p90`;
 
-const USER_COUNT_COLUMNS = `
+/** The select list of a member's counts, named as the API names them, over `days` and `channels`. */
+const USER_COUNT_SELECT_LIST = `
   coalesce(days.messages, 0) AS messages, coalesce(days.reactions_added, 0) AS "reactionsAdded",
   coalesce(channels.channels_active, 0) AS "channelsActive", coalesce(days.days_active, 0) AS "daysActive"`;
 
@@ -179,7 +181,7 @@ export class MetricsQueries {
          SELECT channel_id, ${FIRST_REPLY_PERCENTILES} FROM thread_rollups
          WHERE team_id = $1 AND day BETWEEN $2 AND $3 AND first_reply_seconds IS NOT NULL GROUP BY channel_id
        )
-       SELECT totals.channel_id AS "channelId", c.name, ${CHANNEL_COUNT_COLUMNS}
+       SELECT totals.channel_id AS "channelId", c.name, ${CHANNEL_COUNT_SELECT_LIST}
        FROM totals
        LEFT JOIN posters USING (channel_id)
        LEFT JOIN replies USING (channel_id)
@@ -216,7 +218,7 @@ export class MetricsQueries {
          SELECT ${PERIOD_OF_DAY} AS date, ${FIRST_REPLY_PERCENTILES} FROM thread_rollups
          WHERE channel_id = $1 AND day BETWEEN $2 AND $3 AND first_reply_seconds IS NOT NULL GROUP BY 1
        )
-       SELECT periods.date::text AS date, ${CHANNEL_COUNT_COLUMNS}
+       SELECT periods.date::text AS date, ${CHANNEL_COUNT_SELECT_LIST}
        FROM periods
        LEFT JOIN totals USING (date)
        LEFT JOIN posters USING (date)
@@ -236,7 +238,7 @@ export class MetricsQueries {
          SELECT user_id, count(DISTINCT channel_id)::int AS channels_active FROM member_channel_day_rollups
          WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY user_id
        )
-       SELECT days.user_id AS "userId", u.name, u.real_name AS "realName", ${USER_COUNT_COLUMNS}
+       SELECT days.user_id AS "userId", u.name, u.real_name AS "realName", ${USER_COUNT_SELECT_LIST}
        FROM days
        JOIN channels USING (user_id)
        LEFT JOIN users u ON u.id = days.user_id
@@ -268,7 +270,7 @@ export class MetricsQueries {
          SELECT ${PERIOD_OF_DAY} AS date, count(DISTINCT channel_id)::int AS channels_active FROM member_channel_day_rollups
          WHERE user_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
        )
-       SELECT periods.date::text AS date, ${USER_COUNT_COLUMNS}
+       SELECT periods.date::text AS date, ${USER_COUNT_SELECT_LIST}
        FROM periods
        LEFT JOIN days USING (date)
        LEFT JOIN channels USING (date)

@@ -1,25 +1,19 @@
+import { openSession } from '@app/db';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import type { Client } from 'pg';
 import { DataSource } from 'typeorm';
-
-/** Channel on which a committed aggregation run announces new rollups. */
-export const ROLLUPS_CHANGED_CHANNEL = 'metrics_rollups_changed';
+import { ROLLUPS_CHANGED_CHANNEL } from '../rollups-changed';
 
 const MAX_ENTRIES = 2000;
 const RELISTEN_DELAY_MS = 5000;
-
-interface Notifying {
-  query(sql: string): Promise<unknown>;
-  on(event: 'notification' | 'error' | 'end', listener: (...args: unknown[]) => void): void;
-  removeAllListeners(): void;
-}
 
 /**
  * Answers of rollup queries, kept until rollups change. Rollups only change
  * when an aggregation run commits, and every run NOTIFYs on commit, so a
  * process that LISTENs can serve repeated questions (dashboards refreshing)
  * without touching the database and still never serve numbers older than the
- * last commit it was told about. Without a live LISTEN connection nothing is
+ * last commit it was told about. It LISTENs on a session of its own (see
+ * openSession), opened again after it is lost; without a live one nothing is
  * cached. An answer still being computed when a change arrives is dropped
  * with the rest.
  */
@@ -30,8 +24,7 @@ export class RollupCache implements OnApplicationShutdown {
   private listening = false;
   private connecting = false;
   private stopped = false;
-  private release?: (error?: Error) => void;
-  private client?: Notifying;
+  private session?: Client;
   private readonly emptiedListeners: Array<() => void> = [];
 
   constructor(private readonly dataSource: DataSource) {}
@@ -90,36 +83,40 @@ export class RollupCache implements OnApplicationShutdown {
   }
 
   private async connectListener(): Promise<void> {
+    const session = await openSession(this.dataSource).catch((error: unknown) => this.cannotListen(error));
+    if (!session) return;
+    this.session = session;
     try {
-      const [client, release] = await (this.dataSource.driver as PostgresDriver).obtainMasterConnection();
-      this.client = client as Notifying;
-      this.release = release as (error?: Error) => void;
-      const lost = (reason: unknown) => {
+      const lost = () => {
         if (!this.listening) return;
         this.listening = false;
         this.invalidate();
-        this.client?.removeAllListeners();
-        // Hand the broken connection back as broken so the pool drops it.
-        this.release?.(reason instanceof Error ? reason : new Error('listener connection ended'));
+        session.removeAllListeners('notification');
+        void session.end().catch(() => undefined);
         if (!this.stopped) this.logger.warn(`lost the ${ROLLUPS_CHANGED_CHANNEL} listener; caching is off until it is back`);
         if (!this.stopped) setTimeout(() => this.listen(), RELISTEN_DELAY_MS).unref();
       };
-      this.client.on('notification', () => this.emptied());
-      this.client.on('error', lost);
-      this.client.on('end', lost);
-      await this.client.query(`LISTEN ${ROLLUPS_CHANGED_CHANNEL}`);
+      session.on('notification', () => this.emptied());
+      session.on('error', lost);
+      session.on('end', lost);
+      await session.query(`LISTEN ${ROLLUPS_CHANGED_CHANNEL}`);
       this.listening = true;
       // Whatever was computed before listening may predate a change we did not hear about.
       this.emptied();
     } catch (error) {
-      this.logger.warn(`cannot LISTEN for rollup changes (${error instanceof Error ? error.message : String(error)}); answers are not cached`);
+      void session.end().catch(() => undefined);
+      this.cannotListen(error);
     }
+  }
+
+  private cannotListen(error: unknown): undefined {
+    this.logger.warn(`cannot LISTEN for rollup changes (${error instanceof Error ? error.message : String(error)}); answers are not cached`);
+    return undefined;
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.listening = false;
-    this.client?.removeAllListeners();
-    this.release?.();
+    await this.session?.end().catch(() => undefined);
   }
 }

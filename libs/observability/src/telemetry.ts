@@ -14,7 +14,7 @@ export type RunStatus = 'succeeded' | 'failed';
  * never ids or raw paths, so series stay bounded.
  */
 @Injectable()
-export class AppMetrics {
+export class Telemetry {
   readonly registry = new Registry();
 
   readonly httpRequestDuration = new Histogram({

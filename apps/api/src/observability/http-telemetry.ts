@@ -1,4 +1,4 @@
-import { AppMetrics, PROBE_PATH } from '@app/observability';
+import { Telemetry, PROBE_PATH } from '@app/observability';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 /**
@@ -8,8 +8,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
  * the cluster every few seconds, and a readiness 503 while a pod drains is
  * not an error of the API.
  */
-export function installHttpMetrics(app: NestFastifyApplication): void {
-  const metrics = app.get(AppMetrics);
+export function installHttpTelemetry(app: NestFastifyApplication): void {
+  const telemetry = app.get(Telemetry);
   app
     .getHttpAdapter()
     .getInstance()
@@ -17,7 +17,7 @@ export function installHttpMetrics(app: NestFastifyApplication): void {
     .addHook('onResponse', (request, reply, done) => {
       if (PROBE_PATH.test(request.url)) return done();
       const route = request.routeOptions.url ?? 'unmatched';
-      metrics.httpRequestDuration.observe(
+      telemetry.httpRequestDuration.observe(
         { method: request.method, route, status_code: String(reply.statusCode) },
         reply.elapsedTime / 1000,
       );

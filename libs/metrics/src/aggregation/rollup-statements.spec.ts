@@ -1,0 +1,65 @@
+import { ROLLUP_STATEMENTS } from './rebuild';
+import {
+  activityStatement,
+  applyNewRows,
+  FULL_RUN,
+  KEPT_ROWS_OF_SCOPE_DAYS,
+  keptRowsBetween,
+  PARTIAL_RUN,
+  ROLLUP_TABLES,
+  runMessagesStatement,
+  scopeDaysStatement,
+  scopeRangesStatement,
+  Statement,
+} from './rollup-statements';
+
+/** The highest `$n` a statement's text refers to. */
+function highestParameter({ sql }: Statement): number {
+  return Math.max(0, ...[...sql.matchAll(/\$(\d+)/g)].map((match) => Number(match[1])));
+}
+
+describe('rollup statements', () => {
+  const statements: Array<[string, Statement]> = [
+    ...[FULL_RUN, PARTIAL_RUN].flatMap((shape, index): Array<[string, Statement]> => {
+      const run = index === 0 ? 'full' : 'partial';
+      return [
+        [`${run} run_messages`, runMessagesStatement(shape, 'Asia/Tokyo')],
+        ...ROLLUP_STATEMENTS.map(({ table, build }): [string, Statement] => [`${run} ${table}`, build(shape)]),
+        [`${run} team_activity_rollups`, activityStatement(shape, '2025-01-01', '2025-02-27')],
+      ];
+    }),
+    ['scope_days', scopeDaysStatement(['2025-01-01', '2025-01-02'])],
+    ['scope_ranges', scopeRangesStatement('UTC')],
+    ...ROLLUP_TABLES.flatMap((table): Array<[string, Statement]> => {
+      const { removeChanged, insertNew } = applyNewRows(table, table === 'team_activity_rollups' ? keptRowsBetween('2025-01-01', '2025-02-27') : KEPT_ROWS_OF_SCOPE_DAYS);
+      return [
+        [`remove changed ${table}`, removeChanged],
+        [`insert new ${table}`, insertNew],
+      ];
+    }),
+  ];
+
+  it.each(statements)('%s binds exactly the parameters it refers to', (_name, statement) => {
+    expect(statement.params).toHaveLength(highestParameter(statement));
+  });
+
+  it('binds the time zone only where days and hours are computed', () => {
+    const zoned = statements.filter(([, statement]) => statement.params.includes('Asia/Tokyo') || statement.params.includes('UTC')).map(([name]) => name);
+    expect(zoned).toEqual(['full run_messages', 'partial run_messages', 'scope_ranges']);
+  });
+
+  it('writes a full run straight into the rollups and a partial run into next_ tables', () => {
+    for (const { table, build } of ROLLUP_STATEMENTS) {
+      expect(build(FULL_RUN).sql).toMatch(new RegExp(`^INSERT INTO ${table} \\(`));
+      expect(build(PARTIAL_RUN).sql).toMatch(new RegExp(`^CREATE TEMPORARY TABLE next_${table} ON COMMIT DROP AS`));
+    }
+  });
+
+  it('replaces DAU/WAU/MAU by the days given and other rollups by the days in scope', () => {
+    expect(applyNewRows('team_activity_rollups', keptRowsBetween('2025-01-01', '2025-02-27')).removeChanged).toEqual({
+      sql: expect.stringMatching(/^DELETE FROM team_activity_rollups kept WHERE kept\.day BETWEEN \$1::date AND \$2::date\s+AND NOT EXISTS/),
+      params: ['2025-01-01', '2025-02-27'],
+    });
+    expect(applyNewRows('member_day_rollups', KEPT_ROWS_OF_SCOPE_DAYS).removeChanged.sql).toMatch(/WHERE kept\.day IN \(SELECT day FROM scope_days\)/);
+  });
+});
