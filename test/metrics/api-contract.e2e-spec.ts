@@ -97,6 +97,10 @@ describe('REST API v1 contract', () => {
     it('rejects unknown body fields and bad dates on POST', async () => {
       expect((await api.post('/api/v1/admin/aggregations', { everything: true })).json()).toMatchObject({ statusCode: 400, message: 'property everything should not exist' });
       expect((await api.post('/api/v1/admin/aggregations', { from: '2025-13-01' })).status).toBe(400);
+      expect((await api.post('/api/v1/admin/aggregations', { from: QUIET_DAY, to: null })).json()).toMatchObject({
+        statusCode: 400,
+        message: expect.stringContaining('to must be a calendar date'),
+      });
       const range = await api.post('/api/v1/admin/aggregations', { from: QUIET_DAY, to: '2025-02-22' });
       expect(range.status).toBe(201);
       expect(range.json()).toMatchObject({ mode: 'range', status: 'succeeded', fromDay: QUIET_DAY, toDay: '2025-02-22', days: 3, trigger: 'api' });

@@ -1,19 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { SLACK_ID_PATTERN } from '@app/slack';
 import { FormatQuery, IsIsoDay } from '../common/query.dto';
 
 export const MAX_RUNS_LISTED = 200;
 
+/** A JSON body can say `null`, which is not a day: only a missing field is left out (IsOptional would pass both). */
+const unlessMissing = ValidateIf((_body, value) => value !== undefined);
+
 export class StartAggregationBody {
   @ApiPropertyOptional({ format: 'date', description: 'First day to recompute; with `to`. Without both, an incremental run' })
-  @IsOptional()
+  @unlessMissing
   @IsIsoDay()
   from?: string;
 
   @ApiPropertyOptional({ format: 'date', description: 'Last day to recompute (default: `from`)' })
-  @IsOptional()
+  @unlessMissing
   @IsIsoDay()
   to?: string;
 }
