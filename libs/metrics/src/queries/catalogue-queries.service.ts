@@ -19,6 +19,18 @@ export interface ChannelListing {
   lastActivityAt: string | null;
 }
 
+/** How current the stored activity is; times are Unix seconds, null before there is any. */
+export interface Freshness {
+  channels: number;
+  /** Channels whose last collection attempt failed. */
+  failingChannels: number;
+  /** Largest time since the newest collected message, over all channels. */
+  maxLagSeconds: number | null;
+  lastCollectSuccess: number | null;
+  lastAggregationSuccess: number | null;
+  lastAggregationFailed: boolean | null;
+}
+
 /** Where a page of channels starts: after this (name, id) in the listing's order; a channel without a name sorts as ''. */
 export interface ChannelPosition {
   name: string;
@@ -134,5 +146,26 @@ export class CatalogueQueries {
   async holdsMessages(): Promise<boolean> {
     const [{ present }] = await this.dataSource.query('SELECT EXISTS (SELECT 1 FROM messages) AS present');
     return present;
+  }
+
+  /**
+   * Read at scrape time, so it is right whichever process (a CronJob pod, `worker run`) did the
+   * collecting or aggregating. Prometheus may scrape before the migrations have created the
+   * table of runs: the aggregation figures are null until then.
+   */
+  async freshness(): Promise<Freshness> {
+    const [{ present }] = await this.dataSource.query(`SELECT to_regclass('aggregation_runs') IS NOT NULL AS present`);
+    const aggregation = present
+      ? `(SELECT extract(epoch FROM finished_at)::float8 FROM aggregation_runs WHERE status = 'succeeded' ORDER BY finished_at DESC LIMIT 1) AS "lastAggregationSuccess",
+         (SELECT status = 'failed' FROM aggregation_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1) AS "lastAggregationFailed"`
+      : 'NULL::float8 AS "lastAggregationSuccess", NULL::boolean AS "lastAggregationFailed"';
+    const [row] = await this.dataSource.query(`
+      SELECT count(*)::int AS channels,
+             count(*) FILTER (WHERE last_error_at IS NOT NULL AND (last_success_at IS NULL OR last_error_at > last_success_at))::int AS "failingChannels",
+             max(extract(epoch FROM now()) - newest_ts::numeric)::float8 AS "maxLagSeconds",
+             max(extract(epoch FROM last_success_at))::float8 AS "lastCollectSuccess",
+             ${aggregation}
+      FROM channel_sync_state`);
+    return row;
   }
 }
