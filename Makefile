@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.install-stamp
 NODE := .tools/node/bin/node
 export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 
-.PHONY: help install build lint typecheck test test-node test-browser test-chart test-cluster test-image image tools run secrets clean
+.PHONY: help install build lint typecheck test test-node test-browser test-chart test-cluster test-image test-kubelet image tools run secrets clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,7 +57,12 @@ test-cluster: install ## the chart on a real Kubernetes API server (built once i
 	bash scripts/install-tools.sh --cluster
 	bash scripts/test-cluster.sh
 
-test: lint typecheck test-node test-browser test-chart test-cluster test-image ## everything CI runs
+test-kubelet: install image ## the chart's pods on a real kubelet, containerd and kube-proxy in a sealed network namespace (root)
+	bash scripts/install-tools.sh --cluster --node
+	bash scripts/build-kubelet-images.sh $(IMAGE)
+	bash scripts/test-kubelet.sh
+
+test: lint typecheck test-node test-browser test-chart test-cluster test-image test-kubelet ## everything CI runs
 
 run: build ## start the service on the embedded PostgreSQL (or DATABASE_URL)
 	bash scripts/run.sh

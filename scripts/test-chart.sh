@@ -174,7 +174,7 @@ check_actionlint() {
 }
 
 check_shellcheck() {
-  shellcheck scripts/*.sh .ci/run
+  shellcheck scripts/*.sh scripts/lib/*.sh .ci/run
 }
 
 check_hadolint() {
