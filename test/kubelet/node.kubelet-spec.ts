@@ -5,15 +5,79 @@
  * restricted Pod Security; the API is reached through NodePort 32432 on the node's address, as
  * `curl http://$(minikube ip):32432` reaches it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT, condition, mustGet, run } from '../cluster/kube';
+import { CHART_DIR, KubeObject, REPO_ROOT, condition, createNamespace, eventually, get, helm, kubectl, kubectlPath, list, mustGet, run, secretData } from '../cluster/kube';
 
+const RELEASE = 'slack-metrics';
+const NS = 'sm-node';
 const NODE_NAME = 'slack-metrics-node';
+const NODE_PORT = 32432;
+const VALUES = ['-f', join(CHART_DIR, 'values-minikube.yaml'), '-f', join(__dirname, 'values-kubelet.yaml')];
+const WAIT = ['--wait', '--timeout', '300s'];
 
 const nodeIp = process.env.NODE_IP;
 if (!nodeIp) throw new Error('NODE_IP is not set: run these tests through scripts/test-kubelet.sh');
+const nodePortUrl = (path: string) => `http://${nodeIp}:${NODE_PORT}${path}`;
 const ctr = (args: string[]) => run(join(REPO_ROOT, '.tools/bin/ctr'), args);
+
+let workDir: string;
+let secretsFile: string;
+let readToken: string;
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(process.env.CLUSTER_WORK_DIR!, 'node-'));
+  secretsFile = join(workDir, 'values-secrets.yaml');
+  const made = await run('bash', ['scripts/make-secrets.sh', '--output', secretsFile]);
+  if (made.code !== 0) throw new Error(`make-secrets.sh failed: ${made.stderr}`);
+});
+
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** GET through the NodePort; never throws, a refused connection is status 0. */
+async function getThroughNodePort(path: string, token?: string): Promise<{ status: number; body: string }> {
+  try {
+    const response = await fetch(nodePortUrl(path), {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(10_000),
+    });
+    return { status: response.status, body: await response.text() };
+  } catch {
+    return { status: 0, body: '' };
+  }
+}
+
+const podsOf = (component: string) => list(NS, 'pods', `app.kubernetes.io/component=${component}`);
+const isReady = (pod: KubeObject) => condition(pod, 'Ready')?.status === 'True';
+const completed = (job: KubeObject) => condition(job, 'Complete')?.status === 'True';
+const exec = (pod: string, command: string[]) => kubectl(['-n', NS, 'exec', pod, '--', ...command]);
+const tryExec = (pod: string, command: string[]) => run(kubectlPath, ['-n', NS, 'exec', pod, '--', ...command]);
+/** psql in the PostgreSQL pod over TCP, as the app's user with the password the chart gave it. */
+const psqlCommand = (query: string, password = '"$POSTGRES_PASSWORD"') => [
+  'sh',
+  '-c',
+  `PGPASSWORD=${password} psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "${query}"`,
+];
+const psql = async (pod: string, query: string) => (await exec(pod, psqlCommand(query))).trim();
+
+async function onlyPod(component: string): Promise<KubeObject> {
+  const pods = (await podsOf(component)).filter((pod) => !pod.metadata.deletionTimestamp);
+  if (pods.length !== 1) throw new Error(`expected one ${component} pod, found ${pods.map((pod) => pod.metadata.name).join(', ') || 'none'}`);
+  return pods[0];
+}
+
+async function jobCompletes(name: string): Promise<KubeObject> {
+  return eventually(
+    `Job ${name} to complete`,
+    async () => {
+      const job = await get(NS, 'job', name);
+      if (job && condition(job, 'Failed')?.status === 'True') throw new Error(`Job ${name} failed: ${await kubectl(['-n', NS, 'logs', `job/${name}`])}`);
+      return job && completed(job) ? job : undefined;
+    },
+    240_000,
+  );
+}
 
 describe('the sealed node', () => {
   it('lives in a network namespace with loopback and the pod bridge only, and no route out', async () => {
@@ -42,5 +106,88 @@ describe('the sealed node', () => {
     expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: nodeIp });
     const images = (await ctr(['images', 'list', '-q'])).stdout.split('\n');
     expect(images).toEqual(expect.arrayContaining(['localhost/slack-metrics:dev', 'docker.io/library/postgres:15']));
+  });
+});
+
+describe('values-minikube.yaml on the node, under restricted Pod Security', () => {
+  beforeAll(async () => {
+    await createNamespace(NS);
+  });
+
+  it('installs with --wait: the migration Job migrates the StatefulSet PostgreSQL, every pod runs and turns ready', async () => {
+    await helm(['install', RELEASE, CHART_DIR, '-n', NS, ...VALUES, '-f', secretsFile, ...WAIT]);
+    const namespace = await mustGet('', 'namespace', NS);
+    expect(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+
+    const migration = await jobCompletes('slack-metrics-migration-job');
+    expect(migration.status.succeeded).toBe(1);
+    const migrationLog = await kubectl(['-n', NS, 'logs', 'job/slack-metrics-migration-job']);
+    expect(migrationLog).toMatch(/migrat/i);
+
+    const postgres = await onlyPod('postgres');
+    const api = await onlyPod('api');
+    for (const pod of [postgres, api]) {
+      expect(pod.spec.nodeName).toBe(NODE_NAME);
+      expect(isReady(pod)).toBe(true);
+      expect(pod.status.containerStatuses.every((status: { restartCount: number }) => status.restartCount === 0)).toBe(true);
+    }
+    expect((await mustGet(NS, 'pvc', 'data-slack-metrics-postgres-0')).status.phase).toBe('Bound');
+    expect(Number(await psql(postgres.metadata.name, 'SELECT count(*) FROM schema_migrations'))).toBeGreaterThan(0);
+  });
+
+  it('runs the probes for real: the kubelet counts successful startup, liveness and readiness probes', async () => {
+    const successes = (metrics: string, container: string, probe: string) =>
+      metrics
+        .split('\n')
+        .filter((line) => line.startsWith('prober_probe_total{') && line.includes(`container="${container}"`) && line.includes(`probe_type="${probe}"`) && line.includes('result="successful"'))
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    // The liveness probe starts once the startup probe has passed, every 10 seconds.
+    await eventually(
+      'successful probes of every kind on the kubelet',
+      async () => {
+        const metrics = await kubectl(['get', '--raw', `/api/v1/nodes/${NODE_NAME}/proxy/metrics/probes`]);
+        return ['Startup', 'Liveness', 'Readiness'].every((probe) => successes(metrics, 'api', probe) > 0) &&
+          ['Startup', 'Liveness', 'Readiness'].every((probe) => successes(metrics, 'postgres', probe) > 0);
+      },
+      90_000,
+    );
+  });
+
+  it('the PostgreSQL image keeps the contract the chart relies on (docs/kubernetes.md)', async () => {
+    const pod = (await onlyPod('postgres')).metadata.name;
+    expect((await exec(pod, ['id', '-u'])).trim()).toBe('999');
+    expect(await psql(pod, 'SHOW data_directory')).toBe('/var/lib/postgresql/data/pgdata');
+    expect(await psql(pod, 'SHOW config_file')).toBe('/etc/postgresql/postgresql.conf');
+    expect(await psql(pod, 'SHOW server_version_num')).toMatch(/^15\d{4}$/);
+    expect(await psql(pod, 'SELECT current_user, current_database(), rolsuper FROM pg_roles WHERE rolname = current_user')).toBe(
+      'slack_metrics|slack_metrics|t',
+    );
+    // Over TCP a password is required: the wrong one is refused.
+    const wrong = await tryExec(pod, psqlCommand('SELECT 1', 'wrong'));
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain('password authentication failed');
+    // The root filesystem is read-only; the data lives on the volume.
+    expect((await tryExec(pod, ['touch', '/probe'])).code).not.toBe(0);
+    expect((await exec(pod, ['cat', '/var/lib/postgresql/data/pgdata/PG_VERSION'])).trim()).toBe('15');
+  });
+
+  it('resolves the cluster names through the namespace resolver, and nothing else', async () => {
+    const api = (await onlyPod('api')).metadata.name;
+    const postgres = await onlyPod('postgres');
+    expect((await exec(api, ['cat', '/etc/resolv.conf'])).match(/^nameserver .*/gm)).toEqual([`nameserver ${nodeIp}`]);
+    const lookup = (name: string) =>
+      exec(api, ['node', '-e', `require('dns').lookup(${JSON.stringify(name)}, (e, a) => console.log(e ? e.code : a))`]).then((out) => out.trim());
+    expect(await lookup('slack-metrics-postgres-0.slack-metrics-postgres-headless')).toBe(postgres.status.podIP);
+    expect(await lookup('slack-metrics-api-internal')).toBe((await mustGet(NS, 'service', 'slack-metrics-api-internal')).spec.clusterIP);
+    expect(await lookup('deb.debian.org')).toMatch(/^(ENOTFOUND|EAI_AGAIN|ESERVFAIL|EREFUSED)$/);
+  });
+
+  it('answers through NodePort 32432 on the node: 200 with the generated read token, 401 without', async () => {
+    readToken = (await secretData(NS, 'slack-metrics-postgres-secret'))['api-tokens'].split(',')[0];
+    const answer = await getThroughNodePort('/api/v1/workspaces', readToken);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ data: [] });
+    expect((await getThroughNodePort('/api/v1/workspaces')).status).toBe(401);
+    expect((await getThroughNodePort('/health/ready')).status).toBe(200);
   });
 });
