@@ -77,6 +77,10 @@ export interface KubeObject {
   data?: Record<string, string>;
   /** ServiceAccount */
   automountServiceAccountToken?: boolean;
+  /** Event */
+  involvedObject?: { kind: string; name: string };
+  reason?: string;
+  source?: { component?: string };
 }
 
 /** One live object, or undefined when it does not exist. */

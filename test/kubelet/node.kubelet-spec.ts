@@ -8,6 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { steadyLoad } from '../support/load';
 import { CHART_DIR, KubeObject, REPO_ROOT, condition, createNamespace, eventually, get, helm, kubectl, kubectlPath, list, mustGet, run, secretData } from '../cluster/kube';
 
 const RELEASE = 'slack-metrics';
@@ -16,6 +18,7 @@ const NODE_NAME = 'slack-metrics-node';
 const NODE_PORT = 32432;
 const VALUES = ['-f', join(CHART_DIR, 'values-minikube.yaml'), '-f', join(__dirname, 'values-kubelet.yaml')];
 const WAIT = ['--wait', '--timeout', '300s'];
+const DEMO_TEAM = 'TDEMO00001';
 
 const nodeIp = process.env.NODE_IP;
 if (!nodeIp) throw new Error('NODE_IP is not set: run these tests through scripts/test-kubelet.sh');
@@ -77,6 +80,19 @@ async function jobCompletes(name: string): Promise<KubeObject> {
     },
     240_000,
   );
+}
+
+/**
+ * A Job of the aggregate CronJob's template (image, env, security) running another worker
+ * command; owned by the CronJob, as `kubectl create job --from` makes it, so that it goes with it.
+ */
+async function workerJob(name: string, command: string[]): Promise<void> {
+  const cronJob = await mustGet(NS, 'cronjob', 'slack-metrics-cronjob');
+  const template = cronJob.spec.jobTemplate;
+  template.spec.template.spec.containers[0].args = ['dist/apps/worker/main.js', ...command];
+  const owner = { apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata.name, uid: cronJob.metadata.uid, controller: true };
+  const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name, labels: template.metadata?.labels, ownerReferences: [owner] }, spec: template.spec };
+  await kubectl(['-n', NS, 'create', '-f', '-'], JSON.stringify(job));
 }
 
 describe('the sealed node', () => {
@@ -189,5 +205,125 @@ describe('values-minikube.yaml on the node, under restricted Pod Security', () =
     expect(JSON.parse(answer.body)).toEqual({ data: [] });
     expect((await getThroughNodePort('/api/v1/workspaces')).status).toBe(401);
     expect((await getThroughNodePort('/health/ready')).status).toBe(200);
+  });
+
+  it('loads the demo workspace with a worker Job, and its numbers show through the NodePort', async () => {
+    await workerJob('demo', ['demo']);
+    await jobCompletes('demo');
+    const workspaces = JSON.parse((await getThroughNodePort('/api/v1/workspaces', readToken)).body) as { data: { id: string }[] };
+    expect(workspaces.data.map((workspace) => workspace.id)).toEqual([DEMO_TEAM]);
+    const summary = await getThroughNodePort(`/api/v1/metrics/summary?teamId=${DEMO_TEAM}`, readToken);
+    expect(summary.status).toBe(200);
+    const counts = JSON.parse(summary.body) as { messages: number; activeMembers: number; activeChannels: number };
+    expect(counts.messages).toBeGreaterThan(0);
+    expect(counts.activeMembers).toBeGreaterThan(0);
+    expect(counts.activeChannels).toBeGreaterThan(0);
+  });
+
+  it("runs the aggregate CronJob's Job", async () => {
+    const before = JSON.parse((await getThroughNodePort('/api/v1/metrics/freshness', readToken)).body) as { aggregatedAt: string };
+    await kubectl(['-n', NS, 'create', 'job', 'aggregate-now', '--from=cronjob/slack-metrics-cronjob']);
+    await jobCompletes('aggregate-now');
+    const after = JSON.parse((await getThroughNodePort('/api/v1/metrics/freshness', readToken)).body) as { aggregatedAt: string };
+    expect(Date.parse(after.aggregatedAt)).toBeGreaterThan(Date.parse(before.aggregatedAt));
+  });
+
+  it('passes helm test with its real pod', async () => {
+    const tested = await helm(['test', RELEASE, '-n', NS, '--timeout', '120s']);
+    expect(tested).toMatch(/TEST SUITE: +slack-metrics-test-api[\s\S]*Phase: +Succeeded/);
+    // The pod is deleted once it has passed; the kubelet's events tell that it ran its container.
+    const events = await list(NS, 'events');
+    const started = events.filter(
+      (event) => event.involvedObject?.name === 'slack-metrics-test-api' && event.reason === 'Started' && event.source?.component === 'kubelet',
+    );
+    expect(started.length).toBeGreaterThan(0);
+  });
+
+  it('rolls the API to a new tag under load through the NodePort without failing a request', async () => {
+    const tagged = await ctr(['images', 'tag', 'localhost/slack-metrics:dev', 'localhost/slack-metrics:rollout']);
+    expect(tagged.code).toBe(0);
+    const oldPod = (await onlyPod('api')).metadata.name;
+    let upgrading = true;
+    const load = steadyLoad({
+      url: nodePortUrl('/api/v1/workspaces'),
+      headers: { Authorization: `Bearer ${readToken}` },
+      // Every request arrives from the node's address, one client to the API's rate limit
+      // (600 a minute per pod): about 8 a second stay under it.
+      concurrency: 2,
+      maxDurationMs: 280_000,
+      pauseMs: 250,
+      shouldSend: () => upgrading,
+    });
+    try {
+      await helm(['upgrade', RELEASE, CHART_DIR, '-n', NS, ...VALUES, '--set', 'image.tag=rollout', ...WAIT]);
+      // The old pod drains after the upgrade returns: keep the load on until it is gone.
+      await eventually('the old API pod to be gone', async () => !(await get(NS, 'pod', oldPod)), 120_000);
+    } finally {
+      upgrading = false;
+    }
+    const report = await load;
+    const api = await onlyPod('api');
+    expect(api.spec.containers[0].image).toBe('localhost/slack-metrics:rollout');
+    expect(report.sent).toBeGreaterThan(50);
+    expect(report).toMatchObject({ failed: 0, statuses: { '200': report.sent } });
+  });
+
+  // Deleted as `kubectl delete pod` does it (the server shuts down and closes its connections) and
+  // forced (killed at once, the pod object gone before its containers).
+  it.each([
+    ['deleted', []],
+    ['force-deleted', ['--grace-period=0', '--force']],
+  ])('turns not-ready when its PostgreSQL pod is %s, recovers by itself, and serves every call once ready', async (_how, deleteFlags) => {
+    const postgres = await onlyPod('postgres');
+    // Calls through the NodePort all along, one at a time: what a client sees during the outage.
+    const calls: { at: number; status: number }[] = [];
+    let calling = true;
+    const caller = (async () => {
+      while (calling) {
+        const at = Date.now();
+        calls.push({ at, status: (await getThroughNodePort('/api/v1/workspaces', readToken)).status });
+        await sleep(200);
+      }
+    })();
+    try {
+      await kubectl(['-n', NS, 'delete', 'pod', postgres.metadata.name, '--wait=false', ...deleteFlags]);
+      await eventually('the API pod to turn not-ready', async () => !isReady(await onlyPod('api')), 120_000);
+      await eventually(
+        'PostgreSQL and the API to be ready again',
+        async () => {
+          const [db, api] = await Promise.all([onlyPod('postgres').catch(() => undefined), onlyPod('api')]);
+          return db !== undefined && db.metadata.uid !== postgres.metadata.uid && isReady(db) && isReady(api);
+        },
+        240_000,
+      );
+      await sleep(5_000);
+    } finally {
+      calling = false;
+      await caller;
+    }
+    const api = await onlyPod('api');
+    expect(api.status.containerStatuses[0].restartCount).toBe(0);
+    // The outage was seen, and once the pod was ready again (and kube-proxy had a second to route
+    // to it) every call succeeded.
+    expect(calls.some((call) => call.status !== 200)).toBe(true);
+    const readyAgainAt = Date.parse(condition(api, 'Ready')!.lastTransitionTime!) + 1_000;
+    const afterReady = calls.filter((call) => call.at > readyAgainAt + 1_000);
+    expect(afterReady.length).toBeGreaterThan(5);
+    expect(afterReady.filter((call) => call.status !== 200)).toEqual([]);
+  });
+
+  it('uninstalls, leaving what docs/kubernetes.md says: the PostgreSQL volume and the kept Secret', async () => {
+    await helm(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '180s']);
+    const leftovers = async () => {
+      const kinds = 'deployments,statefulsets,jobs,cronjobs,pods,services,configmaps,secrets,pvc,serviceaccounts,networkpolicies,ingresses,horizontalpodautoscalers';
+      return (await list(NS, kinds))
+        .map((item) => `${item.kind}/${item.metadata.name}`)
+        .filter((name) => name !== 'ServiceAccount/default' && name !== 'ConfigMap/kube-root-ca.crt')
+        .sort();
+    };
+    const expected = ['PersistentVolumeClaim/data-slack-metrics-postgres-0', 'Secret/slack-metrics-postgres-secret'];
+    await eventually('only the documented leftovers', async () => JSON.stringify(await leftovers()) === JSON.stringify(expected), 180_000);
+    expect(await leftovers()).toEqual(expected);
+    expect((await mustGet(NS, 'pvc', 'data-slack-metrics-postgres-0')).status.phase).toBe('Bound');
   });
 });
