@@ -8,7 +8,7 @@
 # With --node it also builds the real node that scripts/test-kubelet.sh runs: kubelet and
 # kube-proxy from the same Kubernetes build, containerd 2 (with ctr and the runc shim), the CNI
 # plugins into .tools/cni/bin, and a CoreDNS that carries only the plugins a sealed cluster needs
-# (no forward: it never asks another resolver). About 10 more minutes the first time.
+# (no forward: it never asks another resolver). 10–25 more minutes the first time.
 #
 #   bash scripts/install-cluster-tools.sh [--node]           # build what is missing
 #   bash scripts/install-cluster-tools.sh [--node] --force   # rebuild everything
