@@ -96,7 +96,9 @@ new_module() {
 
 # kubernetes_commands COMMAND...: k8s.io/kubernetes/cmd/COMMAND into .tools/bin.
 kubernetes_commands() {
-  local dir="$WORK/kubernetes" gomod staging cmd commands=("$@")
+  # A module of its own per call: the control plane and the node may both be built in one run.
+  local dir gomod staging cmd commands=("$@")
+  dir="$(mktemp -d "$WORK/kubernetes-XXXXXX")"
   new_module "$dir" local/kubernetes-build
   gomod="$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" \
     | sed -nE 's/^\s*"GoMod": "(.*)",?$/\1/p')"
