@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.install-stamp
 NODE := .tools/node/bin/node
 export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
 
-.PHONY: help install build lint typecheck test test-node test-browser test-chart test-cluster test-image image tools run secrets clean \
+.PHONY: help install build lint typecheck test test-node test-browser test-chart test-cluster test-image test-kubelet image tools run secrets clean \
   lint-shell lint-dockerfile lint-yaml lint-workflows chart-lint chart-ct-lint chart-unittest chart-kubeconform chart-kube-score chart-docs chart-spec
 
 help: ## list the targets
@@ -75,7 +75,7 @@ test-chart: tools build ## lint, render, validate and test the Helm chart and th
 	@$(MAKE) --no-print-directory -k $(CHART_CHECKS)
 
 lint-shell: ## shellcheck over the scripts
-	$(TOOLS_BIN)/shellcheck scripts/*.sh .ci/run
+	$(TOOLS_BIN)/shellcheck scripts/*.sh scripts/lib/*.sh .ci/run
 
 lint-dockerfile: ## hadolint over the Dockerfile
 	$(TOOLS_BIN)/hadolint Dockerfile
@@ -135,7 +135,12 @@ test-cluster: install ## the chart on a real Kubernetes API server (built once i
 	bash scripts/install-tools.sh --cluster
 	bash scripts/test-cluster.sh
 
-test: lint typecheck test-node test-browser test-chart test-cluster test-image ## everything CI runs
+test-kubelet: install image ## the chart's pods on a real kubelet, containerd and kube-proxy in a sealed network namespace (root)
+	bash scripts/install-tools.sh --cluster --node
+	bash scripts/build-kubelet-images.sh $(IMAGE)
+	bash scripts/test-kubelet.sh
+
+test: lint typecheck test-node test-browser test-chart test-cluster test-image test-kubelet ## everything CI runs
 
 run: build ## start the service on the embedded PostgreSQL (or DATABASE_URL)
 	bash scripts/run.sh

@@ -48,12 +48,8 @@ events_logger = "file"
 runtime = "runc"
 CONF
 
-debian_mirror() {
-  local uri
-  uri="$(sed -nE 's/^URIs: *(http[^ ]*debian)\/?$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)"
-  [[ -n "$uri" ]] || uri="$(sed -nE 's/^deb +(http[^ ]*debian)\/? .*/\1/p' /etc/apt/sources.list 2>/dev/null | head -n1)"
-  printf '%s\n' "${uri:-http://deb.debian.org/debian}"
-}
+# shellcheck source=scripts/lib/debian-mirror.sh
+source "$ROOT/scripts/lib/debian-mirror.sh"
 
 build_standin() {
   local work rootfs t0

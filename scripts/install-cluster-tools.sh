@@ -5,8 +5,13 @@
 # component@version leaves a stamp, so a second run is a no-op. Called by
 # `scripts/install-tools.sh --cluster`; the first build takes 20–25 minutes on 2 cores.
 #
-#   bash scripts/install-cluster-tools.sh            # build what is missing
-#   bash scripts/install-cluster-tools.sh --force    # rebuild everything
+# With --node it also builds the real node that scripts/test-kubelet.sh runs: kubelet and
+# kube-proxy from the same Kubernetes build, containerd 2 (with ctr and the runc shim), the CNI
+# plugins into .tools/cni/bin, and a CoreDNS that carries only the plugins a sealed cluster needs
+# (no forward: it never asks another resolver). 10–25 more minutes the first time.
+#
+#   bash scripts/install-cluster-tools.sh [--node]           # build what is missing
+#   bash scripts/install-cluster-tools.sh [--node] --force   # rebuild everything
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +19,14 @@ TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
 STAMPS="$TOOLS/stamps"
 FORCE=0
-[[ "${1:-}" == "--force" ]] && FORCE=1
+NODE=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --node) NODE=1 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
 
 KUBERNETES_VERSION=v1.36.3
 # k8s.io/kubernetes requires its staging modules (k8s.io/api, k8s.io/client-go, ...) at v0.0.0
@@ -23,8 +35,17 @@ KUBERNETES_VERSION=v1.36.3
 # cut from the same commit.
 STAGING_VERSION=v0.36.3
 KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+# A component of its own, so that adding the node did not invalidate the control plane's stamp.
+KUBERNETES_NODE_COMMANDS=(kubelet kube-proxy)
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
+CONTAINERD_VERSION=v2.4.2
+CONTAINERD_COMMANDS=(containerd ctr containerd-shim-runc-v2)
+CNI_PLUGINS_VERSION=v1.10.0
+CNI_PLUGINS=(main/bridge main/loopback ipam/host-local meta/portmap)
+COREDNS_VERSION=v1.15.0
+# The plugins of the test cluster's Corefile, nothing that reaches out of the cluster.
+COREDNS_PLUGINS=(errors ready cache kubernetes)
 # Release builds stamp the version; without it the API server reports v0.0.0-master+..., which
 # is what helm would render .Capabilities.KubeVersion from.
 minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
@@ -73,8 +94,11 @@ new_module() {
   (cd "$1" && go mod init "$2" >/dev/null 2>&1)
 }
 
-build_kubernetes() {
-  local dir="$WORK/kubernetes" gomod staging cmd
+# kubernetes_commands COMMAND...: k8s.io/kubernetes/cmd/COMMAND into .tools/bin.
+kubernetes_commands() {
+  # A module of its own per call: the control plane and the node may both be built in one run.
+  local dir gomod staging cmd commands=("$@")
+  dir="$(mktemp -d "$WORK/kubernetes-XXXXXX")"
   new_module "$dir" local/kubernetes-build
   gomod="$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" \
     | sed -nE 's/^\s*"GoMod": "(.*)",?$/\1/p')"
@@ -86,16 +110,25 @@ build_kubernetes() {
   (
     cd "$dir"
     local packages=()
-    for cmd in "${KUBERNETES_COMMANDS[@]}"; do packages+=("k8s.io/kubernetes/cmd/$cmd@$KUBERNETES_VERSION"); done
+    for cmd in "${commands[@]}"; do packages+=("k8s.io/kubernetes/cmd/$cmd@$KUBERNETES_VERSION"); done
     go get "${packages[@]}" 2>"$WORK/get.log" || { cat "$WORK/get.log"; exit 1; }
-    for cmd in "${KUBERNETES_COMMANDS[@]}"; do
+    for cmd in "${commands[@]}"; do
       local t0; t0=$(now)
       log "build   $cmd $KUBERNETES_VERSION ..."
       go build -ldflags="$KUBERNETES_LDFLAGS" -o "$BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd"
       log "done    $cmd in $(( $(now) - t0 ))s"
     done
   )
+}
+
+build_kubernetes() {
+  kubernetes_commands "${KUBERNETES_COMMANDS[@]}"
   reports_version "$KUBERNETES_VERSION" "$BIN/kubectl" version --client
+}
+
+build_kubernetes_node() {
+  kubernetes_commands "${KUBERNETES_NODE_COMMANDS[@]}"
+  reports_version "$KUBERNETES_VERSION" "$BIN/kubelet" --version
 }
 
 # etcd's server module carries `replace` directives, so `go install` refuses it; a main of our own
@@ -129,6 +162,40 @@ build_kwok() {
   go install -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
+build_containerd() {
+  local cmd packages=()
+  for cmd in "${CONTAINERD_COMMANDS[@]}"; do packages+=("github.com/containerd/containerd/v2/cmd/$cmd@$CONTAINERD_VERSION"); done
+  go install -ldflags="-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" "${packages[@]}"
+  reports_version "$CONTAINERD_VERSION" "$BIN/containerd" --version
+}
+
+# CNI plugins go to a directory of their own: containerd runs whatever it finds there by name.
+build_cni_plugins() {
+  local plugin packages=()
+  for plugin in "${CNI_PLUGINS[@]}"; do packages+=("github.com/containernetworking/plugins/plugins/$plugin@$CNI_PLUGINS_VERSION"); done
+  GOBIN="$TOOLS/cni/bin" go install -ldflags="-s -w" "${packages[@]}"
+}
+
+# CoreDNS registers its plugins through imports; a main of our own imports only those the test
+# cluster's Corefile uses (core/plugin would pull in every cloud provider's SDK).
+build_coredns() {
+  local dir="$WORK/coredns" plugin
+  new_module "$dir" local/coredns-build
+  {
+    printf '// Command coredns is CoreDNS with the plugins: %s.\npackage main\n\nimport (\n' "${COREDNS_PLUGINS[*]}"
+    printf '\t_ "github.com/coredns/coredns/core/dnsserver"\n'
+    for plugin in "${COREDNS_PLUGINS[@]}"; do printf '\t_ "github.com/coredns/coredns/plugin/%s"\n' "$plugin"; done
+    printf '\n\t"github.com/coredns/coredns/coremain"\n)\n\nfunc main() { coremain.Run() }\n'
+  } >"$dir/main.go"
+  (
+    cd "$dir"
+    go get "github.com/coredns/coredns@$COREDNS_VERSION" 2>"$WORK/get.log" || { cat "$WORK/get.log"; exit 1; }
+    go mod tidy 2>"$WORK/tidy.log" || { cat "$WORK/tidy.log"; exit 1; }
+    go build -ldflags="-s -w" -o "$BIN/coredns" .
+  )
+  reports_version "${COREDNS_VERSION#v}" "$BIN/coredns" -version
+}
+
 # component NAME VERSION BUILD_FUNCTION "RECIPE" BINARY...
 component() {
   local name="$1" version="$2" build="$3" recipe="$4"; shift 4
@@ -151,4 +218,12 @@ component kubernetes "$KUBERNETES_VERSION" build_kubernetes \
   "$STAGING_VERSION ${KUBERNETES_COMMANDS[*]} $KUBERNETES_LDFLAGS" "${KUBERNETES_COMMANDS[@]}"
 component etcd "$ETCD_VERSION" build_etcd "etcdmain.Main" etcd
 component kwok "$KWOK_VERSION" build_kwok "go install" kwok
+if [[ $NODE -eq 1 ]]; then
+  component kubernetes-node "$KUBERNETES_VERSION" build_kubernetes_node \
+    "$STAGING_VERSION ${KUBERNETES_NODE_COMMANDS[*]} $KUBERNETES_LDFLAGS" "${KUBERNETES_NODE_COMMANDS[@]}"
+  component containerd "$CONTAINERD_VERSION" build_containerd "go install ${CONTAINERD_COMMANDS[*]}" "${CONTAINERD_COMMANDS[@]}"
+  component cni-plugins "$CNI_PLUGINS_VERSION" build_cni_plugins "${CNI_PLUGINS[*]}" \
+    "${CNI_PLUGINS[@]/#*\//../cni/bin/}"
+  component coredns "$COREDNS_VERSION" build_coredns "${COREDNS_PLUGINS[*]}" coredns
+fi
 log "control plane ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"

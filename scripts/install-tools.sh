@@ -8,6 +8,7 @@
 #   bash scripts/install-tools.sh --force    # rebuild everything
 #   bash scripts/install-tools.sh --cluster  # also the Kubernetes control plane that
 #                                            # scripts/test-cluster.sh runs (install-cluster-tools.sh)
+#   bash scripts/install-tools.sh --cluster --node   # and the real node of scripts/test-kubelet.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,10 +18,12 @@ STAMPS="$TOOLS/stamps"
 VENV="$TOOLS/venv"
 FORCE=0
 CLUSTER=0
+NODE=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     --cluster) CLUSTER=1 ;;
+    --node) NODE=1; CLUSTER=1 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -184,8 +187,9 @@ log "ok      $("$BIN/pg_dump" --version)"
 # Dockerfile without a Docker engine (scripts/build-image.sh), runc runs it (crun refuses hosts
 # with a hybrid cgroup layout), debootstrap makes the local stand-in for the official Node.js base
 # image; Playwright drives Debian's chromium through executablePath (browsers cannot be
-# downloaded here, and the package is the real browser).
-SYSTEM_PACKAGES=(podman buildah runc debootstrap chromium)
+# downloaded here, and the package is the real browser); nft is what kube-proxy and the CNI
+# portmap plugin program the test node's packet filter with.
+SYSTEM_PACKAGES=(podman buildah runc debootstrap chromium nftables)
 missing_packages=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing_packages+=("$package")
@@ -202,7 +206,8 @@ fi
 
 if [[ $CLUSTER -eq 1 ]]; then
   cluster_args=()
-  [[ $FORCE -eq 1 ]] && cluster_args=(--force)
+  [[ $FORCE -eq 1 ]] && cluster_args+=(--force)
+  [[ $NODE -eq 1 ]] && cluster_args+=(--node)
   bash "$ROOT/scripts/install-cluster-tools.sh" "${cluster_args[@]}"
 fi
 

@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** kubectl, helm and ct from .tools/bin, against the cluster of scripts/test-cluster.sh. */
+/** kubectl, helm and ct from .tools/bin, against the cluster of scripts/test-cluster.sh or scripts/test-kubelet.sh. */
 export const REPO_ROOT = resolve(__dirname, '../..');
 export const CHART_DIR = join(REPO_ROOT, 'charts/slack-metrics');
 
 const kubeconfig = process.env.KUBECONFIG;
-if (!kubeconfig) throw new Error('KUBECONFIG is not set: run these tests through scripts/test-cluster.sh');
+if (!kubeconfig) throw new Error('KUBECONFIG is not set: run these tests through scripts/test-cluster.sh or scripts/test-kubelet.sh');
 const tool = (name: string) => join(REPO_ROOT, '.tools/bin', name);
 
 export interface CommandResult {
@@ -77,6 +77,10 @@ export interface KubeObject {
   data?: Record<string, string>;
   /** ServiceAccount */
   automountServiceAccountToken?: boolean;
+  /** Event */
+  involvedObject?: { kind: string; name: string };
+  reason?: string;
+  source?: { component?: string };
 }
 
 /** One live object, or undefined when it does not exist. */

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LoadReport {
   sent: number;
@@ -12,7 +13,8 @@ export interface LoadReport {
  * A bounded, steady load from `concurrency` keep-alive clients against one
  * URL, as a load balancer would send it: each client stops starting new
  * requests once `shouldSend()` says so, and the whole load stops by itself
- * after `maxDurationMs`.
+ * after `maxDurationMs`. `pauseMs` between a client's requests keeps the rate
+ * under a rate limit.
  */
 export async function steadyLoad(options: {
   url: string;
@@ -20,6 +22,7 @@ export async function steadyLoad(options: {
   concurrency: number;
   maxDurationMs: number;
   shouldSend: () => boolean;
+  pauseMs?: number;
   isSuccess?: (status: number) => boolean;
 }): Promise<LoadReport> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
@@ -45,6 +48,7 @@ export async function steadyLoad(options: {
       report.statuses[outcome] = (report.statuses[outcome] ?? 0) + 1;
       if (isSuccess(Number(outcome))) report.succeeded++;
       else report.failed++;
+      if (options.pauseMs) await sleep(options.pauseMs);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, client));
