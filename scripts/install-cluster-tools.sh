@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the pinned Kubernetes control plane that scripts/test-cluster.sh runs the chart on, into
 # .tools/bin, from the Go module proxy alone: kube-apiserver, kube-controller-manager,
-# kube-scheduler and kubectl from k8s.io/kubernetes, etcd, and kwok (which plays the node). Each
+# kube-scheduler and kubectl from k8s.io/kubernetes, etcd, kwok (which plays the node) and skaffold. Each
 # component@version leaves a stamp, so a second run is a no-op. Called by
 # `scripts/install-tools.sh --cluster`; the first build takes 20–25 minutes on 2 cores.
 #
@@ -25,6 +25,12 @@ STAGING_VERSION=v0.36.3
 KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
+# skaffold's module carries `replace` directives, so it is built as the main module from its own
+# source. The checksum database does not list this release, so the module's hash is pinned here
+# (as go.sum would pin it) and checked before anything is built; its dependencies are verified
+# by its own go.sum.
+SKAFFOLD_VERSION=v2.19.0
+SKAFFOLD_MODULE_SUM="h1:qH0CVdT2qAT3PNCfbBXb8Rhb6H5tuWEyQOwK9VaePsE="
 # Release builds stamp the version; without it the API server reports v0.0.0-master+..., which
 # is what helm would render .Capabilities.KubeVersion from.
 minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
@@ -129,6 +135,23 @@ build_kwok() {
   go install -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
+build_skaffold() {
+  local module=github.com/GoogleContainerTools/skaffold/v2 info dir sum
+  info="$(GONOSUMDB=github.com/GoogleContainerTools/skaffold go mod download -json "$module@$SKAFFOLD_VERSION")"
+  sum="$(sed -nE 's/^\s*"Sum": "(.*)",?$/\1/p' <<<"$info")"
+  dir="$(sed -nE 's/^\s*"Dir": "(.*)",?$/\1/p' <<<"$info")"
+  [[ "$sum" == "$SKAFFOLD_MODULE_SUM" ]] \
+    || { log "ERROR: $module@$SKAFFOLD_VERSION has hash '$sum', expected $SKAFFOLD_MODULE_SUM"; exit 1; }
+  cp -r "$dir" "$WORK/skaffold"
+  chmod -R u+w "$WORK/skaffold"
+  (
+    cd "$WORK/skaffold"
+    go build -ldflags="-s -w -X $module/pkg/skaffold/version.version=$SKAFFOLD_VERSION" \
+      -o "$BIN/skaffold" ./cmd/skaffold
+  )
+  reports_version "$SKAFFOLD_VERSION" "$BIN/skaffold" version
+}
+
 # component NAME VERSION BUILD_FUNCTION "RECIPE" BINARY...
 component() {
   local name="$1" version="$2" build="$3" recipe="$4"; shift 4
@@ -151,4 +174,5 @@ component kubernetes "$KUBERNETES_VERSION" build_kubernetes \
   "$STAGING_VERSION ${KUBERNETES_COMMANDS[*]} $KUBERNETES_LDFLAGS" "${KUBERNETES_COMMANDS[@]}"
 component etcd "$ETCD_VERSION" build_etcd "etcdmain.Main" etcd
 component kwok "$KWOK_VERSION" build_kwok "go install" kwok
+component skaffold "$SKAFFOLD_VERSION" build_skaffold "$SKAFFOLD_MODULE_SUM main module" skaffold
 log "control plane ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"
