@@ -100,6 +100,9 @@ state = "$WORK/containerd/state"
     sandbox = "$(cat "$ROOT/.tools/kubelet-images/pause.name")"
 [plugins.'io.containerd.cri.v1.runtime']
   disable_apparmor = true
+  # Without CAP_SYS_RESOURCE (as on this kind of host) no process may lower its oom_score_adj,
+  # which the kubelet asks for pause containers and Guaranteed pods: keep them at containerd's.
+  restrict_oom_score_adj = true
   netns_mounts_under_state_dir = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
