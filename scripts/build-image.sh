@@ -12,6 +12,7 @@
 #   bash scripts/build-image.sh [IMAGE]          # default IMAGE: localhost/slack-metrics:dev
 #   NODE_IMAGE=docker.io/library/node:24-bookworm-slim bash scripts/build-image.sh
 #                                                 # where a registry can be reached: the real base
+#   bash scripts/build-image.sh --print-base      # the stand-in's name, for other builds of the Dockerfile
 #
 # Prints the image's size and build time. Podman's settings for this host (cgroupfs, runc, the
 # open-file limit) are in .tools/containers/containers.conf; export CONTAINERS_CONF to use them.
@@ -24,6 +25,10 @@ NODE_VERSION=24.22.3
 NPM_VERSION=11.19.1
 DEBIAN_SUITE=bookworm
 BASE_IMAGE="localhost/slack-metrics-node-standin:${NODE_VERSION}-${DEBIAN_SUITE}-slim"
+if [[ "$IMAGE" == --print-base ]]; then
+  printf '%s\n' "$BASE_IMAGE"
+  exit 0
+fi
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 export CONTAINERS_CONF="$ROOT/.tools/containers/containers.conf"
 

@@ -8,7 +8,8 @@
 # With --node it also builds the real node that scripts/test-kubelet.sh runs: kubelet and
 # kube-proxy from the same Kubernetes build, containerd 2 (with ctr and the runc shim), the CNI
 # plugins into .tools/cni/bin, and a CoreDNS that carries only the plugins a sealed cluster needs
-# (no forward: it never asks another resolver). 10–25 more minutes the first time.
+# (no forward: it never asks another resolver), and skaffold, which the node stage drives the
+# chart with as a developer does. 15–35 more minutes the first time.
 #
 #   bash scripts/install-cluster-tools.sh [--node]           # build what is missing
 #   bash scripts/install-cluster-tools.sh [--node] --force   # rebuild everything
@@ -46,6 +47,12 @@ CNI_PLUGINS=(main/bridge main/loopback ipam/host-local meta/portmap)
 COREDNS_VERSION=v1.15.0
 # The plugins of the test cluster's Corefile, nothing that reaches out of the cluster.
 COREDNS_PLUGINS=(errors ready cache kubernetes)
+# skaffold's module carries `replace` directives, so it is built as the main module from its own
+# source. The checksum database does not list this release, so the module's hash is pinned here
+# (as go.sum would pin it) and checked before anything is built; its dependencies are verified
+# by its own go.sum.
+SKAFFOLD_VERSION=v2.19.0
+SKAFFOLD_MODULE_SUM="h1:qH0CVdT2qAT3PNCfbBXb8Rhb6H5tuWEyQOwK9VaePsE="
 # Release builds stamp the version; without it the API server reports v0.0.0-master+..., which
 # is what helm would render .Capabilities.KubeVersion from.
 minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
@@ -196,6 +203,23 @@ build_coredns() {
   reports_version "${COREDNS_VERSION#v}" "$BIN/coredns" -version
 }
 
+build_skaffold() {
+  local module=github.com/GoogleContainerTools/skaffold/v2 info dir sum
+  info="$(GONOSUMDB=github.com/GoogleContainerTools/skaffold go mod download -json "$module@$SKAFFOLD_VERSION")"
+  sum="$(sed -nE 's/^\s*"Sum": "(.*)",?$/\1/p' <<<"$info")"
+  dir="$(sed -nE 's/^\s*"Dir": "(.*)",?$/\1/p' <<<"$info")"
+  [[ "$sum" == "$SKAFFOLD_MODULE_SUM" ]] \
+    || { log "ERROR: $module@$SKAFFOLD_VERSION has hash '$sum', expected $SKAFFOLD_MODULE_SUM"; exit 1; }
+  cp -r "$dir" "$WORK/skaffold"
+  chmod -R u+w "$WORK/skaffold"
+  (
+    cd "$WORK/skaffold"
+    go build -ldflags="-s -w -X $module/pkg/skaffold/version.version=$SKAFFOLD_VERSION" \
+      -o "$BIN/skaffold" ./cmd/skaffold
+  )
+  reports_version "$SKAFFOLD_VERSION" "$BIN/skaffold" version
+}
+
 # component NAME VERSION BUILD_FUNCTION "RECIPE" BINARY...
 component() {
   local name="$1" version="$2" build="$3" recipe="$4"; shift 4
@@ -225,5 +249,6 @@ if [[ $NODE -eq 1 ]]; then
   component cni-plugins "$CNI_PLUGINS_VERSION" build_cni_plugins "${CNI_PLUGINS[*]}" \
     "${CNI_PLUGINS[@]/#*\//../cni/bin/}"
   component coredns "$COREDNS_VERSION" build_coredns "${COREDNS_PLUGINS[*]}" coredns
+  component skaffold "$SKAFFOLD_VERSION" build_skaffold "$SKAFFOLD_MODULE_SUM main module" skaffold
 fi
 log "control plane ready in $(( $(now) - START ))s (bin: ${BIN#"$ROOT"/})"

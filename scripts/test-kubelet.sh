@@ -22,7 +22,7 @@ for tool in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl k
   containerd ctr containerd-shim-runc-v2 coredns helm; do
   [[ -x "$BIN/$tool" ]] || { echo "missing $BIN/$tool: run 'bash scripts/install-tools.sh --cluster --node' first" >&2; exit 2; }
 done
-for tool in runc nft ip nsenter unshare; do
+for tool in runc nft ip nsenter unshare podman; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run 'make tools' as root" >&2; exit 2; }
 done
 for image in pause postgres slack-metrics; do
@@ -74,6 +74,7 @@ remove_cgroup_root() {
 }
 
 INNER_PID=
+PODMAN_SERVICE_PID=
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
@@ -83,6 +84,7 @@ cleanup() {
     kill -TERM "$INNER_PID" 2>/dev/null || true
     wait "$INNER_PID" 2>/dev/null || true
   fi
+  if [[ -n "$PODMAN_SERVICE_PID" ]]; then kill "$PODMAN_SERVICE_PID" 2>/dev/null; wait "$PODMAN_SERVICE_PID" 2>/dev/null; fi
   remove_cgroup_root
   ip netns del "$NETNS" 2>/dev/null || true
   if grep -q "$WORK" /proc/self/mountinfo; then log "ERROR: mounts of the node reached the host"; status=1; fi
@@ -96,6 +98,14 @@ trap 'exit 143' TERM
 ip netns add "$NETNS"
 make_cgroup_root
 log "network namespace $NETNS, cgroups under $CGROUP_ROOT"
+# skaffold builds inside the sealed node through podman's Docker-compatible API, served from out
+# here: the image store, the stand-in base and the network that npm needs are the host's. Only the
+# socket, a file under $WORK, is shared.
+export CONTAINERS_CONF="$ROOT/.tools/containers/containers.conf"
+export PODMAN_URL="unix://$WORK/podman.sock" NODE_IMAGE
+NODE_IMAGE="$(bash "$ROOT/scripts/build-image.sh" --print-base)"
+podman system service --time=0 "$PODMAN_URL" >"$WORK/podman-service.log" 2>&1 &
+PODMAN_SERVICE_PID=$!
 # nsenter rather than `ip netns exec`, which would mount a sysfs of its own over /sys and so hide
 # the cgroup hierarchies the kubelet needs.
 nsenter --net="/run/netns/$NETNS" unshare --mount --propagation private --pid --fork --kill-child --mount-proc \
