@@ -27,7 +27,7 @@ install: $(NPM_STAMP) ## install the Node.js dependencies (npm ci)
 build: install ## compile both apps into dist/
 	npm run build
 
-lint: install ## eslint over the whole tree
+lint: install ## eslint and the Prettier check over the whole tree (npm run format applies it)
 	npm run lint
 
 typecheck: install ## tsc --noEmit over apps, libs, tests and benchmarks

@@ -48,9 +48,19 @@ module.exports = {
   testTimeout: 120_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'] },
-    { ...withDatabase, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testPathIgnorePatterns: ['<rootDir>/test/image/', '<rootDir>/test/browser/'] },
+    {
+      ...withDatabase,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testPathIgnorePatterns: ['<rootDir>/test/image/', '<rootDir>/test/browser/'],
+    },
     // Playwright and axe ship CommonJS; compiling them for nothing would cost a minute on a cold cache.
-    { ...withDatabase, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.e2e-spec.ts'], transformIgnorePatterns: ['/node_modules/(playwright-core|@axe-core|axe-core)/'] },
+    {
+      ...withDatabase,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.e2e-spec.ts'],
+      transformIgnorePatterns: ['/node_modules/(playwright-core|@axe-core|axe-core)/'],
+    },
     { ...withDatabase, displayName: 'image', testMatch: ['<rootDir>/test/image/**/*.e2e-spec.ts'] },
     // The chart's rendered manifests against the code and documents (make test-chart); no database.
     { ...shared, displayName: 'chart', testMatch: ['<rootDir>/test/chart/**/*.spec.ts'] },

@@ -61,7 +61,9 @@ async function main(): Promise<void> {
     if ((await runWorker(['migrate'], env)).code !== 0) throw new Error('migrate failed');
     let started = performance.now();
     const messages = await generateWorkspace(postgres.url);
-    console.log(`dataset: ${messages} messages over ${DAYS} days, 200 channels, 2,021 users (generated in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `dataset: ${messages} messages over ${DAYS} days, 200 channels, 2,021 users (generated in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
     await client.connect();
 
     const baselines: number[] = [];
@@ -73,15 +75,19 @@ async function main(): Promise<void> {
       if (full.code !== 0) throw new Error(`aggregate --full failed:\n${full.output}`);
       const run = await lastRun(client);
       fulls.push({ runMs: run.duration_ms, wallMs: full.wallMs });
-      console.log(`round ${round + 1}: GROUP BY ${baseline.ms.toFixed(0)} ms (${baseline.rows} channel-days); full aggregation ${run.duration_ms} ms (${run.rows} rollup rows; process ${full.wallMs.toFixed(0)} ms)`);
+      console.log(
+        `round ${round + 1}: GROUP BY ${baseline.ms.toFixed(0)} ms (${baseline.rows} channel-days); full aggregation ${run.duration_ms} ms (${run.rows} rollup rows; process ${full.wallMs.toFixed(0)} ms)`,
+      );
     }
     // Same counts as the baseline: the per-channel-day rollup is the GROUP BY's result.
-    const mismatches = (await client.query(`
+    const mismatches = (
+      await client.query(`
       SELECT count(*)::int AS n FROM (${HAND_WRITTEN_GROUP_BY}) b
       FULL JOIN channel_day_rollups r ON r.channel_id = b.channel_id AND r.day = b.day
       WHERE r.messages IS DISTINCT FROM b.messages::int OR r.human_messages IS DISTINCT FROM b.human_messages::int
          OR r.thread_replies IS DISTINCT FROM b.thread_replies::int OR r.threads_started IS DISTINCT FROM b.threads_started::int
-         OR r.reactions IS DISTINCT FROM b.reactions::int`)).rows[0].n;
+         OR r.reactions IS DISTINCT FROM b.reactions::int`)
+    ).rows[0].n;
     if (mismatches !== 0) throw new Error(`${mismatches} channel-days differ between the rollup and the GROUP BY`);
 
     // One more day: new messages and their replies (some landing the next day), and late reactions on five older messages.
@@ -89,10 +95,13 @@ async function main(): Promise<void> {
     started = performance.now();
     await generateMessages(client, { topLevel: 8_500, replies: 3_300, firstDay: nextDay, days: 1, seed: 0.77 });
     await client.query(`UPDATE messages SET updated_at = now() WHERE posted_at >= $1::date`, [nextDay]);
-    await client.query(`
+    await client.query(
+      `
       UPDATE messages SET reactions = reactions || '[{"name":"eyes","count":1,"users":["UB00001"]}]', reactors = reactors || '{UB00001}',
                           reaction_count = reaction_count + 1, updated_at = now()
-      WHERE (channel_id, ts) IN (SELECT channel_id, ts FROM messages WHERE posted_at < $1::date - 30 LIMIT 5)`, [nextDay]);
+      WHERE (channel_id, ts) IN (SELECT channel_id, ts FROM messages WHERE posted_at < $1::date - 30 LIMIT 5)`,
+      [nextDay],
+    );
     const added = (await client.query(`SELECT count(*)::int AS n FROM messages WHERE updated_at > now() - interval '1 minute'`)).rows[0].n;
     await client.query('ANALYZE messages');
     console.log(`new day ${nextDay}: ${added} messages inserted or changed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -105,8 +114,12 @@ async function main(): Promise<void> {
     const ratio = full / baseline;
     console.log('');
     console.log(`hand-written GROUP BY (best of ${repeat}):  ${baseline.toFixed(0)} ms`);
-    console.log(`full aggregation (best of ${repeat}):       ${full} ms  → ${ratio.toFixed(2)}× the GROUP BY (target ≤ ${TARGET_FULL_RATIO}×)`);
-    console.log(`incremental after one new day:      ${run.duration_ms} ms  (${run.mode}, ${run.days} days recomputed, ${run.rows} rows; process ${incremental.wallMs.toFixed(0)} ms; target ≤ ${TARGET_INCREMENTAL_MS} ms)`);
+    console.log(
+      `full aggregation (best of ${repeat}):       ${full} ms  → ${ratio.toFixed(2)}× the GROUP BY (target ≤ ${TARGET_FULL_RATIO}×)`,
+    );
+    console.log(
+      `incremental after one new day:      ${run.duration_ms} ms  (${run.mode}, ${run.days} days recomputed, ${run.rows} rows; process ${incremental.wallMs.toFixed(0)} ms; target ≤ ${TARGET_INCREMENTAL_MS} ms)`,
+    );
     if (ratio > TARGET_FULL_RATIO || run.duration_ms > TARGET_INCREMENTAL_MS) process.exitCode = 1;
   } finally {
     await client.end().catch(() => undefined);
@@ -118,4 +131,3 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
-

@@ -49,14 +49,26 @@ const BARE_FASTIFY = `
 const SERVER_CPU = availableParallelism() - 1;
 
 function pinLoadGenerator(): boolean {
-  return SERVER_CPU > 0 && spawnSync('taskset', ['-a', '-p', '-c', `0-${SERVER_CPU - 1}`, String(process.pid)], { stdio: 'ignore' }).status === 0;
+  return (
+    SERVER_CPU > 0 && spawnSync('taskset', ['-a', '-p', '-c', `0-${SERVER_CPU - 1}`, String(process.pid)], { stdio: 'ignore' }).status === 0
+  );
 }
 
 async function startProcess(args: string[], env: Record<string, string>, readyUrl: string, pinned = false): Promise<ChildProcess> {
   const command = pinned ? ['taskset', '-c', String(SERVER_CPU), process.execPath, ...args] : [process.execPath, ...args];
-  const child = spawn(command[0], command.slice(1), { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(command[0], command.slice(1), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   for (let attempt = 0; attempt < 150; attempt++) {
-    if (await fetch(readyUrl).then((response) => response.ok, () => false)) return child;
+    if (
+      await fetch(readyUrl).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return child;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   child.kill('SIGKILL');
@@ -119,7 +131,9 @@ async function main(): Promise<void> {
     for (const endpoint of endpoints) {
       const result = await warmAndLoad(`${api}${endpoint}`, seconds, headers);
       worstP99 = Math.max(worstP99, result.latency.p99);
-      console.log(`  ${endpoint.padEnd(72)} p50 ${String(result.latency.p50).padStart(4)} ms  p99 ${String(result.latency.p99).padStart(4)} ms  ${result.requests.average.toFixed(0).padStart(6)} req/s`);
+      console.log(
+        `  ${endpoint.padEnd(72)} p50 ${String(result.latency.p50).padStart(4)} ms  p99 ${String(result.latency.p99).padStart(4)} ms  ${result.requests.average.toFixed(0).padStart(6)} req/s`,
+      );
     }
 
     // A fresh pair of servers per round, loaded in alternating order: on a shared 2-core VM
@@ -127,7 +141,9 @@ async function main(): Promise<void> {
     // itself changes speed from one minute to the next.
     const pinned = pinLoadGenerator();
     const ratios: number[] = [];
-    console.log(`\ntrivial route, ${rounds} rounds of ${roundSeconds} s, ${pinned ? `servers pinned to CPU ${SERVER_CPU}` : 'not pinned'}:`);
+    console.log(
+      `\ntrivial route, ${rounds} rounds of ${roundSeconds} s, ${pinned ? `servers pinned to CPU ${SERVER_CPU}` : 'not pinned'}:`,
+    );
     for (let round = 1; round <= rounds; round++) {
       const barePort = await freePort();
       const bareUrl = `http://127.0.0.1:${barePort}/`;
@@ -147,7 +163,9 @@ async function main(): Promise<void> {
       const bareRate = requestsPerSecond.get(bareUrl)!;
       const apiRate = requestsPerSecond.get(trivialUrl)!;
       ratios.push(apiRate / bareRate);
-      console.log(`  round ${round}: bare Fastify hello-world ${bareRate.toFixed(0).padStart(6)} req/s, API GET /health/live ${apiRate.toFixed(0).padStart(6)} req/s → ${ratios.at(-1)!.toFixed(2)}×`);
+      console.log(
+        `  round ${round}: bare Fastify hello-world ${bareRate.toFixed(0).padStart(6)} req/s, API GET /health/live ${apiRate.toFixed(0).padStart(6)} req/s → ${ratios.at(-1)!.toFixed(2)}×`,
+      );
     }
     const ratio = median(ratios);
     console.log(`\nthroughput ratio, median of rounds: ${ratio.toFixed(2)}× (target ≥ ${TARGET_THROUGHPUT_RATIO}×)`);

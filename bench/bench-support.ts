@@ -40,7 +40,9 @@ export async function startTestServer(name: string): Promise<TestServer> {
   // Run as root, PostgreSQL runs as the `postgres` user, which must reach the data directory.
   chmodSync(directory, 0o755);
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'test/support/postgres-server.mjs'), join(directory, 'pg'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(ROOT, 'test/support/postgres-server.mjs'), join(directory, 'pg'), String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   await new Promise<void>((resolveStart, reject) => {
     child.once('exit', (code) => reject(new Error(`PostgreSQL exited with ${code}`)));

@@ -43,14 +43,24 @@ interface RunningApi {
 async function startApi(env: Record<string, string>): Promise<RunningApi> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, [API], { cwd: ROOT, env: { PATH: process.env.PATH, ...env, HOST: '127.0.0.1', PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [API], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env, HOST: '127.0.0.1', PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     child.kill('SIGKILL');
     await exited;
   };
   for (let attempt = 0; attempt < 150; attempt++) {
-    if (await fetch(`${url}/health/ready`).then((response) => response.ok, () => false)) return { url, stop };
+    if (
+      await fetch(`${url}/health/ready`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return { url, stop };
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await stop();
@@ -63,8 +73,12 @@ async function databaseIdle(url: string): Promise<number> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    for (let idleChecks = 0; idleChecks < 3; ) {
-      const [{ active }] = (await client.query(`SELECT count(*)::int AS active FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`)).rows;
+    for (let idleChecks = 0; idleChecks < 3;) {
+      const [{ active }] = (
+        await client.query(
+          `SELECT count(*)::int AS active FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`,
+        )
+      ).rows;
       idleChecks = active === 0 ? idleChecks + 1 : 0;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -126,16 +140,24 @@ async function main(): Promise<void> {
         await load(view, round % 2 !== 0);
       }
       const last = (figures: Map<string, number[]>, view: string) => figures.get(view)!.at(-1)!.toFixed(0);
-      console.log(`round ${round}: ${VIEWS.map((view) => `${view} uncached ${last(uncached, view)}, warmed ${last(cold, view)}, warm ${last(warm, view)} ms`).join('; ')}`);
+      console.log(
+        `round ${round}: ${VIEWS.map((view) => `${view} uncached ${last(uncached, view)}, warmed ${last(cold, view)}, warm ${last(warm, view)} ms`).join('; ')}`,
+      );
     }
     let worst = 0;
-    console.log(`\nnavigation to numbers on screen, median of ${rounds} cold loads each and ${rounds * 3} warm (target ≤ ${TARGET_MS} ms):`);
+    console.log(
+      `\nnavigation to numbers on screen, median of ${rounds} cold loads each and ${rounds * 3} warm (target ≤ ${TARGET_MS} ms):`,
+    );
     const figure = (values: number[]) => `${median(values).toFixed(0).padStart(5)} ms (max ${Math.max(...values).toFixed(0)})`;
     for (const view of VIEWS) {
       worst = Math.max(worst, median(cold.get(view)!), median(warm.get(view)!));
-      console.log(`  ${view.padEnd(9)} cold uncached ${figure(uncached.get(view)!)}   cold warmed ${figure(cold.get(view)!)}   warm ${figure(warm.get(view)!)}`);
+      console.log(
+        `  ${view.padEnd(9)} cold uncached ${figure(uncached.get(view)!)}   cold warmed ${figure(cold.get(view)!)}   warm ${figure(warm.get(view)!)}`,
+      );
     }
-    console.log(`the API's warm-up took ${median(warmUps).toFixed(0)} ms (median; max ${Math.max(...warmUps).toFixed(0)}) after it was ready`);
+    console.log(
+      `the API's warm-up took ${median(warmUps).toFixed(0)} ms (median; max ${Math.max(...warmUps).toFixed(0)}) after it was ready`,
+    );
     if (worst > TARGET_MS) process.exitCode = 1;
   } finally {
     await postgres.stop();

@@ -49,10 +49,26 @@ function fixtureFor(messages: number): ExportFixtureOptions {
   const days = 365;
   // About 1.25 stored messages per top-level one (thread replies, joins), found by generating once.
   const perDay = Math.ceil(messages / (conversations * days * 1.25));
-  return { seed: 2024, publicChannels: 20, privateChannels: 5, directMessages: 5, multiPartyDirectMessages: 2, humans: 60, botUsers: 4, days, startDate: '2023-01-01', messagesPerDay: perDay };
+  return {
+    seed: 2024,
+    publicChannels: 20,
+    privateChannels: 5,
+    directMessages: 5,
+    multiPartyDirectMessages: 2,
+    humans: 60,
+    botUsers: 4,
+    days,
+    startDate: '2023-01-01',
+    messagesPerDay: perDay,
+  };
 }
 
-function run(command: string, args: string[], env: Record<string, string>, onStart?: (child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  onStart?: (child: ChildProcess) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(command, args, { env: { PATH: process.env.PATH, ...env }, cwd: ROOT });
     let stdout = '';
@@ -101,7 +117,9 @@ async function main(): Promise<void> {
     const zipPath = join(postgres.directory, 'export.zip');
     let clock = Date.now();
     const messages = await writeExportZip(fixture, zipPath);
-    console.log(`export: ${messages} messages, ${(statSync(zipPath).size / 2 ** 20).toFixed(1)} MiB ZIP, generated in ${((Date.now() - clock) / 1000).toFixed(1)} s`);
+    console.log(
+      `export: ${messages} messages, ${(statSync(zipPath).size / 2 ** 20).toFixed(1)} MiB ZIP, generated in ${((Date.now() - clock) / 1000).toFixed(1)} s`,
+    );
 
     const { chunks, rows } = copyRows(fixture);
     const admin = new Client({ connectionString: postgres.url('postgres') });
@@ -118,18 +136,20 @@ async function main(): Promise<void> {
       const baseline = new Client({ connectionString: postgres.url('baseline') });
       await baseline.connect();
       clock = Date.now();
-      await pipeline(
-        Readable.from(chunks),
-        baseline.query(copyFrom(`COPY messages (${MESSAGE_COPY_COLUMNS}) FROM STDIN`)),
-      );
+      await pipeline(Readable.from(chunks), baseline.query(copyFrom(`COPY messages (${MESSAGE_COPY_COLUMNS}) FROM STDIN`)));
       const copySeconds = (Date.now() - clock) / 1000;
       await baseline.end();
 
       clock = Date.now();
       let peakRss = () => 0;
-      const imported = await run(process.execPath, [...importNodeFlags(), WORKER, 'import', zipPath], { DATABASE_URL: postgres.url('imported'), LOG_LEVEL: 'warn' }, (child) => {
-        peakRss = samplePeakRss(child);
-      });
+      const imported = await run(
+        process.execPath,
+        [...importNodeFlags(), WORKER, 'import', zipPath],
+        { DATABASE_URL: postgres.url('imported'), LOG_LEVEL: 'warn' },
+        (child) => {
+          peakRss = samplePeakRss(child);
+        },
+      );
       const importSeconds = (Date.now() - clock) / 1000;
       if (imported.code !== 0) throw new Error(`import failed:\n${imported.stdout}${imported.stderr}`);
       copyRates.push(rows / copySeconds);
@@ -149,7 +169,9 @@ async function main(): Promise<void> {
     const importRate = median(importRates);
     const ratio = median(ratios);
     console.log(lastSummary.replace(/^/gm, '    '));
-    console.log(`median of ${rounds} rounds: raw COPY ${Math.round(median(copyRates))} rows/s, import ${Math.round(importRate)} messages/s, ratio import / raw COPY ${ratio.toFixed(2)}`);
+    console.log(
+      `median of ${rounds} rounds: raw COPY ${Math.round(median(copyRates))} rows/s, import ${Math.round(importRate)} messages/s, ratio import / raw COPY ${ratio.toFixed(2)}`,
+    );
     console.log(`peak RSS of the import (highest round): ${peakRssMib.toFixed(0)} MiB`);
 
     const misses = [

@@ -47,10 +47,14 @@ export function runWorker(args: string[], env: Record<string, string>): Promise<
  * messages carry reactions. updated_at is an hour in the past, as for
  * history collected earlier.
  */
-export async function generateMessages(client: Client, options: { topLevel: number; replies: number; firstDay: string; days: number; seed: number }): Promise<void> {
+export async function generateMessages(
+  client: Client,
+  options: { topLevel: number; replies: number; firstDay: string; days: number; seed: number },
+): Promise<void> {
   await client.query('SELECT setseed($1)', [options.seed]);
   // Members mostly post in a few "home" channels (member u's are (7u + 0..2) mod 200); one post in five goes anywhere.
-  await client.query(`
+  await client.query(
+    `
     CREATE TEMPORARY TABLE new_parents AS
     SELECT n, member, channel,
            'CB' || lpad(channel::text, 4, '0') AS channel_id,
@@ -62,17 +66,22 @@ export async function generateMessages(client: Client, options: { topLevel: numb
     FROM (
       SELECT n, member, CASE WHEN random() < 0.8 THEN (member * 7 + floor(random() * 3)::int) % 200 ELSE floor(random() * 200)::int END AS channel
       FROM (SELECT n, floor(2000 * power(random(), 3))::int AS member FROM generate_series(1, $3::int) AS n) members
-    ) placed`, [options.firstDay, options.days, options.topLevel]);
+    ) placed`,
+    [options.firstDay, options.days, options.topLevel],
+  );
   await client.query(`ALTER TABLE new_parents ADD COLUMN ts text`);
   await client.query(`UPDATE new_parents SET ts = seconds::text || '.' || lpad((n % 1000000)::text, 6, '0')`);
   // Replies come from the channel's own members (the members whose home it is), minutes to two days later.
-  await client.query(`
+  await client.query(
+    `
     CREATE TEMPORARY TABLE new_replies AS
     SELECT r, p.channel, p.channel_id, p.ts AS thread_ts,
            p.seconds + floor(CASE WHEN random() < 0.8 THEN random() * 3600 ELSE random() * 172800 END)::bigint AS seconds,
            'UB' || lpad(((p.channel * 143) % 200 + 200 * floor(random() * 10)::int)::text, 5, '0') AS user_id
     FROM (SELECT r, 1 + floor(random() * $2::int)::int AS parent FROM generate_series(1, $1::int) AS r) picked
-    JOIN new_parents p ON p.n = picked.parent AND p.subtype IS NULL`, [options.replies, options.topLevel]);
+    JOIN new_parents p ON p.n = picked.parent AND p.subtype IS NULL`,
+    [options.replies, options.topLevel],
+  );
   const insert = (source: string) => `
     INSERT INTO messages (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count,
                           reaction_count, reactions, reactors, deleted_at, source, updated_at)
@@ -87,7 +96,8 @@ export async function generateMessages(client: Client, options: { topLevel: numb
       SELECT DISTINCT 'UB' || lpad(((channel * 143) % 200 + 200 * floor(random() * 10)::int)::text, 5, '0')
       FROM generate_series(1, 1 + floor(random() * 3)::int) AS pick WHERE pick > 0 AND channel IS NOT NULL) END`;
   // In posting order, as collection and imports write them: a day's messages sit together on disk.
-  await client.query(insert(`
+  await client.query(
+    insert(`
     SELECT channel_id, ts, user_id, bot_id, thread_ts, subtype, ${reactors} AS reactors
     FROM (
       SELECT channel, channel_id, seconds, ts, user_id, CASE WHEN subtype = 'bot_message' THEN 'BBENCH' END AS bot_id,
@@ -97,7 +107,8 @@ export async function generateMessages(client: Client, options: { topLevel: numb
       SELECT channel, channel_id, seconds, seconds::text || '.' || lpad((r % 1000000)::text, 6, '0'), user_id, NULL, thread_ts, NULL
       FROM new_replies
     ) posted
-    ORDER BY seconds`));
+    ORDER BY seconds`),
+  );
   await client.query('DROP TABLE new_parents, new_replies');
 }
 
@@ -107,7 +118,9 @@ export async function generateWorkspace(url: string, firstDay = FIRST_DAY): Prom
   await client.connect();
   try {
     await client.query(`INSERT INTO workspaces (id, name) VALUES ('${TEAM}', 'Bench')`);
-    await client.query(`INSERT INTO channels (id, team_id, name, member_count) SELECT 'CB' || lpad(n::text, 4, '0'), '${TEAM}', 'channel-' || n, 50 FROM generate_series(0, 199) n`);
+    await client.query(
+      `INSERT INTO channels (id, team_id, name, member_count) SELECT 'CB' || lpad(n::text, 4, '0'), '${TEAM}', 'channel-' || n, 50 FROM generate_series(0, 199) n`,
+    );
     await client.query(`
       INSERT INTO users (id, team_id, name, is_bot)
       SELECT 'UB' || lpad(n::text, 5, '0'), '${TEAM}', 'member-' || n, false FROM generate_series(0, 1999) n
@@ -121,4 +134,3 @@ export async function generateWorkspace(url: string, firstDay = FIRST_DAY): Prom
     await client.end();
   }
 }
-

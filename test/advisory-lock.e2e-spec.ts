@@ -27,9 +27,18 @@ describe('advisory locks on a session of their own', () => {
   });
 
   const lockHolders = async (): Promise<number> =>
-    (await observer.query(`SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = $1::bigint % 4294967296`, [KEY])).rows[0].count;
+    (
+      await observer.query(
+        `SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = $1::bigint % 4294967296`,
+        [KEY],
+      )
+    ).rows[0].count;
   const lockSessions = async (): Promise<number> =>
-    (await observer.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lock-test'`)).rows[0].count;
+    (
+      await observer.query(
+        `SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lock-test'`,
+      )
+    ).rows[0].count;
 
   it('connects as the pool does, named as the DataSource is', () => {
     expect(sessionConfig(dataSource.options as PostgresDataSourceOptions)).toMatchObject({

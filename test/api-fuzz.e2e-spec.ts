@@ -62,16 +62,24 @@ describe('hostile input against the running API', () => {
     const args = [
       'run',
       `${api.url}/docs-json`,
-      '--checks', 'all',
-      '--exclude-checks', EXCLUDED_CHECKS.join(','),
-      '--header', `Authorization: Bearer ${ADMIN_TOKEN}`,
-      '--max-time', process.env.FUZZ_SECONDS ?? '45',
+      '--checks',
+      'all',
+      '--exclude-checks',
+      EXCLUDED_CHECKS.join(','),
+      '--header',
+      `Authorization: Bearer ${ADMIN_TOKEN}`,
+      '--max-time',
+      process.env.FUZZ_SECONDS ?? '45',
       // One worker: Python 3.11's ast.parse is not thread-safe (CPython gh-106905), and
       // Hypothesis parses lambdas' source while schemathesis generates coverage cases.
-      '--workers', '1',
-      '--seed', '20261130',
-      '--request-timeout', '20',
-      '--warnings', 'off',
+      '--workers',
+      '1',
+      '--seed',
+      '20261130',
+      '--request-timeout',
+      '20',
+      '--warnings',
+      'off',
     ];
     const result = await promisify(execFile)(tool('../venv/bin/schemathesis'), args, {
       cwd: temporaryDirectory('schemathesis'),
@@ -82,7 +90,12 @@ describe('hostile input against the running API', () => {
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: `${error.stdout}\n${error.stderr}` }),
     );
     const summary = result.output.slice(result.output.lastIndexOf('SUMMARY'));
-    console.log(`schemathesis: ${summary.split('\n').filter((line) => /generated|passed|failed|Tested/.test(line)).join(' | ')}`);
+    console.log(
+      `schemathesis: ${summary
+        .split('\n')
+        .filter((line) => /generated|passed|failed|Tested/.test(line))
+        .join(' | ')}`,
+    );
     expect({ code: result.code, output: result.code === 0 ? '' : result.output.slice(-6000) }).toEqual({ code: 0, output: '' });
   });
 
@@ -111,10 +124,15 @@ describe('hostile input against the running API', () => {
         expect(body).not.toMatch(/syntax error|pg_|relation "/i);
         if (takes === 'text' || (takes === 'id' && /^[A-Za-z0-9_-]{1,64}$/.test(value))) {
           const answer = { path, status: response.status, body: JSON.parse(body) as { data?: unknown[]; message?: string } };
-          const nothingFound = response.status === 404 ? { message: expect.stringMatching(/^no (workspace|channel|member) /) } : { data: [] };
+          const nothingFound =
+            response.status === 404 ? { message: expect.stringMatching(/^no (workspace|channel|member) /) } : { data: [] };
           expect(answer).toEqual({ path, status: response.status === 404 ? 404 : 200, body: expect.objectContaining(nothingFound) });
         } else {
-          expect({ path, status: response.status, namesParameter: body.includes(validated) }).toEqual({ path, status: 400, namesParameter: true });
+          expect({ path, status: response.status, namesParameter: body.includes(validated) }).toEqual({
+            path,
+            status: 400,
+            namesParameter: true,
+          });
         }
       }
     }
@@ -138,7 +156,11 @@ describe('hostile input against the running API', () => {
       { 'x-slack-request-timestamp': String(now - 3600), 'x-slack-signature': 'v0=' + 'f'.repeat(64) },
     ];
     for (const headers of attempts) {
-      const response = await fetch(`${api.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: event });
+      const response = await fetch(`${api.url}/slack/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: event,
+      });
       expect(response.status).toBe(401);
     }
     expect(await counts(database.url)).toEqual(before);

@@ -20,7 +20,9 @@ function renderedBackupScript(): { script: string; env: Record<string, string> }
   ) as unknown as { spec: { jobTemplate: { spec: { template: { spec: { containers: Container[] } } } } } };
   const [container] = cronJob.spec.jobTemplate.spec.template.spec.containers;
   expect(container.command.slice(0, 2)).toEqual(['bash', '-c']);
-  const env = Object.fromEntries(container.env.filter((entry) => entry.value !== undefined).map((entry) => [entry.name, entry.value as string]));
+  const env = Object.fromEntries(
+    container.env.filter((entry) => entry.value !== undefined).map((entry) => [entry.name, entry.value as string]),
+  );
   return { script: container.command[2], env };
 }
 

@@ -22,7 +22,8 @@ describe('start-up configuration check', () => {
     const result = await runWorker(['--help'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: worker \[options\] \[command\]/);
-    for (const command of ['migrate', 'collect', 'import', 'aggregate', 'run', 'demo']) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['migrate', 'collect', 'import', 'aggregate', 'run', 'demo'])
+      expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 });
 

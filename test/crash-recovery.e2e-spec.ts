@@ -17,7 +17,14 @@ const RAW_TABLES: Record<string, string> = {
              FROM messages ORDER BY channel_id, ts`,
   sync: 'SELECT channel_id, newest_ts, pending_cursor, last_error FROM channel_sync_state ORDER BY channel_id',
 };
-const ROLLUP_TABLES = ['channel_day_rollups', 'thread_rollups', 'member_channel_day_rollups', 'member_day_rollups', 'team_activity_rollups', 'team_hour_rollups'];
+const ROLLUP_TABLES = [
+  'channel_day_rollups',
+  'thread_rollups',
+  'member_channel_day_rollups',
+  'member_day_rollups',
+  'team_activity_rollups',
+  'team_hour_rollups',
+];
 
 async function query<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
@@ -144,7 +151,12 @@ describe('crash half-way and run again', () => {
     await holder.connect();
     try {
       await holder.query('SELECT pg_advisory_lock($1)', [COLLECT_LOCK_KEY]);
-      const run = await runWorker(['collect'], { DATABASE_URL: database.url, SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: slack.url, LOG_LEVEL: 'info' });
+      const run = await runWorker(['collect'], {
+        DATABASE_URL: database.url,
+        SLACK_BOT_TOKEN: TOKEN,
+        SLACK_API_URL: slack.url,
+        LOG_LEVEL: 'info',
+      });
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('another collect run is in progress');
       expect(slack.requests).toHaveLength(0);
@@ -205,7 +217,15 @@ function slackWorkspace(): FakeSlackData {
   });
   return {
     team: { id: TEAM, name: 'Crash Test', domain: 'crash-test' },
-    channels: CHANNELS.map((id, index) => ({ id, name: `channel-${index}`, created: 1_700_000_000, is_private: false, is_archived: false, is_member: true, num_members: 3 })),
+    channels: CHANNELS.map((id, index) => ({
+      id,
+      name: `channel-${index}`,
+      created: 1_700_000_000,
+      is_private: false,
+      is_archived: false,
+      is_member: true,
+      num_members: 3,
+    })),
     users: users.map((id) => ({ id, team_id: TEAM, name: id.toLowerCase(), real_name: id, deleted: false, is_bot: false, tz: 'UTC' })),
     history,
     replies,

@@ -60,7 +60,9 @@ describe('database outage under load', () => {
       await sleep(200);
     }
 
-    const traced = await fetch(`${api.url}/api/v1/workspaces`, { headers: { authorization: `Bearer ${READ_TOKEN}`, 'x-request-id': 'outage-request-1' } });
+    const traced = await fetch(`${api.url}/api/v1/workspaces`, {
+      headers: { authorization: `Bearer ${READ_TOKEN}`, 'x-request-id': 'outage-request-1' },
+    });
     expect(traced.status).toBe(503);
     await traced.arrayBuffer();
     const linesOf = (requestId: string) =>
@@ -70,7 +72,10 @@ describe('database outage under load', () => {
         .filter((line) => line.includes(requestId))
         .map((line) => JSON.parse(line) as { level: string; msg: string; req: { id: string } });
     // The warning about the request can be found from its access line, and the other way round.
-    const outageLines = await waitFor(async () => (linesOf('outage-request-1').length >= 2 ? linesOf('outage-request-1') : undefined), 5000);
+    const outageLines = await waitFor(
+      async () => (linesOf('outage-request-1').length >= 2 ? linesOf('outage-request-1') : undefined),
+      5000,
+    );
     expect(outageLines).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ level: 'warn', msg: expect.stringMatching(/^database unavailable/), req: { id: 'outage-request-1' } }),

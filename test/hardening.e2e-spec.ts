@@ -66,8 +66,26 @@ describe('hardening of the HTTP surface', () => {
     const app = await apiWith(database, {});
     const statusOf = async (url: string) => (await app.inject({ method: 'GET', url })).statusCode;
     try {
-      const served = ['/docs', '/docs/', '/docs/index.html', '/docs/swagger-ui-init.js', '/docs/swagger-ui.css', '/docs/swagger-ui-bundle.js', '/docs/swagger-ui-standalone-preset.js', '/docs/favicon-32x32.png', '/docs-json'];
-      const hidden = ['/docs/package.json', '/docs/README.md', '/docs/swagger-ui-bundle.js.map', '/docs/swagger-ui.css.map', '/docs/%70ackage.json', '/docs/absolute-path.js', '/docs/LICENSE'];
+      const served = [
+        '/docs',
+        '/docs/',
+        '/docs/index.html',
+        '/docs/swagger-ui-init.js',
+        '/docs/swagger-ui.css',
+        '/docs/swagger-ui-bundle.js',
+        '/docs/swagger-ui-standalone-preset.js',
+        '/docs/favicon-32x32.png',
+        '/docs-json',
+      ];
+      const hidden = [
+        '/docs/package.json',
+        '/docs/README.md',
+        '/docs/swagger-ui-bundle.js.map',
+        '/docs/swagger-ui.css.map',
+        '/docs/%70ackage.json',
+        '/docs/absolute-path.js',
+        '/docs/LICENSE',
+      ];
       expect(Object.fromEntries(await Promise.all([...served, ...hidden].map(async (url) => [url, await statusOf(url)])))).toEqual(
         Object.fromEntries([...served.map((url) => [url, 200]), ...hidden.map((url) => [url, 404])]),
       );
@@ -84,9 +102,17 @@ describe('hardening of the HTTP surface', () => {
   it('answers what the router refuses in the API error shape, without Fastify codes or the path', async () => {
     const app = await apiWith(database, {});
     try {
-      const response = await app.inject({ method: 'GET', url: `/api/v1/metrics/channels/${'C'.repeat(101)}`, headers: { authorization: `Bearer ${READ_TOKEN}` } });
+      const response = await app.inject({
+        method: 'GET',
+        url: `/api/v1/metrics/channels/${'C'.repeat(101)}`,
+        headers: { authorization: `Bearer ${READ_TOKEN}` },
+      });
       expect(response.statusCode).toBe(414);
-      expect(response.json()).toEqual({ statusCode: 414, error: 'URI Too Long', message: 'a path parameter is longer than 100 characters' });
+      expect(response.json()).toEqual({
+        statusCode: 414,
+        error: 'URI Too Long',
+        message: 'a path parameter is longer than 100 characters',
+      });
     } finally {
       await app.close();
     }

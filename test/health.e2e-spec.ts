@@ -42,7 +42,10 @@ describe('health endpoints', () => {
     // While the database stays away, every probe stays 503 and names the database as the check that failed.
     for (let probe = 0; probe < 5; probe++) {
       const ready = await fetch(`${api.url}/health/ready`);
-      expect({ status: ready.status, body: await ready.json() }).toMatchObject({ status: 503, body: { error: { database: { status: 'down' } } } });
+      expect({ status: ready.status, body: await ready.json() }).toMatchObject({
+        status: 503,
+        body: { error: { database: { status: 'down' } } },
+      });
       expect(await status(`${api.url}/health/live`)).toBe(200);
     }
 

@@ -1,4 +1,11 @@
-import { AGGREGATION_LOCK_KEY, appliedMigrationNames, createDataSource, MIGRATIONS, revertLastMigration, runPendingMigrations } from '@app/db';
+import {
+  AGGREGATION_LOCK_KEY,
+  appliedMigrationNames,
+  createDataSource,
+  MIGRATIONS,
+  revertLastMigration,
+  runPendingMigrations,
+} from '@app/db';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { runWorker } from './support/processes';
@@ -29,7 +36,15 @@ describe('schema migrations', () => {
       const applied = await runPendingMigrations(dataSource);
       expect(applied).toEqual(MIGRATIONS.map((migration) => migration.name));
       expect(await tableNames(database.url)).toEqual(
-        expect.arrayContaining(['workspaces', 'channels', 'users', 'messages', 'channel_sync_state', 'processed_events', 'schema_migrations']),
+        expect.arrayContaining([
+          'workspaces',
+          'channels',
+          'users',
+          'messages',
+          'channel_sync_state',
+          'processed_events',
+          'schema_migrations',
+        ]),
       );
       expect(await runPendingMigrations(dataSource)).toEqual([]);
 
@@ -69,7 +84,7 @@ describe('schema migrations', () => {
     }
   });
 
-  it('WideReactionTotals widens a channel day\'s reactions past the integer range, and its revert clamps them back', async () => {
+  it("WideReactionTotals widens a channel day's reactions past the integer range, and its revert clamps them back", async () => {
     const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
     await dataSource.initialize();
     try {

@@ -187,7 +187,10 @@ describe('monitoring: the chart dashboard and alerts against the exported metric
       expect(new Set(ids).size).toBe(ids.length);
       for (const panel of panels) {
         const grid = panel.gridPos;
-        expect({ title: panel.title, grid }).toEqual({ title: panel.title, grid: expect.objectContaining({ x: expect.any(Number), y: expect.any(Number) }) });
+        expect({ title: panel.title, grid }).toEqual({
+          title: panel.title,
+          grid: expect.objectContaining({ x: expect.any(Number), y: expect.any(Number) }),
+        });
         expect(grid!.w).toBeGreaterThan(0);
         expect(grid!.h).toBeGreaterThan(0);
         expect(grid!.x + grid!.w).toBeLessThanOrEqual(24);
@@ -218,13 +221,19 @@ describe('monitoring: the chart dashboard and alerts against the exported metric
 
     it('uses only variables it defines', () => {
       const defined = new Set(variables.map((variable) => variable.name));
-      const expressions = [...queryPanels.flatMap((panel) => panel.targets!.map((target) => target.expr!)), ...variables.map(variableQuery)];
+      const expressions = [
+        ...queryPanels.flatMap((panel) => panel.targets!.map((target) => target.expr!)),
+        ...variables.map(variableQuery),
+      ];
       const used = new Set(expressions.flatMap((expression) => [...expression.matchAll(/\$\{?(\w+)\}?/g)].map((match) => match[1])));
       expect([...used].filter((name) => !name.startsWith('__') && !defined.has(name))).toEqual([]);
     });
 
     it('queries only metrics the API exports', () => {
-      const expressions = [...queryPanels.flatMap((panel) => panel.targets!.map((target) => target.expr!)), ...variables.map(variableQuery)];
+      const expressions = [
+        ...queryPanels.flatMap((panel) => panel.targets!.map((target) => target.expr!)),
+        ...variables.map(variableQuery),
+      ];
       const names = metricNamesIn(expressions);
       expect(names.length).toBeGreaterThanOrEqual(15);
       expect(names.filter((name) => !exported.has(name))).toEqual([]);

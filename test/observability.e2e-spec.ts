@@ -83,7 +83,15 @@ describe('observability', () => {
     logger.warn(`slack said invalid_auth for ${BOT_TOKEN}`, 'Test');
 
     const all = logLines.join('\n');
-    for (const secret of [ADMIN_TOKEN, READ_TOKEN, SIGNING_SECRET, BOT_TOKEN, databasePassword, 'v0=abcdef0123456789', 'cookie-value-123']) {
+    for (const secret of [
+      ADMIN_TOKEN,
+      READ_TOKEN,
+      SIGNING_SECRET,
+      BOT_TOKEN,
+      databasePassword,
+      'v0=abcdef0123456789',
+      'cookie-value-123',
+    ]) {
       expect(all).not.toContain(secret);
     }
     expect(all).toContain('[REDACTED]');
@@ -99,7 +107,12 @@ describe('observability', () => {
     app.get(AppLogger).error({ err: failedInsert }, 'import failed', 'Test');
     await new Promise(setImmediate); // the captured stream delivers on a later tick
     const line = logged().find((entry) => entry.msg === 'import failed');
-    expect(line?.err).toEqual({ type: 'TypeError', code: '23505', message: 'insert into messages failed', stack: expect.stringContaining('TypeError') });
+    expect(line?.err).toEqual({
+      type: 'TypeError',
+      code: '23505',
+      message: 'insert into messages failed',
+      stack: expect.stringContaining('TypeError'),
+    });
     expect(logLines.join('\n')).not.toContain('private message from Erin');
   });
 
@@ -108,7 +121,9 @@ describe('observability', () => {
     await app.inject({ method: 'GET', url: '/api/v1/channels?q=U999SECRETID' });
     await app.inject({ method: 'GET', url: '/health/live' });
     const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(body).toMatch(/slack_metrics_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/channels",status_code="401"\} \d+/);
+    expect(body).toMatch(
+      /slack_metrics_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/channels",status_code="401"\} \d+/,
+    );
     expect(body).toMatch(/slack_metrics_http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} \d+/);
     expect(body).not.toMatch(/route="\/(health|metrics)/);
     expect(body).not.toContain('U999SECRETID');

@@ -33,7 +33,10 @@ describe('rolling update: SIGTERM under steady load', () => {
     let removedAt = 0;
     const poller = (async () => {
       while (inRotation) {
-        const status = await fetch(`${api.url}/health/ready`).then((response) => response.status, () => 0);
+        const status = await fetch(`${api.url}/health/ready`).then(
+          (response) => response.status,
+          () => 0,
+        );
         if (status !== 200) {
           inRotation = false;
           removedAt = Date.now();

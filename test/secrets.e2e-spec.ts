@@ -17,17 +17,30 @@ describe('secrets stay in Secrets', () => {
     ['the in-chart PostgreSQL', []],
     [
       'an external database',
-      ['--set', 'postgresql.enabled=false', '--set', 'externalDatabase.host=db.example.internal', '--set', 'externalDatabase.user=metrics', '--set', 'externalDatabase.database=metrics'],
+      [
+        '--set',
+        'postgresql.enabled=false',
+        '--set',
+        'externalDatabase.host=db.example.internal',
+        '--set',
+        'externalDatabase.user=metrics',
+        '--set',
+        'externalDatabase.database=metrics',
+      ],
     ],
   ])('with %s, no rendered object but the Secret holds a secret value, in any encoding', (_name, extra) => {
     const set = Object.entries(SECRET_VALUES).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
     const manifests = renderChart([
       ...set,
       ...extra,
-      '--set', 'backup.enabled=true',
-      '--set', 'serviceMonitor.enabled=true',
-      '--set', 'prometheusRule.enabled=true',
-      '--set', 'grafana.dashboard.enabled=true',
+      '--set',
+      'backup.enabled=true',
+      '--set',
+      'serviceMonitor.enabled=true',
+      '--set',
+      'prometheusRule.enabled=true',
+      '--set',
+      'grafana.dashboard.enabled=true',
     ]);
     expect(manifests.some((manifest) => manifest.kind === 'ConfigMap')).toBe(true);
     const unused = extra.includes('postgresql.enabled=false') ? 'postgresql.auth.password' : 'externalDatabase.password';
@@ -50,7 +63,9 @@ describe('secrets stay in Secrets', () => {
   });
 
   it('the image build context leaves out local secrets, and the image keeps only the build output', () => {
-    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+    const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
     for (const pattern of ['.env', '.envrc', 'values-secrets.yaml', '.data', '.tools', '.git']) expect(ignored).toContain(pattern);
 
     const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');

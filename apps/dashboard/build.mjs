@@ -25,12 +25,23 @@ const compiler = rspack({
   resolve: { extensions: ['.ts', '.js'] },
   module: {
     rules: [
-      { test: /\.ts$/, loader: 'builtin:swc-loader', options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }, type: 'javascript/auto' },
+      {
+        test: /\.ts$/,
+        loader: 'builtin:swc-loader',
+        options: { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } },
+        type: 'javascript/auto',
+      },
       { test: /\.css$/, type: 'css' },
     ],
   },
   plugins: [
-    new rspack.HtmlRspackPlugin({ template: './src/index.html', favicon: './src/favicon.svg', inject: 'head', scriptLoading: 'defer', minify: true }),
+    new rspack.HtmlRspackPlugin({
+      template: './src/index.html',
+      favicon: './src/favicon.svg',
+      inject: 'head',
+      scriptLoading: 'defer',
+      minify: true,
+    }),
     new rspack.SubresourceIntegrityPlugin({ hashFuncNames: ['sha384'] }),
   ],
 });

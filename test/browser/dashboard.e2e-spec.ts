@@ -11,7 +11,8 @@ const READ_TOKEN = 'dashboard-read-token-0123456789';
 const TIMEZONE = 'Europe/Berlin';
 const FIRST_LOAD_BUDGET_BYTES = 150 * 1024;
 /** SCREENSHOTS_DIR keeps them; by default they go to the run's scratch directory, removed at its end. */
-const SCREENSHOTS_DIR = process.env.SCREENSHOTS_DIR ?? join(process.env.TEST_SCRATCH_DIR ?? temporaryDirectory('dashboard'), 'dashboard-screenshots');
+const SCREENSHOTS_DIR =
+  process.env.SCREENSHOTS_DIR ?? join(process.env.TEST_SCRATCH_DIR ?? temporaryDirectory('dashboard'), 'dashboard-screenshots');
 const WIDTHS = [1280, 390];
 const numbers = new Intl.NumberFormat('en-US');
 
@@ -61,7 +62,9 @@ describe('dashboard in Chromium', () => {
   }
 
   async function cardValues(): Promise<Record<string, string>> {
-    return page.$$eval('[data-metric]', (cards) => Object.fromEntries(cards.map((card) => [card.getAttribute('data-metric'), card.querySelector('.card-value')?.textContent ?? ''])));
+    return page.$$eval('[data-metric]', (cards) =>
+      Object.fromEntries(cards.map((card) => [card.getAttribute('data-metric'), card.querySelector('.card-value')?.textContent ?? ''])),
+    );
   }
 
   function expectedCards(summary: Json): Record<string, string> {
@@ -95,7 +98,8 @@ describe('dashboard in Chromium', () => {
     });
     // Test code, run in the page before its own (this Node.js file has no DOM types, hence the text).
     await context.addInitScript({
-      content: "document.addEventListener('securitypolicyviolation', (event) => console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`));",
+      content:
+        "document.addEventListener('securitypolicyviolation', (event) => console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`));",
     });
     page = await context.newPage();
     page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
@@ -142,7 +146,9 @@ describe('dashboard in Chromium', () => {
     expect((await fetch(`${api.url}/metrics`)).status).toBe(200);
     expect((await fetch(`${api.url}/docs-json`)).status).toBe(200);
     expect((await fetch(`${api.url}/api/v1/workspaces`)).status).toBe(401);
-    expect((await fetch(`${api.url}/slack/events`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(503);
+    expect(
+      (await fetch(`${api.url}/slack/events`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status,
+    ).toBe(503);
   });
 
   it('shows an error for a wrong token, not a blank page', async () => {
@@ -169,7 +175,11 @@ describe('dashboard in Chromium', () => {
     expect(await cardValues()).toEqual(expectedCards(summary));
     const messagesChange = await page.textContent('[data-metric="messages"] .card-change');
     expect(messagesChange).toContain(`against ${numbers.format(previous.messages)} in the previous 30 days`);
-    expect(await page.textContent('#range')).toContain(new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${today}T00:00:00Z`)));
+    expect(await page.textContent('#range')).toContain(
+      new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' }).format(
+        new Date(`${today}T00:00:00Z`),
+      ),
+    );
     expect(await page.textContent('.freshness')).toContain(`Days and hours in ${TIMEZONE}`);
     expect(await page.$$('figure.chart')).toHaveLength(2);
     await expectNoSeriousAccessibilityViolation();
@@ -233,7 +243,17 @@ describe('dashboard in Chromium', () => {
     expect(await tableColumn(1)).toEqual(byMessages.map((row: Json) => `#${row.name}${row.channelId}`));
     expect(await tableColumn(2)).toEqual(byMessages.map((row: Json) => numbers.format(row.messages)));
     const headers = await page.$$eval('main thead th', (cells) => cells.map((cell) => cell.textContent?.replace(/[▲▼↕]/g, '').trim()));
-    expect(headers).toEqual(['Channel', 'Messages', 'Human messages', 'Threads started', 'Thread replies', 'Reactions', 'Active posters', 'First reply, median', 'First reply, 90th percentile']);
+    expect(headers).toEqual([
+      'Channel',
+      'Messages',
+      'Human messages',
+      'Threads started',
+      'Thread replies',
+      'Reactions',
+      'Active posters',
+      'First reply, median',
+      'First reply, 90th percentile',
+    ]);
     // Durations as people read them: "1 h 12 m", "42 m 5 s".
     for (const cell of await tableColumn(8)) expect(cell).toMatch(/^(\d+ [dhms]( \d+ [hms])?|—)$/);
 
@@ -264,8 +284,12 @@ describe('dashboard in Chromium', () => {
   it('downloads as CSV what the table shows, through the API', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-csv="metrics/channels"]')]);
     expect(download.suggestedFilename()).toMatch(/^channels-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
-    const lines = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
-    expect(lines[0]).toBe('channelId,name,messages,humanMessages,threadReplies,threadsStarted,reactions,activePosters,firstReplyP50Seconds,firstReplyP90Seconds');
+    const lines = readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'channelId,name,messages,humanMessages,threadReplies,threadsStarted,reactions,activePosters,firstReplyP50Seconds,firstReplyP90Seconds',
+    );
     const rows = lines.slice(1).map((line) => line.split(','));
     expect(rows.map((row) => `#${row[1]}${row[0]}`)).toEqual(await tableColumn(1));
     expect(rows.map((row) => numbers.format(Number(row[2])))).toEqual(await tableColumn(2));
@@ -281,7 +305,9 @@ describe('dashboard in Chromium', () => {
     const series = await apiGet(`metrics/channels/${channelId}?from=${addDays(today, -29)}&to=${today}`);
     expect(await page.textContent('main h2')).toBe(`#${series.name}`);
     expect(await page.$$('figure.chart')).toHaveLength(3);
-    const dailyMessages = await page.$$eval('figure.chart:nth-of-type(1) tbody tr', (rows) => rows.map((row) => row.children[1].textContent));
+    const dailyMessages = await page.$$eval('figure.chart:nth-of-type(1) tbody tr', (rows) =>
+      rows.map((row) => row.children[1].textContent),
+    );
     expect(dailyMessages).toEqual(series.data.map((row: Json) => numbers.format(row.humanMessages)));
     await expectNoSeriousAccessibilityViolation();
     await screenshots('channel');
@@ -338,7 +364,11 @@ describe('dashboard in Chromium', () => {
     expect(Boolean(await page.$('button.more'))).toBe(everyone.length >= 53);
     // What the CSV button downloads follows the rows on screen.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-csv="metrics/users"]')]);
-    expect(readFileSync(await download.path(), 'utf8').trim().split('\r\n')).toHaveLength(Math.min(everyone.length, 53) + 1);
+    expect(
+      readFileSync(await download.path(), 'utf8')
+        .trim()
+        .split('\r\n'),
+    ).toHaveLength(Math.min(everyone.length, 53) + 1);
     await page.reload();
     await loaded();
     expect(await tableColumn(2)).toEqual(messagesOf(everyone.slice(0, 53)));
@@ -349,7 +379,11 @@ describe('dashboard in Chromium', () => {
     await loaded();
     const heatmap = await apiGet(`metrics/heatmap?from=${addDays(today, -29)}&to=${today}`);
     const cells = await page.$$eval('rect.heat[data-weekday]', (rects) =>
-      rects.map((rect) => ({ weekday: Number(rect.getAttribute('data-weekday')), hour: Number(rect.getAttribute('data-hour')), messages: Number(rect.getAttribute('data-messages')) })),
+      rects.map((rect) => ({
+        weekday: Number(rect.getAttribute('data-weekday')),
+        hour: Number(rect.getAttribute('data-hour')),
+        messages: Number(rect.getAttribute('data-messages')),
+      })),
     );
     expect(cells).toHaveLength(168);
     expect(cells).toEqual(heatmap.data);
@@ -374,7 +408,9 @@ describe('dashboard in Chromium', () => {
     await dataSource.query(`UPDATE aggregation_runs SET finished_at = now() - interval '5 hours'`);
     await page.reload();
     await loaded();
-    expect(await page.textContent('.freshness.stale')).toMatch(/^These numbers were last rolled up 5 hours ago .*: newer activity is not counted yet\.$/);
+    expect(await page.textContent('.freshness.stale')).toMatch(
+      /^These numbers were last rolled up 5 hours ago .*: newer activity is not counted yet\.$/,
+    );
     await dataSource.query(`UPDATE aggregation_runs SET finished_at = started_at`);
   });
 

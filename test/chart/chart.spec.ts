@@ -161,7 +161,7 @@ describe('values.schema.json', () => {
     'backup.tmpSizeLimit=lots',
   ])('rejects --set %s', async (setting) => {
     const result = await helmTemplate(['--set', setting]);
-    expect(result).toEqual({ accepted: false, stderr: expect.stringContaining('values don\'t meet the specifications of the schema') });
+    expect(result).toEqual({ accepted: false, stderr: expect.stringContaining("values don't meet the specifications of the schema") });
   });
 });
 
@@ -198,10 +198,18 @@ describe('the chart against the code it deploys', () => {
   // Every app container of the defaults, the Minikube values and the ci/ file that turns everything on.
   const manifests = ['ci/full-values.yaml', 'values.yaml', 'values-minikube.yaml'].flatMap(render);
   const containers = appContainers(manifests);
-  const configMaps = new Map(manifests.filter((m) => m.kind === 'ConfigMap').map((m) => [m.metadata.name, (m.data ?? {}) as Record<string, string>]));
+  const configMaps = new Map(
+    manifests.filter((m) => m.kind === 'ConfigMap').map((m) => [m.metadata.name, (m.data ?? {}) as Record<string, string>]),
+  );
 
   it('renders app containers to check', () => {
-    expect(containers.map(({ where }) => where)).toEqual(expect.arrayContaining([expect.stringMatching(/^Deployment\//), expect.stringMatching(/^Job\//), expect.stringMatching(/^CronJob\//)]));
+    expect(containers.map(({ where }) => where)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Deployment\//),
+        expect.stringMatching(/^Job\//),
+        expect.stringMatching(/^CronJob\//),
+      ]),
+    );
   });
 
   it('probes the API on routes of its health controller, on a port it listens on by default', () => {
@@ -212,7 +220,11 @@ describe('the chart against the code it deploys', () => {
     expect(deployments.length).toBeGreaterThan(0);
     for (const deployment of deployments) {
       for (const container of podSpec(deployment)!.containers) {
-        const probes = { startup: container.startupProbe?.httpGet?.path, liveness: container.livenessProbe?.httpGet?.path, readiness: container.readinessProbe?.httpGet?.path };
+        const probes = {
+          startup: container.startupProbe?.httpGet?.path,
+          liveness: container.livenessProbe?.httpGet?.path,
+          readiness: container.readinessProbe?.httpGet?.path,
+        };
         expect({ container: container.name, probes }).toEqual({
           container: container.name,
           probes: { startup: anyOf(healthRoutes), liveness: anyOf(healthRoutes), readiness: '/health/ready' },
@@ -223,7 +235,9 @@ describe('the chart against the code it deploys', () => {
   });
 
   it('starts only the two entry points, and each worker command the chart runs is one the built worker has', async () => {
-    const entryPoints = containers.filter(({ container }) => container.args).map(({ where, container }) => ({ where, entry: container.args![0] }));
+    const entryPoints = containers
+      .filter(({ container }) => container.args)
+      .map(({ where, container }) => ({ where, entry: container.args![0] }));
     expect(entryPoints.filter(({ entry }) => entry !== WORKER_ENTRY && entry !== API_ENTRY)).toEqual([]);
 
     const workers = containers.filter(({ container }) => container.args?.[0] === WORKER_ENTRY);
@@ -240,7 +254,9 @@ describe('the chart against the code it deploys', () => {
         ),
       ),
     );
-    expect(usage).toEqual(commands.map((command) => ({ command, usage: expect.stringMatching(new RegExp(`^Usage: worker ${command}\\b`)) })));
+    expect(usage).toEqual(
+      commands.map((command) => ({ command, usage: expect.stringMatching(new RegExp(`^Usage: worker ${command}\\b`)) })),
+    );
     expect(commands).toEqual(expect.arrayContaining(SCHEDULED_COMMANDS));
   });
 
@@ -253,7 +269,11 @@ describe('the chart against the code it deploys', () => {
       const names = (container.env ?? []).map((variable) => variable.name);
       for (const source of container.envFrom ?? []) {
         const data = configMaps.get(source.configMapRef?.name ?? '');
-        expect({ where, configMap: source.configMapRef?.name, rendered: data !== undefined }).toEqual({ where, configMap: source.configMapRef?.name, rendered: true });
+        expect({ where, configMap: source.configMapRef?.name, rendered: data !== undefined }).toEqual({
+          where,
+          configMap: source.configMapRef?.name,
+          rendered: true,
+        });
         names.push(...Object.keys(data ?? {}));
       }
       checked += names.length;
@@ -264,16 +284,27 @@ describe('the chart against the code it deploys', () => {
   });
 
   it('keeps secrets out of every ConfigMap', () => {
-    const secretLooking = [...configMaps].flatMap(([name, data]) => Object.keys(data).filter((key) => /PASSWORD|TOKEN|SECRET/.test(key)).map((key) => `${name}: ${key}`));
+    const secretLooking = [...configMaps].flatMap(([name, data]) =>
+      Object.keys(data)
+        .filter((key) => /PASSWORD|TOKEN|SECRET/.test(key))
+        .map((key) => `${name}: ${key}`),
+    );
     expect(secretLooking).toEqual([]);
   });
 
   it('matches skaffold.yaml: it deploys this chart from values files that exist, setting keys the chart has', async () => {
     const values = parse(await readFile(join(CHART_DIR, 'values.yaml'), 'utf8')) as unknown;
-    type Release = { chartPath?: string; valuesFiles?: string[]; setValueTemplates?: Record<string, string>; setValues?: Record<string, string> };
+    type Release = {
+      chartPath?: string;
+      valuesFiles?: string[];
+      setValueTemplates?: Record<string, string>;
+      setValues?: Record<string, string>;
+    };
     type Section = { deploy?: { helm?: { releases?: Release[] } }; patches?: { path: string; value: unknown }[] };
     type Config = Section & { profiles?: Section[] };
-    const configs = parseAllDocuments(await readFile(join(REPO_ROOT, 'skaffold.yaml'), 'utf8')).map((document) => document.toJS() as Config);
+    const configs = parseAllDocuments(await readFile(join(REPO_ROOT, 'skaffold.yaml'), 'utf8')).map(
+      (document) => document.toJS() as Config,
+    );
     const releases: Release[] = [];
     for (const section of configs.flatMap((config) => [config, ...(config.profiles ?? [])])) {
       releases.push(...(section.deploy?.helm?.releases ?? []));
@@ -285,7 +316,14 @@ describe('the chart against the code it deploys', () => {
     // make-secrets writes values-secrets.yaml, git-ignored, so it may be absent.
     const valuesFiles = releases.flatMap((release) => release.valuesFiles ?? []).filter((file) => file !== 'values-secrets.yaml');
     expect(valuesFiles.length).toBeGreaterThan(0);
-    const missing = await Promise.all(valuesFiles.map((file) => stat(join(REPO_ROOT, file)).then(() => null, () => file)));
+    const missing = await Promise.all(
+      valuesFiles.map((file) =>
+        stat(join(REPO_ROOT, file)).then(
+          () => null,
+          () => file,
+        ),
+      ),
+    );
     expect(missing.filter(Boolean)).toEqual([]);
     const keys = releases.flatMap((release) => [...Object.keys(release.setValueTemplates ?? {}), ...Object.keys(release.setValues ?? {})]);
     expect(keys.length).toBeGreaterThan(0);
@@ -349,7 +387,9 @@ describe('monitoring: the PrometheusRule and the Grafana dashboard', () => {
     const variables = new Set(dashboard.templating.list.map((variable) => variable.name));
     // Grafana interpolates its variables before Prometheus sees the query.
     const interpolated = (where: string, expression: string) => {
-      const undefinedVariables = [...expression.matchAll(/\$\{?(\w+)\}?/g)].map((match) => match[1]).filter((name) => !name.startsWith('__') && !variables.has(name));
+      const undefinedVariables = [...expression.matchAll(/\$\{?(\w+)\}?/g)]
+        .map((match) => match[1])
+        .filter((name) => !name.startsWith('__') && !variables.has(name));
       const text = expression.replace(/\$\{?(\w+)\}?/g, (_, name: string) => (name === '__rate_interval' ? '5m' : 'x'));
       return { where, undefinedVariables, problems: checkPromql(text).problems };
     };
@@ -359,7 +399,9 @@ describe('monitoring: the PrometheusRule and the Grafana dashboard', () => {
         .filter((variable) => variable.type === 'query')
         .map((variable) => {
           const selector = /^label_values\((.*),\s*\w+\)$/.exec(variable.query?.query ?? '');
-          return selector ? interpolated(`variable ${variable.name}`, selector[1]) : { where: `variable ${variable.name}`, undefinedVariables: [], problems: [`not label_values(…): ${variable.query?.query}`] };
+          return selector
+            ? interpolated(`variable ${variable.name}`, selector[1])
+            : { where: `variable ${variable.name}`, undefinedVariables: [], problems: [`not label_values(…): ${variable.query?.query}`] };
         }),
     ];
     expect(queries.length).toBeGreaterThan(dashboard.templating.list.length);
@@ -369,9 +411,20 @@ describe('monitoring: the PrometheusRule and the Grafana dashboard', () => {
 
 describe('the chart README (helm-docs)', () => {
   it('describes every value', async () => {
-    const rows = (await readFile(join(CHART_DIR, 'README.md'), 'utf8')).split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Key '));
+    const rows = (await readFile(join(CHART_DIR, 'README.md'), 'utf8'))
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| Key '));
     expect(rows.length).toBeGreaterThan(50);
-    const undescribed = rows.filter((row) => row.replace(/\|\s*$/, '').split('|').at(-1)!.trim() === '').map((row) => row.split('|')[1].trim());
+    const undescribed = rows
+      .filter(
+        (row) =>
+          row
+            .replace(/\|\s*$/, '')
+            .split('|')
+            .at(-1)!
+            .trim() === '',
+      )
+      .map((row) => row.split('|')[1].trim());
     expect(undescribed).toEqual([]);
   });
 });

@@ -67,7 +67,10 @@ const completed = (job: KubeObject) => condition(job, 'Complete')?.status === 'T
 
 /** Waits until no object of `selector` is left (garbage collection deletes a Job's pods after it). */
 async function noneLeft(namespace: string, resources: string, selector: string): Promise<void> {
-  await eventually(`no ${resources} ${selector} left in ${namespace}`, async () => (await list(namespace, resources, selector)).length === 0);
+  await eventually(
+    `no ${resources} ${selector} left in ${namespace}`,
+    async () => (await list(namespace, resources, selector)).length === 0,
+  );
 }
 
 /** The objects helm patched during `action` (the API server's audit log), as `resource/name`. */
@@ -162,7 +165,20 @@ describe('values-minikube.yaml: one release through install, upgrades, test, rol
     expect(await get(second, 'service', 'slack-metrics-api')).toBeUndefined();
 
     await helm(['uninstall', RELEASE, '-n', second, '--wait']);
-    await helm(['install', RELEASE, CHART_DIR, '-n', second, '-f', MINIKUBE_VALUES, '-f', secretsFile, '--set', 'service.nodePort=0', ...WAIT]);
+    await helm([
+      'install',
+      RELEASE,
+      CHART_DIR,
+      '-n',
+      second,
+      '-f',
+      MINIKUBE_VALUES,
+      '-f',
+      secretsFile,
+      '--set',
+      'service.nodePort=0',
+      ...WAIT,
+    ]);
     const picked = (await mustGet(second, 'service', 'slack-metrics-api')).spec.ports[0].nodePort as number;
     expect(picked).not.toBe(32432);
     expect(picked).toBeGreaterThanOrEqual(30000);
@@ -241,7 +257,14 @@ describe('values-cloud.yaml in a namespace of its own', () => {
 
   beforeAll(() => createNamespace(ns));
 
-  const cloudValues = ['-f', CLOUD_VALUES, '--set', 'image.repository=registry.example.test/slack-metrics', '--set', `image.tag=${APP_VERSION}`];
+  const cloudValues = [
+    '-f',
+    CLOUD_VALUES,
+    '--set',
+    'image.repository=registry.example.test/slack-metrics',
+    '--set',
+    `image.tag=${APP_VERSION}`,
+  ];
 
   it('installs with --wait: LoadBalancer, PodDisruptionBudget, the HPA holding two replicas, backups', async () => {
     await helm(['install', RELEASE, CHART_DIR, '-n', ns, ...cloudValues, ...WAIT]);
@@ -293,8 +316,17 @@ describe('restricted Pod Security is enforced', () => {
 
   it('refuses API pods that an override makes unconfined, and admits the rest', async () => {
     await helm([
-      'install', RELEASE, CHART_DIR, '-n', ns, '-f', MINIKUBE_VALUES, '--set', 'service.nodePort=0',
-      '--set-string', 'api.podAnnotations.container\\.apparmor\\.security\\.beta\\.kubernetes\\.io/api=unconfined',
+      'install',
+      RELEASE,
+      CHART_DIR,
+      '-n',
+      ns,
+      '-f',
+      MINIKUBE_VALUES,
+      '--set',
+      'service.nodePort=0',
+      '--set-string',
+      'api.podAnnotations.container\\.apparmor\\.security\\.beta\\.kubernetes\\.io/api=unconfined',
     ]);
     const refusal = await eventually('the ReplicaSet to report the refused pod', async () => {
       const [replicaSet] = await list(ns, 'replicasets', 'app.kubernetes.io/component=api');

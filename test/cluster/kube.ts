@@ -23,7 +23,12 @@ export function run(command: string, args: string[], options: { input?: string; 
     const child = execFile(
       command,
       args,
-      { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 240_000, env: { ...process.env, KUBECONFIG: kubeconfig } },
+      {
+        cwd: REPO_ROOT,
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: options.timeoutMs ?? 240_000,
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         resolveRun({ code, stdout, stderr });
@@ -119,7 +124,13 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 
 export async function createNamespace(name: string): Promise<void> {
   await kubectl(['create', 'namespace', name]);
-  await kubectl(['label', 'namespace', name, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
+  await kubectl([
+    'label',
+    'namespace',
+    name,
+    'pod-security.kubernetes.io/enforce=restricted',
+    'pod-security.kubernetes.io/enforce-version=latest',
+  ]);
 }
 
 /** Decoded data of a Secret. */

@@ -29,22 +29,45 @@ export class ClusterStandIns {
 
   start(): void {
     this.watch(
-      ['get', 'services', '-A', '--watch', '-o', 'jsonpath={.metadata.namespace}|{.metadata.name}|{.spec.type}|{.status.loadBalancer.ingress[0].ip}{"\\n"}'],
+      [
+        'get',
+        'services',
+        '-A',
+        '--watch',
+        '-o',
+        'jsonpath={.metadata.namespace}|{.metadata.name}|{.spec.type}|{.status.loadBalancer.ingress[0].ip}{"\\n"}',
+      ],
       ([namespace, name, type, address]) => {
         if (type === 'LoadBalancer' && !address) void this.assignLoadBalancer(namespace, name);
       },
     );
     this.watch(
-      ['get', 'jobs', '-A', '-l', 'app.kubernetes.io/component=migration', '--watch', '-o',
-        'jsonpath={.metadata.namespace}|{.spec.template.spec.containers[0].image}|{.status.succeeded}{"\\n"}'],
+      [
+        'get',
+        'jobs',
+        '-A',
+        '-l',
+        'app.kubernetes.io/component=migration',
+        '--watch',
+        '-o',
+        'jsonpath={.metadata.namespace}|{.spec.template.spec.containers[0].image}|{.status.succeeded}{"\\n"}',
+      ],
       ([namespace, image, succeeded]) => {
         if (Number(succeeded) > 0) this.migrationCompleted(namespace, image);
       },
     );
     this.watch(
-      ['get', 'pods', '-A', '-l', 'app.kubernetes.io/component=api', '--watch', '-o',
+      [
+        'get',
+        'pods',
+        '-A',
+        '-l',
+        'app.kubernetes.io/component=api',
+        '--watch',
+        '-o',
         'jsonpath={.metadata.namespace}|{.metadata.name}|{.metadata.uid}|{.spec.containers[*].name}|' +
-          '{.spec.containers[0].image}|{.spec.nodeName}|{.status.phase}|{.metadata.deletionTimestamp}{"\\n"}'],
+          '{.spec.containers[0].image}|{.spec.nodeName}|{.status.phase}|{.metadata.deletionTimestamp}{"\\n"}',
+      ],
       ([namespace, name, uid, containers, image, nodeName, phase, deletion]) => {
         if (!this.apiPodsSeen.has(uid)) this.apiPodsSeen.set(uid, { namespace, name, image, at: Date.now() });
         if (deletion || phase === 'Running' || !nodeName) return;
@@ -101,7 +124,11 @@ export class ClusterStandIns {
     const status = {
       phase: 'Running',
       startTime: now,
-      conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastTransitionTime: now })),
+      conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({
+        type,
+        status: 'True',
+        lastTransitionTime: now,
+      })),
       containerStatuses: pod.containers.map((name) => ({
         name,
         image: pod.image,

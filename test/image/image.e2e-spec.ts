@@ -38,7 +38,8 @@ function containersOf(workload: Workload): Container[] {
 
 /** What a container's environment is once Kubernetes has resolved its ConfigMap and Secret references. */
 function resolvedEnvironment(container: Container, manifests: Manifest[]): Record<string, string> {
-  const find = (kind: string, name: string) => manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name) as Manifest & { data?: Record<string, string> };
+  const find = (kind: string, name: string) =>
+    manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name) as Manifest & { data?: Record<string, string> };
   const environment: Record<string, string> = {};
   for (const source of container.envFrom ?? []) {
     if (source.configMapRef) Object.assign(environment, find('ConfigMap', source.configMapRef.name).data);
@@ -62,9 +63,18 @@ function resolvedEnvironment(container: Container, manifests: Manifest[]): Recor
  */
 function podmanRunArguments(name: string, environment: Record<string, string>): string[] {
   return [
-    'run', '--name', name, '--pull=never', '--network=host',
-    '--user', RUN_AS, '--read-only', '--tmpfs', '/tmp:rw,size=64m',
-    '--cap-drop=ALL', '--security-opt=no-new-privileges',
+    'run',
+    '--name',
+    name,
+    '--pull=never',
+    '--network=host',
+    '--user',
+    RUN_AS,
+    '--read-only',
+    '--tmpfs',
+    '/tmp:rw,size=64m',
+    '--cap-drop=ALL',
+    '--security-opt=no-new-privileges',
     ...Object.keys(environment).flatMap((variable) => ['--env', variable]),
   ];
 }
@@ -75,7 +85,10 @@ function podmanEnvironment(environment: Record<string, string>): NodeJS.ProcessE
 
 async function runContainer(name: string, environment: Record<string, string>, args: string[]): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run('podman', [...podmanRunArguments(name, environment), '--rm', IMAGE, ...args], { env: podmanEnvironment(environment), maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run('podman', [...podmanRunArguments(name, environment), '--rm', IMAGE, ...args], {
+      env: podmanEnvironment(environment),
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -107,13 +120,20 @@ describe(`the image ${IMAGE}`, () => {
     database = await createTestDatabase('image');
     const login = await createLoginRole(database);
     manifests = renderChart([
-      '--set', 'postgresql.enabled=false',
-      '--set', `externalDatabase.host=${login.host}`,
-      '--set', `externalDatabase.port=${login.port}`,
-      '--set', `externalDatabase.user=${login.role}`,
-      '--set', `externalDatabase.database=${login.name}`,
-      '--set', `externalDatabase.password=${login.password}`,
-      '--set', 'externalDatabase.ssl=false',
+      '--set',
+      'postgresql.enabled=false',
+      '--set',
+      `externalDatabase.host=${login.host}`,
+      '--set',
+      `externalDatabase.port=${login.port}`,
+      '--set',
+      `externalDatabase.user=${login.role}`,
+      '--set',
+      `externalDatabase.database=${login.name}`,
+      '--set',
+      `externalDatabase.password=${login.password}`,
+      '--set',
+      'externalDatabase.ssl=false',
     ]);
     workloads = new Map(
       manifests
@@ -127,7 +147,9 @@ describe(`the image ${IMAGE}`, () => {
   });
 
   afterAll(async () => {
-    await run('podman', ['rm', '--force', '--ignore', ...['api', 'drain'].map((suffix) => `${containerPrefix}-${suffix}`)]).catch(() => undefined);
+    await run('podman', ['rm', '--force', '--ignore', ...['api', 'drain'].map((suffix) => `${containerPrefix}-${suffix}`)]).catch(
+      () => undefined,
+    );
     await database?.drop();
   });
 
@@ -147,7 +169,9 @@ describe(`the image ${IMAGE}`, () => {
   it('holds production dependencies only: no dev or optional package, no embedded PostgreSQL, types, maps, secrets or local data', () => {
     const root = podman('image', 'mount', IMAGE).trim();
     try {
-      const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean; devOptional?: boolean }> };
+      const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+        packages: Record<string, { dev?: boolean; optional?: boolean; devOptional?: boolean }>;
+      };
       const leftOut = Object.entries(lock.packages)
         .filter(([path, entry]) => path !== '' && (entry.dev || entry.optional || entry.devOptional))
         .map(([path]) => path)
@@ -197,9 +221,15 @@ describe(`the image ${IMAGE}`, () => {
     const port = await freePort();
     const environment: Record<string, string> = { ...api.environment, PORT: String(port), HOST: '127.0.0.1' };
     const name = `${containerPrefix}-api`;
-    await run('podman', [...podmanRunArguments(name, environment), '--detach', IMAGE, ...(api.container.args ?? [])], { env: podmanEnvironment(environment) });
+    await run('podman', [...podmanRunArguments(name, environment), '--detach', IMAGE, ...(api.container.args ?? [])], {
+      env: podmanEnvironment(environment),
+    });
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => ((await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200 ? true : undefined), 60_000, 250);
+    await waitFor(
+      async () => ((await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200 ? true : undefined),
+      60_000,
+      250,
+    );
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
     const scrape = await fetch(`${base}/metrics`);
     expect(scrape.status).toBe(200);
@@ -215,7 +245,11 @@ describe(`the image ${IMAGE}`, () => {
     const workspaces = await fetch(`${base}/api/v1/workspaces`, { headers: { authorization: `Bearer ${tokens.read}` } });
     expect(workspaces.status).toBe(200);
     expect(((await workspaces.json()) as { data: unknown[] }).data.length).toBeGreaterThan(0);
-    const forbidden = await fetch(`${base}/api/v1/admin/aggregations`, { method: 'POST', headers: { authorization: `Bearer ${tokens.read}`, 'content-type': 'application/json' }, body: '{}' });
+    const forbidden = await fetch(`${base}/api/v1/admin/aggregations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.read}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(forbidden.status).toBe(403);
 
     const drainSeconds = Number(environment.SHUTDOWN_DRAIN_SECONDS);
@@ -224,6 +258,9 @@ describe(`the image ${IMAGE}`, () => {
     await run('podman', ['stop', '--time', String(drainSeconds + 20), name]);
     const exitCode = podman('inspect', '--format', '{{.State.ExitCode}}', name).trim();
     const logs = podman('logs', name);
-    expect({ exitCode, logs: logs.includes('API_TOKENS') || logs.includes(tokens.read) ? 'leak' : 'clean' }).toEqual({ exitCode: '0', logs: 'clean' });
+    expect({ exitCode, logs: logs.includes('API_TOKENS') || logs.includes(tokens.read) ? 'leak' : 'clean' }).toEqual({
+      exitCode: '0',
+      logs: 'clean',
+    });
   });
 });

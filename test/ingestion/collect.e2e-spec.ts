@@ -25,7 +25,9 @@ function message(minutes: number, fields: Record<string, unknown> = {}): FakeMes
 }
 
 function workspace(): FakeSlackData {
-  const threadReplies = [1, 2, 3].map((n) => message(20 + n, { user: n === 2 ? 'U0BOB' : 'U0CAROL', thread_ts: ts(20), parent_user_id: 'U0ALICE' }));
+  const threadReplies = [1, 2, 3].map((n) =>
+    message(20 + n, { user: n === 2 ? 'U0BOB' : 'U0CAROL', thread_ts: ts(20), parent_user_id: 'U0ALICE' }),
+  );
   const deletedReplies = [message(31, { user: 'U0BOB', thread_ts: ts(30), parent_user_id: 'U0ALICE' })];
   return {
     team: { id: TEAM, name: 'Collector Test', domain: 'collector-test' },
@@ -54,7 +56,14 @@ function workspace(): FakeSlackData {
       [THREADS]: [
         message(20, { thread_ts: ts(20), reply_count: 3, latest_reply: ts(23), reply_users: ['U0BOB', 'U0CAROL'] }),
         // A deleted thread parent: Slack keeps a tombstone while replies remain.
-        message(30, { subtype: 'tombstone', user: 'USLACKBOT', text: 'This message was deleted.', thread_ts: ts(30), reply_count: 1, latest_reply: ts(31) }),
+        message(30, {
+          subtype: 'tombstone',
+          user: 'USLACKBOT',
+          text: 'This message was deleted.',
+          thread_ts: ts(30),
+          reply_count: 1,
+          latest_reply: ts(31),
+        }),
       ],
       [FAILING]: [message(40)],
       [PRIVATE]: [message(50, { user: 'U0BOB' })],
@@ -69,7 +78,12 @@ function expectedRows(data: FakeSlackData, channels: string[]): MessageRow[] {
   for (const channel of channels) {
     const replies = Object.values(data.replies[channel] ?? {}).flat();
     for (const shown of [...(data.history[channel] ?? []), ...replies]) {
-      const row = expectedMessageRow(shown as never, { teamId: TEAM, channelId: channel, storeText: false, deleted: shown.subtype === 'tombstone' });
+      const row = expectedMessageRow(shown as never, {
+        teamId: TEAM,
+        channelId: channel,
+        storeText: false,
+        deleted: shown.subtype === 'tombstone',
+      });
       rows.set(`${channel} ${shown.ts}`, row);
     }
   }
@@ -117,7 +131,9 @@ describe('worker collect', () => {
     expect(run.code).toBe(1);
     expect(run.stdout + run.stderr).toContain(`${FAILING} (failing): not_in_channel`);
     expect(await rows()).toEqual(expectedRows(slack.data, [GENERAL, THREADS, PRIVATE]));
-    expect(await dataSource.query(`SELECT id, name, domain FROM workspaces`)).toEqual([{ id: TEAM, name: 'Collector Test', domain: 'collector-test' }]);
+    expect(await dataSource.query(`SELECT id, name, domain FROM workspaces`)).toEqual([
+      { id: TEAM, name: 'Collector Test', domain: 'collector-test' },
+    ]);
     expect(await dataSource.query(`SELECT id, name, kind, is_private, is_archived, member_count FROM channels ORDER BY id`)).toEqual([
       { id: FAILING, name: 'failing', kind: 'public', is_private: false, is_archived: false, member_count: 2 },
       { id: GENERAL, name: 'general', kind: 'public', is_private: false, is_archived: false, member_count: 3 },
@@ -133,10 +149,42 @@ describe('worker collect', () => {
       { id: 'USLACKBOT', name: 'slackbot', real_name: 'Slackbot', is_bot: false, is_deleted: false, tz: null },
     ]);
     expect(await syncState()).toEqual([
-      { channel_id: FAILING, newest_ts: null, pending_cursor: null, pending_newest_ts: null, last_error: 'not_in_channel', ran: true, succeeded: false },
-      { channel_id: GENERAL, newest_ts: ts(6), pending_cursor: null, pending_newest_ts: null, last_error: null, ran: true, succeeded: true },
-      { channel_id: THREADS, newest_ts: ts(30), pending_cursor: null, pending_newest_ts: null, last_error: null, ran: true, succeeded: true },
-      { channel_id: PRIVATE, newest_ts: ts(50), pending_cursor: null, pending_newest_ts: null, last_error: null, ran: true, succeeded: true },
+      {
+        channel_id: FAILING,
+        newest_ts: null,
+        pending_cursor: null,
+        pending_newest_ts: null,
+        last_error: 'not_in_channel',
+        ran: true,
+        succeeded: false,
+      },
+      {
+        channel_id: GENERAL,
+        newest_ts: ts(6),
+        pending_cursor: null,
+        pending_newest_ts: null,
+        last_error: null,
+        ran: true,
+        succeeded: true,
+      },
+      {
+        channel_id: THREADS,
+        newest_ts: ts(30),
+        pending_cursor: null,
+        pending_newest_ts: null,
+        last_error: null,
+        ran: true,
+        succeeded: true,
+      },
+      {
+        channel_id: PRIVATE,
+        newest_ts: ts(50),
+        pending_cursor: null,
+        pending_newest_ts: null,
+        last_error: null,
+        ran: true,
+        succeeded: true,
+      },
     ]);
 
     // Several pages per method, the 429 answered once and waited out (Retry-After: 1), never the unjoined channel.
@@ -149,7 +197,9 @@ describe('worker collect', () => {
     expect(history.some((call) => call.params.channel === NOT_JOINED)).toBe(false);
     expect(elapsedMs).toBeGreaterThanOrEqual(1000);
     // Thread 20 has three replies: two pages of two.
-    expect(slack.calls('conversations.replies').map((call) => [call.params.ts, call.params.oldest, call.params.cursor !== undefined])).toEqual([
+    expect(
+      slack.calls('conversations.replies').map((call) => [call.params.ts, call.params.oldest, call.params.cursor !== undefined]),
+    ).toEqual([
       [ts(30), undefined, false],
       [ts(20), undefined, false],
       [ts(20), undefined, true],
@@ -157,7 +207,10 @@ describe('worker collect', () => {
   });
 
   it('leaves out channels, users and messages whose ids are not Slack ids, and stores the rest', async () => {
-    slack.data.channels.push({ id: `C${'X'.repeat(100)}`, name: 'long-id', is_member: true }, { id: 'C0BAD\u0000', name: 'nul', is_member: true });
+    slack.data.channels.push(
+      { id: `C${'X'.repeat(100)}`, name: 'long-id', is_member: true },
+      { id: 'C0BAD\u0000', name: 'nul', is_member: true },
+    );
     slack.data.users.push({ id: 'U0BAD\u0000', team_id: TEAM, name: 'nul' }, { id: 'U0TEAMNUL', team_id: 'T\u0000', name: 'teamnul' });
     slack.data.history[GENERAL].push(message(9, { user: 'U0\u0000' }), message(10, { ts: '253402300800.000100' }));
     const run = await runWorker(['collect'], env);
@@ -165,7 +218,9 @@ describe('worker collect', () => {
     expect(run.stdout + run.stderr).toContain("channels left out, their id not of a Slack id's shape: 1");
     expect(run.stdout + run.stderr).toContain("users left out, their id not of a Slack id's shape: 1");
     expect(await rows()).toEqual(expectedRows(workspace(), [GENERAL, THREADS, FAILING, PRIVATE]));
-    const ids: Array<{ id: string; team_id: string }> = await dataSource.query(`SELECT id, team_id FROM channels UNION ALL SELECT id, team_id FROM users`);
+    const ids: Array<{ id: string; team_id: string }> = await dataSource.query(
+      `SELECT id, team_id FROM channels UNION ALL SELECT id, team_id FROM users`,
+    );
     expect(ids.filter(({ id, team_id }) => !/^[A-Za-z0-9_-]{1,64}$/.test(id) || team_id !== TEAM)).toEqual([]);
     expect(ids.map(({ id }) => id)).toContain('U0TEAMNUL');
   });
@@ -196,7 +251,10 @@ describe('worker collect', () => {
       [ts(32), undefined],
     ]);
     expect(await rows()).toEqual(expectedRows(slack.data, [GENERAL, THREADS, FAILING, PRIVATE]));
-    const [parent] = await dataSource.query(`SELECT reply_count, latest_reply_ts FROM messages WHERE channel_id = $1 AND ts = $2`, [THREADS, ts(20)]);
+    const [parent] = await dataSource.query(`SELECT reply_count, latest_reply_ts FROM messages WHERE channel_id = $1 AND ts = $2`, [
+      THREADS,
+      ts(20),
+    ]);
     expect(parent).toEqual({ reply_count: 5, latest_reply_ts: ts(34) });
   });
 

@@ -52,7 +52,9 @@ describe('POST /slack/events', () => {
   }
 
   it('answers url_verification with its challenge', async () => {
-    const answer = await deliver(api, { body: { token: 'unused', challenge: 'challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' } });
+    const answer = await deliver(api, {
+      body: { token: 'unused', challenge: 'challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', type: 'url_verification' },
+    });
     expect(answer).toMatchObject({ status: 200, body: { challenge: 'challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' } });
   });
 
@@ -63,7 +65,11 @@ describe('POST /slack/events', () => {
     const refused = [
       await deliver(api, { body: event, secret: 'not-the-signing-secret' }),
       await deliver(api, { body: event, signature: 'v0=' + '0'.repeat(64) }),
-      await deliver(api, { body: event, signature: sign(SECRET, now, raw).replace(/.$/, (last) => (last === '0' ? '1' : '0')), timestamp: now }),
+      await deliver(api, {
+        body: event,
+        signature: sign(SECRET, now, raw).replace(/.$/, (last) => (last === '0' ? '1' : '0')),
+        timestamp: now,
+      }),
       await deliver(api, { body: event, timestamp: now - 310 }),
       await deliver(api, { body: event, timestamp: now + 310 }),
     ];
@@ -76,25 +82,49 @@ describe('POST /slack/events', () => {
   });
 
   it('stores a message from a workspace, channel and user it has never seen, creating them, without text', async () => {
-    const event = { type: 'message', channel: CHANNEL, channel_type: 'channel', user: 'U0ALICE', text: 'hello', ts: ts(1), team: TEAM, client_msg_id: 'x' };
+    const event = {
+      type: 'message',
+      channel: CHANNEL,
+      channel_type: 'channel',
+      user: 'U0ALICE',
+      text: 'hello',
+      ts: ts(1),
+      team: TEAM,
+      client_msg_id: 'x',
+    };
     const answer = await deliver(api, { body: callback(event) });
     expect(answer.status).toBe(200);
     expect(await message(ts(1))).toEqual(expectedMessageRow(event, { teamId: TEAM, channelId: CHANNEL, storeText: false }));
     expect(await dataSource.query(`SELECT id FROM workspaces`)).toEqual([{ id: TEAM }]);
-    expect(await dataSource.query(`SELECT id, team_id, kind, is_private FROM channels`)).toEqual([{ id: CHANNEL, team_id: TEAM, kind: 'public', is_private: false }]);
+    expect(await dataSource.query(`SELECT id, team_id, kind, is_private FROM channels`)).toEqual([
+      { id: CHANNEL, team_id: TEAM, kind: 'public', is_private: false },
+    ]);
     expect(await dataSource.query(`SELECT id, team_id, is_bot FROM users`)).toEqual([{ id: 'U0ALICE', team_id: TEAM, is_bot: false }]);
   });
 
   it('counts a thread reply on its parent once, however often Slack retries the delivery', async () => {
-    const reply = callback({ type: 'message', channel: CHANNEL, channel_type: 'channel', user: 'U0BOB', text: 're', ts: ts(2), thread_ts: ts(1), parent_user_id: 'U0ALICE' });
+    const reply = callback({
+      type: 'message',
+      channel: CHANNEL,
+      channel_type: 'channel',
+      user: 'U0BOB',
+      text: 're',
+      ts: ts(2),
+      thread_ts: ts(1),
+      parent_user_id: 'U0ALICE',
+    });
     expect((await deliver(api, { body: reply })).status).toBe(200);
     const after = await counts();
-    const parentBefore = await dataSource.query(`SELECT reply_count, latest_reply_ts, thread_ts, updated_at FROM messages WHERE ts = $1`, [ts(1)]);
+    const parentBefore = await dataSource.query(`SELECT reply_count, latest_reply_ts, thread_ts, updated_at FROM messages WHERE ts = $1`, [
+      ts(1),
+    ]);
     expect(parentBefore[0]).toMatchObject({ reply_count: 1, latest_reply_ts: ts(2), thread_ts: ts(1) });
 
     for (const retryNumber of [1, 2, 3]) expect((await deliver(api, { body: reply, retryNumber })).status).toBe(200);
     expect(await counts()).toEqual(after);
-    expect(await dataSource.query(`SELECT reply_count, latest_reply_ts, thread_ts, updated_at FROM messages WHERE ts = $1`, [ts(1)])).toEqual(parentBefore);
+    expect(
+      await dataSource.query(`SELECT reply_count, latest_reply_ts, thread_ts, updated_at FROM messages WHERE ts = $1`, [ts(1)]),
+    ).toEqual(parentBefore);
     expect(await message(ts(2))).toMatchObject({ thread_ts: ts(1), user_id: 'U0BOB', deleted: false });
   });
 
@@ -110,12 +140,25 @@ describe('POST /slack/events', () => {
       previous_message: { type: 'message', user: 'U0ALICE', text: 'hello', ts: ts(1) },
     });
     expect((await deliver(api, { body: edit })).status).toBe(200);
-    expect(await message(ts(1))).toMatchObject({ edited_at: isoOfTs(ts(3)), reply_count: 1, latest_reply_ts: ts(2), thread_ts: ts(1), text: null });
+    expect(await message(ts(1))).toMatchObject({
+      edited_at: isoOfTs(ts(3)),
+      reply_count: 1,
+      latest_reply_ts: ts(2),
+      thread_ts: ts(1),
+      text: null,
+    });
   });
 
   it('adds and removes reactions by user, keeping the reactors that are left', async () => {
     const reaction = (type: string, user: string, name: string) =>
-      callback({ type, user, reaction: name, item_user: 'U0ALICE', item: { type: 'message', channel: CHANNEL, ts: ts(1) }, event_ts: ts(4) });
+      callback({
+        type,
+        user,
+        reaction: name,
+        item_user: 'U0ALICE',
+        item: { type: 'message', channel: CHANNEL, ts: ts(1) },
+        event_ts: ts(4),
+      });
     for (const event of [
       reaction('reaction_added', 'U0BOB', 'tada'),
       reaction('reaction_added', 'U0CAROL', 'tada'),
@@ -149,7 +192,10 @@ describe('POST /slack/events', () => {
     expect((await deliver(api, { body: deletion })).status).toBe(200);
     expect(await message(ts(2))).toMatchObject({ deleted: true, user_id: 'U0BOB' });
     expect(await message(ts(1))).toMatchObject({ reply_count: 0, deleted: false });
-    const [deletedAt] = await dataSource.query(`SELECT to_char(deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM messages WHERE ts = $1`, [ts(2)]);
+    const [deletedAt] = await dataSource.query(
+      `SELECT to_char(deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM messages WHERE ts = $1`,
+      [ts(2)],
+    );
     expect(deletedAt.at).toBe(isoOfTs(ts(5)));
   });
 
@@ -165,16 +211,29 @@ describe('POST /slack/events', () => {
     await dataSource.query(`UPDATE channels SET member_count = 3 WHERE id = $1`, [channel]);
     const join = { type: 'member_joined_channel', user: 'U0DAVE', channel, channel_type: 'C', team: TEAM };
     expect((await deliver(api, { body: callback(join) })).status).toBe(200);
-    expect(await dataSource.query(`SELECT id, name, kind, is_archived, member_count, to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS created FROM channels WHERE id = $1`, [channel])).toEqual([
-      { id: channel, name: 'launch-2024', kind: 'public', is_archived: true, member_count: 4, created: '2024-06-01' },
-    ]);
+    expect(
+      await dataSource.query(
+        `SELECT id, name, kind, is_archived, member_count, to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS created FROM channels WHERE id = $1`,
+        [channel],
+      ),
+    ).toEqual([{ id: channel, name: 'launch-2024', kind: 'public', is_archived: true, member_count: 4, created: '2024-06-01' }]);
     expect(await dataSource.query(`SELECT id FROM users WHERE id = 'U0DAVE'`)).toEqual([{ id: 'U0DAVE' }]);
   });
 
   it('stores users from team_join and user_change, moving updated_at only when is_bot or is_deleted changes', async () => {
-    const user = { id: 'U0ERIN', team_id: TEAM, name: 'erin', real_name: 'Erin', deleted: false, is_bot: false, tz: 'Europe/Berlin', profile: { real_name: 'Erin' } };
+    const user = {
+      id: 'U0ERIN',
+      team_id: TEAM,
+      name: 'erin',
+      real_name: 'Erin',
+      deleted: false,
+      is_bot: false,
+      tz: 'Europe/Berlin',
+      profile: { real_name: 'Erin' },
+    };
     expect((await deliver(api, { body: callback({ type: 'team_join', user }) })).status).toBe(200);
-    const stored = async () => (await dataSource.query(`SELECT name, real_name, is_bot, is_deleted, tz, updated_at FROM users WHERE id = 'U0ERIN'`))[0];
+    const stored = async () =>
+      (await dataSource.query(`SELECT name, real_name, is_bot, is_deleted, tz, updated_at FROM users WHERE id = 'U0ERIN'`))[0];
     const joined = await stored();
     expect(joined).toMatchObject({ name: 'erin', real_name: 'Erin', is_bot: false, is_deleted: false, tz: 'Europe/Berlin' });
 
@@ -200,7 +259,10 @@ describe('POST /slack/events', () => {
     await dataSource.query('ALTER TABLE processed_events RENAME TO processed_events_away');
     let answer: Awaited<ReturnType<typeof deliver>>;
     try {
-      answer = await deliver(api, { body: callback({ type: 'message', channel: CHANNEL, user: 'U0FAIL', text: 'x', ts: ts(90) }), requestId: 'events-failure-1' });
+      answer = await deliver(api, {
+        body: callback({ type: 'message', channel: CHANNEL, user: 'U0FAIL', text: 'x', ts: ts(90) }),
+        requestId: 'events-failure-1',
+      });
     } finally {
       await dataSource.query('ALTER TABLE processed_events_away RENAME TO processed_events');
     }
@@ -214,7 +276,12 @@ describe('POST /slack/events', () => {
     const lines = await waitFor(async () => (linesOf().length >= 2 ? linesOf() : undefined), 5000);
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ level: 'error', msg: 'unexpected error', req: { id: 'events-failure-1' }, err: expect.objectContaining({ message: expect.stringContaining('processed_events') }) }),
+        expect.objectContaining({
+          level: 'error',
+          msg: 'unexpected error',
+          req: { id: 'events-failure-1' },
+          err: expect.objectContaining({ message: expect.stringContaining('processed_events') }),
+        }),
         expect.objectContaining({ level: 'error', msg: 'request completed', req: expect.objectContaining({ id: 'events-failure-1' }) }),
       ]),
     );
@@ -252,7 +319,9 @@ describe('POST /slack/events, configured otherwise', () => {
     try {
       const event = { type: 'message', channel: CHANNEL, channel_type: 'group', user: 'U0ALICE', text: 'kept on purpose', ts: ts(10) };
       expect((await deliver(api, { body: callback(event) })).status).toBe(200);
-      expect(await storedMessageRows(dataSource)).toEqual([expectedMessageRow(event, { teamId: TEAM, channelId: CHANNEL, storeText: true })]);
+      expect(await storedMessageRows(dataSource)).toEqual([
+        expectedMessageRow(event, { teamId: TEAM, channelId: CHANNEL, storeText: true }),
+      ]);
       expect(await dataSource.query(`SELECT kind, is_private FROM channels`)).toEqual([{ kind: 'private', is_private: true }]);
     } finally {
       await api.stop();

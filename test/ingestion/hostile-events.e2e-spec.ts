@@ -58,8 +58,19 @@ describe('signed Slack events carrying values no row can hold', () => {
     ['NUL in the team id', eventCallback('T0BAD\u0000', nextEventId(), message({}))],
     ['NUL in the event id', eventCallback(TEAM, 'Ev0BAD\u0000', message({}))],
     ['a team id of 100,000 characters', eventCallback('T'.repeat(100_000), nextEventId(), message({}))],
-    ['a reaction on a channel id with NUL', eventCallback(TEAM, nextEventId(), { type: 'reaction_added', user: 'U0ALICE', reaction: 'tada', item: { type: 'message', channel: 'C\u0000', ts: ts(0, 1) } })],
-    ['a user id of 65 characters in team_join', eventCallback(TEAM, nextEventId(), { type: 'team_join', user: { id: 'U'.repeat(65), name: 'long' } })],
+    [
+      'a reaction on a channel id with NUL',
+      eventCallback(TEAM, nextEventId(), {
+        type: 'reaction_added',
+        user: 'U0ALICE',
+        reaction: 'tada',
+        item: { type: 'message', channel: 'C\u0000', ts: ts(0, 1) },
+      }),
+    ],
+    [
+      'a user id of 65 characters in team_join',
+      eventCallback(TEAM, nextEventId(), { type: 'team_join', user: { id: 'U'.repeat(65), name: 'long' } }),
+    ],
   ])('acknowledges %s with 200 and stores nothing of it', async (_case, body) => {
     const before = await rowCounts(dataSource);
     const answer = await deliver(body);
@@ -70,7 +81,11 @@ describe('signed Slack events carrying values no row can hold', () => {
   it('stores what a row can hold of the rest: counts clamped to the integer range, unusable values unknown, NUL dropped', async () => {
     const deliveries = [
       message({ ts: ts(0, 2), reply_count: 1e12, thread_ts: ts(0, 2), latest_reply: '99999999999999999999.000000' }),
-      message({ ts: ts(0, 3), subtype: 'me_message\u0000', reactions: [{ name: 'ta\u0000da', count: 1e12, users: ['U0BOB', 'U0\u0000'] }] }),
+      message({
+        ts: ts(0, 3),
+        subtype: 'me_message\u0000',
+        reactions: [{ name: 'ta\u0000da', count: 1e12, users: ['U0BOB', 'U0\u0000'] }],
+      }),
       { type: 'channel_created', channel: { id: 'C0CREATED1', name: 'new\u0000s', created: 1e300, num_members: -5 } },
       { type: 'channel_created', channel: { id: 'C0CREATED2', name: 'n'.repeat(300), created: 1_717_200_000, num_members: 1.5 } },
       { type: 'team_join', user: { id: 'U0ARRAY', team_id: TEAM, name: 'ar\u0000ray', real_name: ['Array', 'Name'], tz: { zone: 'UTC' } } },
@@ -78,33 +93,56 @@ describe('signed Slack events carrying values no row can hold', () => {
     ];
     for (const event of deliveries) expect((await deliver(eventCallback(TEAM, nextEventId(), event))).status).toBe(200);
 
-    expect(await dataSource.query(`SELECT ts, subtype, reply_count, latest_reply_ts, reaction_count, reactions, reactors FROM messages WHERE ts IN ($1, $2) ORDER BY ts`, [ts(0, 2), ts(0, 3)])).toEqual([
+    expect(
+      await dataSource.query(
+        `SELECT ts, subtype, reply_count, latest_reply_ts, reaction_count, reactions, reactors FROM messages WHERE ts IN ($1, $2) ORDER BY ts`,
+        [ts(0, 2), ts(0, 3)],
+      ),
+    ).toEqual([
       { ts: ts(0, 2), subtype: null, reply_count: INT_MAX, latest_reply_ts: null, reaction_count: 0, reactions: [], reactors: [] },
-      { ts: ts(0, 3), subtype: 'me_message', reply_count: 0, latest_reply_ts: null, reaction_count: INT_MAX, reactions: [{ name: 'tada', count: INT_MAX, users: ['U0BOB'] }], reactors: ['U0BOB'] },
+      {
+        ts: ts(0, 3),
+        subtype: 'me_message',
+        reply_count: 0,
+        latest_reply_ts: null,
+        reaction_count: INT_MAX,
+        reactions: [{ name: 'tada', count: INT_MAX, users: ['U0BOB'] }],
+        reactors: ['U0BOB'],
+      },
     ]);
     expect(await dataSource.query(`SELECT id, name, created, member_count FROM channels WHERE id LIKE 'C0CREATED%' ORDER BY id`)).toEqual([
       { id: 'C0CREATED1', name: 'general', created: null, member_count: null },
       { id: 'C0CREATED2', name: null, created: new Date('2024-06-01T00:00:00Z'), member_count: null },
     ]);
-    expect(await dataSource.query(`SELECT name, real_name, tz FROM users WHERE id = 'U0ARRAY'`)).toEqual([{ name: 'array', real_name: null, tz: null }]);
+    expect(await dataSource.query(`SELECT name, real_name, tz FROM users WHERE id = 'U0ARRAY'`)).toEqual([
+      { name: 'array', real_name: null, tz: null },
+    ]);
   });
 
-  it('keeps only ids of a Slack id\'s shape, so the API can query every workspace it stored', async () => {
+  it("keeps only ids of a Slack id's shape, so the API can query every workspace it stored", async () => {
     const [{ longest }] = await dataSource.query(
       `SELECT max(length(id)) AS longest FROM (SELECT id FROM workspaces UNION ALL SELECT id FROM channels UNION ALL SELECT id FROM users) ids`,
     );
     expect(longest).toBeLessThanOrEqual(64);
     const workspaces: Array<{ id: string }> = await dataSource.query(`SELECT id FROM workspaces`);
     for (const { id } of workspaces) {
-      const response = await fetch(`${api.url}/api/v1/metrics/summary?teamId=${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
+      const response = await fetch(`${api.url}/api/v1/metrics/summary?teamId=${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${READ_TOKEN}` },
+      });
       expect({ id, status: response.status }).toEqual({ id, status: 200 });
     }
   });
 
   it('counts the skipped deliveries by type and reason', async () => {
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
-    const skipped = (reason: string, type = 'message') => Number(new RegExp(`slack_metrics_events_skipped_total\\{type="${type}",reason="${reason}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
-    expect({ ts: skipped('no valid ts'), ids: skipped('invalid id'), reaction: skipped('invalid id', 'reaction_added'), user: skipped('invalid id', 'team_join') }).toEqual({
+    const skipped = (reason: string, type = 'message') =>
+      Number(new RegExp(`slack_metrics_events_skipped_total\\{type="${type}",reason="${reason}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    expect({
+      ts: skipped('no valid ts'),
+      ids: skipped('invalid id'),
+      reaction: skipped('invalid id', 'reaction_added'),
+      user: skipped('invalid id', 'team_join'),
+    }).toEqual({
       ts: 2,
       ids: 5,
       reaction: 1,
@@ -137,10 +175,14 @@ describe('large but valid reaction counts through aggregation and the API', () =
       message({ channel: 'C0OTHER', ts: ts(1, 1), reactions: [{ name: 'eyes', count: 1_500_000_000 }] }),
       message({ channel: 'C0OTHER', ts: ts(2, 1), reactions: [{ name: 'eyes', count: 1_500_000_000 }] }),
     ];
-    for (const event of events) expect((await deliverSlackEvent(api.url, { body: eventCallback(TEAM, nextEventId(), event), secret: SECRET })).status).toBe(200);
+    for (const event of events)
+      expect((await deliverSlackEvent(api.url, { body: eventCallback(TEAM, nextEventId(), event), secret: SECRET })).status).toBe(200);
 
     const aggregate = await runWorker(['aggregate'], { DATABASE_URL: database.url, METRICS_TIMEZONE: 'UTC' });
-    expect({ code: aggregate.code, stderr: aggregate.code === 0 ? '' : aggregate.stdout + aggregate.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: aggregate.code, stderr: aggregate.code === 0 ? '' : aggregate.stdout + aggregate.stderr }).toEqual({
+      code: 0,
+      stderr: '',
+    });
 
     const get = async (path: string) => {
       const response = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
@@ -168,7 +210,12 @@ describe('Slack deliveries and the per-address rate limit', () => {
   beforeAll(async () => {
     database = await createTestDatabase('events_rate_limit');
     dataSource = await migratedDataSource(database);
-    api = await startApi({ DATABASE_URL: database.url, SLACK_SIGNING_SECRET: SECRET, API_TOKENS: READ_TOKEN, RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+    api = await startApi({
+      DATABASE_URL: database.url,
+      SLACK_SIGNING_SECRET: SECRET,
+      API_TOKENS: READ_TOKEN,
+      RATE_LIMIT_PER_MINUTE: String(LIMIT),
+    });
   });
 
   afterAll(async () => {
@@ -187,7 +234,9 @@ describe('Slack deliveries and the per-address rate limit', () => {
     const burst = Array.from({ length: 60 }, (_, index) => eventCallback(TEAM, nextEventId(), message({ ts: ts(0, index) })));
     const answers = await Promise.all(burst.map((body) => deliverSlackEvent(api.url, { body, secret: SECRET })));
     expect(answers.map((answer) => answer.status)).toEqual(burst.map(() => 200));
-    const retries = await Promise.all(burst.slice(0, 20).map((body) => deliverSlackEvent(api.url, { body, secret: SECRET, retryNumber: 1 })));
+    const retries = await Promise.all(
+      burst.slice(0, 20).map((body) => deliverSlackEvent(api.url, { body, secret: SECRET, retryNumber: 1 })),
+    );
     expect(retries.map((answer) => answer.status)).toEqual(retries.map(() => 200));
     expect(await stored()).toBe(60);
   });
@@ -195,7 +244,8 @@ describe('Slack deliveries and the per-address rate limit', () => {
   it('limits requests refused for their signature on a budget of their own, which never stops a signed one', async () => {
     const body = eventCallback(TEAM, nextEventId(), message({ ts: ts(1) }));
     const refused = [];
-    for (let request = 0; request < LIMIT + 2; request++) refused.push((await deliverSlackEvent(api.url, { body, secret: 'not-the-secret' })).status);
+    for (let request = 0; request < LIMIT + 2; request++)
+      refused.push((await deliverSlackEvent(api.url, { body, secret: 'not-the-secret' })).status);
     expect(refused).toEqual([...Array(LIMIT).fill(401), 429, 429]);
     const limited = await fetch(`${api.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(limited.status).toBe(429);

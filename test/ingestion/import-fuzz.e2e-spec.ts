@@ -30,7 +30,9 @@ const TEST_TIMEOUT_MS = (FUZZ_SECONDS + 180) * 1000;
  * without waiting for the case under way, which would go on importing into
  * the next test's database state.
  */
-function awaitedProperty<A extends unknown[]>(body: (...args: A) => Promise<void>): { run: (...args: A) => Promise<void>; last: () => Promise<void> } {
+function awaitedProperty<A extends unknown[]>(
+  body: (...args: A) => Promise<void>,
+): { run: (...args: A) => Promise<void>; last: () => Promise<void> } {
   let last: Promise<void> = Promise.resolve();
   return { run: (...args) => (last = body(...args)), last: () => last };
 }
@@ -84,84 +86,95 @@ describe('fuzzing the import with hostile archives', () => {
   }
 
   function expectConsistent(summary: ImportSummary, countBefore: number, countAfter: number): void {
-    const skippedMessages = (['not a message object', 'no valid ts', 'invalid id'] as const).reduce((sum, reason) => sum + (summary.skipped[reason] ?? 0), 0);
+    const skippedMessages = (['not a message object', 'no valid ts', 'invalid id'] as const).reduce(
+      (sum, reason) => sum + (summary.skipped[reason] ?? 0),
+      0,
+    );
     expect(summary.messagesStored + summary.messagesUnchanged + skippedMessages).toBe(summary.messagesRead);
     expect(countAfter - countBefore).toBeLessThanOrEqual(summary.messagesStored);
     expect(countAfter).toBeGreaterThanOrEqual(countBefore);
   }
 
-  it('imports or refuses every archive in-process, never anything else, never half-stored', async () => {
-    const tally = { stored: 0, refused: 0 };
-    const property = awaitedProperty(async (plan: ArchivePlan, storeText: boolean, batchSize: number | undefined) => {
-      await prune();
-      const before = await fingerprint();
-      const countBefore = await messageCount();
-      await withArchive(plan, async (path) => {
-        let summary: ImportSummary;
-        try {
-          summary = await importSlackExport(dataSource, path, { storeText, batchSize, maxFileBytes: MAX_FILE_BYTES });
-        } catch (error) {
-          if (!(error instanceof ExportError || error instanceof InvalidRecordError)) throw error;
-          expect(error.message).not.toContain(CANARY_TEXT);
-          expect(await fingerprint()).toBe(before);
-          tally.refused++;
-          return;
-        }
-        expectConsistent(summary, countBefore, await messageCount());
-        tally.stored++;
-      });
-    });
-    await fc.assert(fc.asyncProperty(archivePlans(false), fc.boolean(), fc.constantFrom(undefined, 1, 7, 50), property.run), {
-      seed: SEED,
-      numRuns: 1_000_000,
-      plugins: [fc.interruptAfterTimeLimit(FUZZ_SECONDS * IN_PROCESS_SHARE * 1000)],
-    });
-    await property.last();
-    console.log(
-      `import fuzzing in-process: ${tally.stored + tally.refused} archives, ${tally.stored} imported, ${tally.refused} refused, 0 crashes, none half-stored`,
-    );
-    expect(tally.stored).toBeGreaterThan(0);
-    expect(tally.refused).toBeGreaterThan(0);
-  }, TEST_TIMEOUT_MS);
-
-  it('through worker import: exit 0 or a one-line refusal, no signal, no stack, no hang, bounded memory', async () => {
-    const tally = { stored: 0, refused: 0, peakRssMib: 0, worst: '' };
-    const env = { DATABASE_URL: database.url };
-    const property = awaitedProperty(async (plan: ArchivePlan, lowLimit: boolean) => {
-      await prune();
-      const before = await fingerprint();
-      await withArchive(plan, async (path) => {
-        const result = await runWorker(['import', path, ...(lowLimit ? ['--max-file-mib', '256'] : [])], env, 120_000);
-        const output = result.stdout + result.stderr;
-        expect(result.signal).toBeNull();
-        expect([0, 1]).toContain(result.code);
-        expect(output).not.toMatch(/\n\s+at |"stack"/);
-        expect(output).not.toContain(CANARY_TEXT);
-        expect(result.peakRssMib).toBeLessThan(PEAK_RSS_LIMIT_MIB);
-        if (result.peakRssMib > tally.peakRssMib) {
-          tally.peakRssMib = result.peakRssMib;
-          tally.worst = plan.large ? `${plan.large.shape} day file of ${plan.large.megabytes} MiB` : `${plan.layout}, no large file`;
-        }
-        if (result.code === 0) {
-          expect(result.stdout).toContain('messages read:');
+  it(
+    'imports or refuses every archive in-process, never anything else, never half-stored',
+    async () => {
+      const tally = { stored: 0, refused: 0 };
+      const property = awaitedProperty(async (plan: ArchivePlan, storeText: boolean, batchSize: number | undefined) => {
+        await prune();
+        const before = await fingerprint();
+        const countBefore = await messageCount();
+        await withArchive(plan, async (path) => {
+          let summary: ImportSummary;
+          try {
+            summary = await importSlackExport(dataSource, path, { storeText, batchSize, maxFileBytes: MAX_FILE_BYTES });
+          } catch (error) {
+            if (!(error instanceof ExportError || error instanceof InvalidRecordError)) throw error;
+            expect(error.message).not.toContain(CANARY_TEXT);
+            expect(await fingerprint()).toBe(before);
+            tally.refused++;
+            return;
+          }
+          expectConsistent(summary, countBefore, await messageCount());
           tally.stored++;
-        } else {
-          expect(output).toContain('import failed, nothing was stored: ');
-          expect(await fingerprint()).toBe(before);
-          tally.refused++;
-        }
+        });
       });
-    });
-    await fc.assert(fc.asyncProperty(archivePlans(true), fc.boolean(), property.run), {
-      seed: SEED,
-      numRuns: 1_000_000,
-      plugins: [fc.interruptAfterTimeLimit(FUZZ_SECONDS * (1 - IN_PROCESS_SHARE) * 1000)],
-    });
-    await property.last();
-    console.log(
-      `import fuzzing through worker import: ${tally.stored + tally.refused} archives, ${tally.stored} imported, ${tally.refused} refused, ` +
-        `0 crashes, none half-stored; worst peak RSS ${Math.round(tally.peakRssMib)} MiB (${tally.worst})`,
-    );
-    expect(tally.stored + tally.refused).toBeGreaterThan(0);
-  }, TEST_TIMEOUT_MS);
+      await fc.assert(fc.asyncProperty(archivePlans(false), fc.boolean(), fc.constantFrom(undefined, 1, 7, 50), property.run), {
+        seed: SEED,
+        numRuns: 1_000_000,
+        plugins: [fc.interruptAfterTimeLimit(FUZZ_SECONDS * IN_PROCESS_SHARE * 1000)],
+      });
+      await property.last();
+      console.log(
+        `import fuzzing in-process: ${tally.stored + tally.refused} archives, ${tally.stored} imported, ${tally.refused} refused, 0 crashes, none half-stored`,
+      );
+      expect(tally.stored).toBeGreaterThan(0);
+      expect(tally.refused).toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'through worker import: exit 0 or a one-line refusal, no signal, no stack, no hang, bounded memory',
+    async () => {
+      const tally = { stored: 0, refused: 0, peakRssMib: 0, worst: '' };
+      const env = { DATABASE_URL: database.url };
+      const property = awaitedProperty(async (plan: ArchivePlan, lowLimit: boolean) => {
+        await prune();
+        const before = await fingerprint();
+        await withArchive(plan, async (path) => {
+          const result = await runWorker(['import', path, ...(lowLimit ? ['--max-file-mib', '256'] : [])], env, 120_000);
+          const output = result.stdout + result.stderr;
+          expect(result.signal).toBeNull();
+          expect([0, 1]).toContain(result.code);
+          expect(output).not.toMatch(/\n\s+at |"stack"/);
+          expect(output).not.toContain(CANARY_TEXT);
+          expect(result.peakRssMib).toBeLessThan(PEAK_RSS_LIMIT_MIB);
+          if (result.peakRssMib > tally.peakRssMib) {
+            tally.peakRssMib = result.peakRssMib;
+            tally.worst = plan.large ? `${plan.large.shape} day file of ${plan.large.megabytes} MiB` : `${plan.layout}, no large file`;
+          }
+          if (result.code === 0) {
+            expect(result.stdout).toContain('messages read:');
+            tally.stored++;
+          } else {
+            expect(output).toContain('import failed, nothing was stored: ');
+            expect(await fingerprint()).toBe(before);
+            tally.refused++;
+          }
+        });
+      });
+      await fc.assert(fc.asyncProperty(archivePlans(true), fc.boolean(), property.run), {
+        seed: SEED,
+        numRuns: 1_000_000,
+        plugins: [fc.interruptAfterTimeLimit(FUZZ_SECONDS * (1 - IN_PROCESS_SHARE) * 1000)],
+      });
+      await property.last();
+      console.log(
+        `import fuzzing through worker import: ${tally.stored + tally.refused} archives, ${tally.stored} imported, ${tally.refused} refused, ` +
+          `0 crashes, none half-stored; worst peak RSS ${Math.round(tally.peakRssMib)} MiB (${tally.worst})`,
+      );
+      expect(tally.stored + tally.refused).toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

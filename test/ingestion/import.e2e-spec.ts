@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, migratedDataSource, TestDatabase } from '../support/database';
 import { runWorker, temporaryDirectory } from '../support/processes';
-import { createSlackExportFixture, ExportFixtureOptions, FixtureMessage, SlackExportFixture, writeExportDirectory, writeExportZip } from '../support/slack-export-fixture';
+import {
+  createSlackExportFixture,
+  ExportFixtureOptions,
+  FixtureMessage,
+  SlackExportFixture,
+  writeExportDirectory,
+  writeExportZip,
+} from '../support/slack-export-fixture';
 import { generatedStream, patchEntry, repeatedDeflate, zipOf, ZipFileSpec } from '../support/zip-patch';
 import { byChannelAndTs, expectedMessageRow, MessageRow, storedMessageRows } from './expected-rows';
 
@@ -32,7 +39,8 @@ function expectedRows(options: ExportFixtureOptions, storeText: boolean): Messag
   const fixture = createSlackExportFixture(options);
   const rows: MessageRow[] = [];
   for (const day of fixture.dayFiles()) {
-    for (const message of day.messages) rows.push(expectedMessageRow(message, { teamId: fixture.teamId, channelId: day.channelId, storeText }));
+    for (const message of day.messages)
+      rows.push(expectedMessageRow(message, { teamId: fixture.teamId, channelId: day.channelId, storeText }));
   }
   return rows.sort(byChannelAndTs);
 }
@@ -164,15 +172,31 @@ describe('worker import', () => {
       { ...base, ts: '12345678901234567890.000100' },
       { ...base, ts: '253402300800.000100' },
       { ...base, ts: '1709510401.000100', reply_count: 3e9, subtype: 'bot\u0000message' },
-      { ...base, ts: '1709510402.000100', reactions: [{ name: 'tada', count: 1e12 }, { name: 'eyes', count: 2e9 }, { name: 'joy', count: 2e9 }] },
+      {
+        ...base,
+        ts: '1709510402.000100',
+        reactions: [
+          { name: 'tada', count: 1e12 },
+          { name: 'eyes', count: 2e9 },
+          { name: 'joy', count: 2e9 },
+        ],
+      },
       { ...base, ts: '1709510403.000100', user: '\u0000' },
       { ...base, ts: '1709510404.000100', user: `U${'x'.repeat(100_000)}` },
     );
     await writeFile(dayFile, JSON.stringify(messages));
-    const users = [...fixture.users, { id: 'U0POISON1', team_id: fixture.teamId, name: 'nul\u0000name', real_name: ['not', 'a', 'name'] }, { id: 'U'.repeat(100_000) }];
+    const users = [
+      ...fixture.users,
+      { id: 'U0POISON1', team_id: fixture.teamId, name: 'nul\u0000name', real_name: ['not', 'a', 'name'] },
+      { id: 'U'.repeat(100_000) },
+    ];
     await writeFile(join(directory, 'users.json'), JSON.stringify(users));
     const [general, ...channels] = fixture.lists['channels.json'];
-    const poisoned = [{ ...general, created: 1e300, num_members: -5 }, ...channels, { id: 'C0POISON1', name: 'a\u0000b', num_members: 1.5, created: 1709510400 }];
+    const poisoned = [
+      { ...general, created: 1e300, num_members: -5 },
+      ...channels,
+      { id: 'C0POISON1', name: 'a\u0000b', num_members: 1.5, created: 1709510400 },
+    ];
     await writeFile(join(directory, 'channels.json'), JSON.stringify(poisoned));
 
     const result = await runWorker(['import', directory], env);
@@ -188,8 +212,14 @@ describe('worker import', () => {
       { ts: '1709510401.000100', reply_count: 2_147_483_647, subtype: 'botmessage', reaction_count: 0 },
       { ts: '1709510402.000100', reply_count: 0, subtype: null, reaction_count: 2_147_483_647 },
     ]);
-    expect(await dataSource.query(`SELECT name, real_name FROM users WHERE id = 'U0POISON1'`)).toEqual([{ name: 'nulname', real_name: null }]);
-    expect(await dataSource.query(`SELECT id, name, created, member_count FROM channels WHERE id IN ($1, 'C0POISON1') ORDER BY id`, [general.id])).toEqual([
+    expect(await dataSource.query(`SELECT name, real_name FROM users WHERE id = 'U0POISON1'`)).toEqual([
+      { name: 'nulname', real_name: null },
+    ]);
+    expect(
+      await dataSource.query(`SELECT id, name, created, member_count FROM channels WHERE id IN ($1, 'C0POISON1') ORDER BY id`, [
+        general.id,
+      ]),
+    ).toEqual([
       { id: general.id, name: 'general', created: null, member_count: general.members.length },
       { id: 'C0POISON1', name: 'ab', created: new Date('2024-03-04T00:00:00Z'), member_count: null },
     ]);
@@ -197,13 +227,24 @@ describe('worker import', () => {
 
   it('takes time from each message ts, not from the day file name', async () => {
     const directory = join(workDirectory, 'misfiled');
-    const fixture = createSlackExportFixture({ ...FIXTURE, seed: 5, days: 1, publicChannels: 1, privateChannels: 0, directMessages: 0, multiPartyDirectMessages: 0 });
+    const fixture = createSlackExportFixture({
+      ...FIXTURE,
+      seed: 5,
+      days: 1,
+      publicChannels: 1,
+      privateChannels: 0,
+      directMessages: 0,
+      multiPartyDirectMessages: 0,
+    });
     await writeExportDirectory(fixture, directory);
     const misfiled: FixtureMessage = { type: 'message', ts: '1600000000.000100', user: 'U0000001', text: 'posted in 2020' };
     await writeFile(join(directory, 'general', '2024-03-05.json'), JSON.stringify([misfiled]));
 
     expect((await runWorker(['import', directory], env)).code).toBe(0);
-    const [row] = await dataSource.query(`SELECT to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS posted FROM messages WHERE ts = $1`, [misfiled.ts]);
+    const [row] = await dataSource.query(
+      `SELECT to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS posted FROM messages WHERE ts = $1`,
+      [misfiled.ts],
+    );
     expect(row).toEqual({ posted: '2020-09-13 12:26:40' });
   });
 
@@ -227,7 +268,9 @@ describe('worker import', () => {
     await writeFile(join(directory, FIRST_DAY), Buffer.concat(chunks));
     const fromDirectory = await runWorker(['import', directory], env);
     expect(fromDirectory.code).toBe(0);
-    const [{ count: stored }] = await dataSource.query(`SELECT count(*)::int AS count FROM messages WHERE channel_id = 'C00000001' AND text IS NULL`);
+    const [{ count: stored }] = await dataSource.query(
+      `SELECT count(*)::int AS count FROM messages WHERE channel_id = 'C00000001' AND text IS NULL`,
+    );
     expect(stored).toBe(3000);
   });
 
@@ -245,7 +288,11 @@ describe('worker import', () => {
     /** The fixture as a ZIP, with `patch` applied to its bytes. */
     async function patchedZip(name: string, patch: (zip: Buffer) => void, zip64 = false): Promise<string> {
       const fixture = createSlackExportFixture(FIXTURE);
-      const dayFiles = [...fixture.dayFiles()].map((day) => ({ name: day.path, content: Buffer.from(JSON.stringify(day.messages)), zip64 }));
+      const dayFiles = [...fixture.dayFiles()].map((day) => ({
+        name: day.path,
+        content: Buffer.from(JSON.stringify(day.messages)),
+        zip64,
+      }));
       const zip = await zipOf(exportEntries(fixture, dayFiles));
       patch(zip);
       const path = join(workDirectory, name);
@@ -265,16 +312,24 @@ describe('worker import', () => {
 
     it('a central-directory size far past the end of the file', async () => {
       const path = await patchedZip('forged-size.zip', (zip) => patchEntry(zip, FIRST_DAY, { compressedSize: 0xfffffff0 }));
-      await expectRefused(path, /forged-size\.zip: damaged ZIP directory: general\/2024-03-04\.json lies past the end of the file \(4294967280 bytes at offset/);
+      await expectRefused(
+        path,
+        /forged-size\.zip: damaged ZIP directory: general\/2024-03-04\.json lies past the end of the file \(4294967280 bytes at offset/,
+      );
     });
 
     it('a ZIP64 size of 2^45 bytes', async () => {
       const path = await patchedZip('forged-zip64.zip', (zip) => patchEntry(zip, FIRST_DAY, { compressedSize: 2 ** 45 }), true);
-      await expectRefused(path, /forged-zip64\.zip: damaged ZIP directory: general\/2024-03-04\.json lies past the end of the file \(35184372088832 bytes/);
+      await expectRefused(
+        path,
+        /forged-zip64\.zip: damaged ZIP directory: general\/2024-03-04\.json lies past the end of the file \(35184372088832 bytes/,
+      );
     });
 
     it('entries that overlap, and two entries of one name', async () => {
-      const overlapping = await patchedZip('overlapping.zip', (zip) => patchEntry(zip, 'general/2024-03-05.json', { localHeaderOffset: 0 }));
+      const overlapping = await patchedZip('overlapping.zip', (zip) =>
+        patchEntry(zip, 'general/2024-03-05.json', { localHeaderOffset: 0 }),
+      );
       await expectRefused(overlapping, /overlapping\.zip: damaged ZIP directory: \S+ overlaps \S+/);
 
       const fixture = createSlackExportFixture(FIXTURE);
@@ -287,7 +342,10 @@ describe('worker import', () => {
     it('a ZIP bomb: 5 MiB that declare 5 GiB, refused before inflating', async () => {
       const path = await zipWithDeflatedDay('bomb-declared.zip', repeatedDeflate(Buffer.alloc(16 * MIB), 320), 5 * 1024 * MIB);
       // The refusal quotes the declared size, which only the ZIP directory holds: nothing was inflated.
-      await expectRefused(path, /bomb-declared\.zip: general\/2024-03-04\.json: 5368709120 bytes, more than the limit of 1024 MiB for one file/);
+      await expectRefused(
+        path,
+        /bomb-declared\.zip: general\/2024-03-04\.json: 5368709120 bytes, more than the limit of 1024 MiB for one file/,
+      );
     });
 
     it('a ZIP bomb that lies about its size, stopped once it inflates past it, whole or streamed', async () => {
@@ -297,7 +355,9 @@ describe('worker import', () => {
         const path = await zipWithDeflatedDay(`bomb-${declared}.zip`, gibibyte, declared);
         const result = await runWorker(['import', path], env);
         expect(result.code).toBe(1);
-        expect(result.stdout + result.stderr).toContain(`general/2024-03-04.json: inflates to more than the ${declared} bytes its directory entry declares`);
+        expect(result.stdout + result.stderr).toContain(
+          `general/2024-03-04.json: inflates to more than the ${declared} bytes its directory entry declares`,
+        );
         expect(result.peakRssMib).toBeLessThan(400);
       }
       expect(await tableCounts()).toEqual({ workspaces: 0, channels: 0, users: 0, messages: 0 });
@@ -307,7 +367,8 @@ describe('worker import', () => {
       const fixture = createSlackExportFixture(FIXTURE);
       const path = join(workDirectory, 'over-limit.zip');
       await writeFile(path, await zipOf(exportEntries(fixture, [{ name: FIRST_DAY, content: largeDayFile(3000, 1000) }])));
-      const refusal = /over-limit\.zip: general\/2024-03-04\.json: \d+ bytes, more than the limit of 2 MiB for one file \(--max-file-mib or IMPORT_MAX_FILE_MIB\)/;
+      const refusal =
+        /over-limit\.zip: general\/2024-03-04\.json: \d+ bytes, more than the limit of 2 MiB for one file \(--max-file-mib or IMPORT_MAX_FILE_MIB\)/;
       await expectRefused(path, refusal, ['--max-file-mib', '2']);
       const result = await runWorker(['import', path], { ...env, IMPORT_MAX_FILE_MIB: '2' });
       expect(result.code).toBe(1);
@@ -315,7 +376,10 @@ describe('worker import', () => {
       const directory = join(workDirectory, 'over-limit');
       await writeExportDirectory(createSlackExportFixture({ ...FIXTURE, days: 1 }), directory);
       await writeFile(join(directory, FIRST_DAY), Buffer.alloc(3 * MIB, ' '));
-      await expectRefused(directory, /over-limit: general\/2024-03-04\.json: 3145728 bytes, more than the limit of 2 MiB/, ['--max-file-mib', '2']);
+      await expectRefused(directory, /over-limit: general\/2024-03-04\.json: 3145728 bytes, more than the limit of 2 MiB/, [
+        '--max-file-mib',
+        '2',
+      ]);
       const zero = await runWorker(['import', path, '--max-file-mib', '0'], env);
       expect(zero.code).toBe(1);
       expect(zero.stdout + zero.stderr).toContain('--max-file-mib must be a whole number of MiB from 1 to 1048576');
@@ -331,13 +395,19 @@ describe('worker import', () => {
       await writeExportDirectory(fixture, directory);
       const channels = [...fixture.lists['channels.json'], { ...fixture.lists['channels.json'][0], id: 'C00000099' }];
       await writeFile(join(directory, 'channels.json'), JSON.stringify(channels));
-      await expectRefused(directory, /folder general\/ \(general\/2024-03-04\.json\) matches more than one channel: C00000001 \(named general\) and C00000099 \(named general\)/);
+      await expectRefused(
+        directory,
+        /folder general\/ \(general\/2024-03-04\.json\) matches more than one channel: C00000001 \(named general\) and C00000099 \(named general\)/,
+      );
 
       // Folders named by id leave no doubt.
       const byId = join(workDirectory, 'same-name-by-id');
       const fixtureById = createSlackExportFixture({ ...FIXTURE, folderNames: 'id' });
       await writeExportDirectory(fixtureById, byId);
-      await writeFile(join(byId, 'channels.json'), JSON.stringify([...fixtureById.lists['channels.json'], { ...fixtureById.lists['channels.json'][0], id: 'C00000099' }]));
+      await writeFile(
+        join(byId, 'channels.json'),
+        JSON.stringify([...fixtureById.lists['channels.json'], { ...fixtureById.lists['channels.json'][0], id: 'C00000099' }]),
+      );
       expect((await runWorker(['import', byId], env)).code).toBe(0);
     });
 
@@ -359,7 +429,10 @@ describe('worker import', () => {
       await writeExportDirectory(createSlackExportFixture(FIXTURE), directory);
       // Sorted after every other folder, so the import has merged earlier batches when it meets this file.
       await mkdir(join(directory, 'topic-2'), { recursive: true });
-      await writeFile(join(directory, 'topic-2', '2024-03-07.json'), '[{"type": "message", "ts": "1709798400.000100", "text": "secret plans"},}]');
+      await writeFile(
+        join(directory, 'topic-2', '2024-03-07.json'),
+        '[{"type": "message", "ts": "1709798400.000100", "text": "secret plans"},}]',
+      );
       const result = await runWorker(['import', directory, '--batch-size', '50'], env);
       // The file and the byte, never the file's content.
       expect(result.stdout + result.stderr).toMatch(/broken-day: topic-2\/2024-03-07\.json is not valid JSON at byte 72"/);

@@ -8,7 +8,15 @@ import { createSlackExportFixture, ExportFixtureOptions, writeExportZip } from '
 import { byChannelAndTs, storedMessageRows } from './expected-rows';
 
 const TOKEN = 'xoxb-same-row-test-token';
-const FIXTURE: ExportFixtureOptions = { seed: 11, days: 3, messagesPerDay: 8, publicChannels: 2, privateChannels: 1, directMessages: 0, multiPartyDirectMessages: 0 };
+const FIXTURE: ExportFixtureOptions = {
+  seed: 11,
+  days: 3,
+  messagesPerDay: 8,
+  publicChannels: 2,
+  privateChannels: 1,
+  directMessages: 0,
+  multiPartyDirectMessages: 0,
+};
 
 /** The fixture's workspace as the Web API shows it: history has top-level messages and broadcasts, replies the rest. */
 function asWebApi(): FakeSlackData {
@@ -16,8 +24,18 @@ function asWebApi(): FakeSlackData {
   const data: FakeSlackData = {
     team: { id: fixture.teamId, name: 'Fixture', domain: 'fixture' },
     channels: [
-      ...fixture.lists['channels.json'].map((channel) => ({ ...channel, is_private: false, is_member: true, num_members: channel.members.length })),
-      ...fixture.lists['groups.json'].map((channel) => ({ ...channel, is_private: true, is_member: true, num_members: channel.members.length })),
+      ...fixture.lists['channels.json'].map((channel) => ({
+        ...channel,
+        is_private: false,
+        is_member: true,
+        num_members: channel.members.length,
+      })),
+      ...fixture.lists['groups.json'].map((channel) => ({
+        ...channel,
+        is_private: true,
+        is_member: true,
+        num_members: channel.members.length,
+      })),
     ],
     users: fixture.users,
     history: {},

@@ -10,7 +10,22 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { steadyLoad } from '../support/load';
-import { CHART_DIR, KubeObject, REPO_ROOT, condition, createNamespace, eventually, get, helm, kubectl, kubectlPath, list, mustGet, run, secretData } from '../cluster/kube';
+import {
+  CHART_DIR,
+  KubeObject,
+  REPO_ROOT,
+  condition,
+  createNamespace,
+  eventually,
+  get,
+  helm,
+  kubectl,
+  kubectlPath,
+  list,
+  mustGet,
+  run,
+  secretData,
+} from '../cluster/kube';
 
 const RELEASE = 'slack-metrics';
 const NS = 'sm-node';
@@ -66,7 +81,8 @@ const psql = async (pod: string, query: string) => (await exec(pod, psqlCommand(
 
 async function onlyPod(component: string): Promise<KubeObject> {
   const pods = (await podsOf(component)).filter((pod) => !pod.metadata.deletionTimestamp);
-  if (pods.length !== 1) throw new Error(`expected one ${component} pod, found ${pods.map((pod) => pod.metadata.name).join(', ') || 'none'}`);
+  if (pods.length !== 1)
+    throw new Error(`expected one ${component} pod, found ${pods.map((pod) => pod.metadata.name).join(', ') || 'none'}`);
   return pods[0];
 }
 
@@ -75,7 +91,8 @@ async function jobCompletes(name: string): Promise<KubeObject> {
     `Job ${name} to complete`,
     async () => {
       const job = await get(NS, 'job', name);
-      if (job && condition(job, 'Failed')?.status === 'True') throw new Error(`Job ${name} failed: ${await kubectl(['-n', NS, 'logs', `job/${name}`])}`);
+      if (job && condition(job, 'Failed')?.status === 'True')
+        throw new Error(`Job ${name} failed: ${await kubectl(['-n', NS, 'logs', `job/${name}`])}`);
       return job && completed(job) ? job : undefined;
     },
     240_000,
@@ -91,7 +108,12 @@ async function workerJob(name: string, command: string[]): Promise<void> {
   const template = cronJob.spec.jobTemplate;
   template.spec.template.spec.containers[0].args = ['dist/apps/worker/main.js', ...command];
   const owner = { apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata.name, uid: cronJob.metadata.uid, controller: true };
-  const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name, labels: template.metadata?.labels, ownerReferences: [owner] }, spec: template.spec };
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, labels: template.metadata?.labels, ownerReferences: [owner] },
+    spec: template.spec,
+  };
   await kubectl(['-n', NS, 'create', '-f', '-'], JSON.stringify(job));
 }
 
@@ -155,15 +177,23 @@ describe('values-minikube.yaml on the node, under restricted Pod Security', () =
     const successes = (metrics: string, container: string, probe: string) =>
       metrics
         .split('\n')
-        .filter((line) => line.startsWith('prober_probe_total{') && line.includes(`container="${container}"`) && line.includes(`probe_type="${probe}"`) && line.includes('result="successful"'))
+        .filter(
+          (line) =>
+            line.startsWith('prober_probe_total{') &&
+            line.includes(`container="${container}"`) &&
+            line.includes(`probe_type="${probe}"`) &&
+            line.includes('result="successful"'),
+        )
         .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
     // The liveness probe starts once the startup probe has passed, every 10 seconds.
     await eventually(
       'successful probes of every kind on the kubelet',
       async () => {
         const metrics = await kubectl(['get', '--raw', `/api/v1/nodes/${NODE_NAME}/proxy/metrics/probes`]);
-        return ['Startup', 'Liveness', 'Readiness'].every((probe) => successes(metrics, 'api', probe) > 0) &&
-          ['Startup', 'Liveness', 'Readiness'].every((probe) => successes(metrics, 'postgres', probe) > 0);
+        return (
+          ['Startup', 'Liveness', 'Readiness'].every((probe) => successes(metrics, 'api', probe) > 0) &&
+          ['Startup', 'Liveness', 'Readiness'].every((probe) => successes(metrics, 'postgres', probe) > 0)
+        );
       },
       90_000,
     );
@@ -192,7 +222,9 @@ describe('values-minikube.yaml on the node, under restricted Pod Security', () =
     const postgres = await onlyPod('postgres');
     expect((await exec(api, ['cat', '/etc/resolv.conf'])).match(/^nameserver .*/gm)).toEqual([`nameserver ${nodeIp}`]);
     const lookup = (name: string) =>
-      exec(api, ['node', '-e', `require('dns').lookup(${JSON.stringify(name)}, (e, a) => console.log(e ? e.code : a))`]).then((out) => out.trim());
+      exec(api, ['node', '-e', `require('dns').lookup(${JSON.stringify(name)}, (e, a) => console.log(e ? e.code : a))`]).then((out) =>
+        out.trim(),
+      );
     expect(await lookup('slack-metrics-postgres-0.slack-metrics-postgres-headless')).toBe(postgres.status.podIP);
     expect(await lookup('slack-metrics-api-internal')).toBe((await mustGet(NS, 'service', 'slack-metrics-api-internal')).spec.clusterIP);
     expect(await lookup('deb.debian.org')).toMatch(/^(ENOTFOUND|EAI_AGAIN|ESERVFAIL|EREFUSED)$/);
@@ -234,7 +266,8 @@ describe('values-minikube.yaml on the node, under restricted Pod Security', () =
     // The pod is deleted once it has passed; the kubelet's events tell that it ran its container.
     const events = await list(NS, 'events');
     const started = events.filter(
-      (event) => event.involvedObject?.name === 'slack-metrics-test-api' && event.reason === 'Started' && event.source?.component === 'kubelet',
+      (event) =>
+        event.involvedObject?.name === 'slack-metrics-test-api' && event.reason === 'Started' && event.source?.component === 'kubelet',
     );
     expect(started.length).toBeGreaterThan(0);
   });
@@ -315,7 +348,8 @@ describe('values-minikube.yaml on the node, under restricted Pod Security', () =
   it('uninstalls, leaving what docs/kubernetes.md says: the PostgreSQL volume and the kept Secret', async () => {
     await helm(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '180s']);
     const leftovers = async () => {
-      const kinds = 'deployments,statefulsets,jobs,cronjobs,pods,services,configmaps,secrets,pvc,serviceaccounts,networkpolicies,ingresses,horizontalpodautoscalers';
+      const kinds =
+        'deployments,statefulsets,jobs,cronjobs,pods,services,configmaps,secrets,pvc,serviceaccounts,networkpolicies,ingresses,horizontalpodautoscalers';
       return (await list(NS, kinds))
         .map((item) => `${item.kind}/${item.metadata.name}`)
         .filter((name) => name !== 'ServiceAccount/default' && name !== 'ConfigMap/kube-root-ca.crt')

@@ -25,7 +25,10 @@ let env: NodeJS.ProcessEnv;
 
 /** The files a developer's checkout has: tracked and untracked, without what git ignores. */
 function copyCheckout(target: string): void {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 })
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: REPO_ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  })
     .toString('utf8')
     .split('\0')
     .filter(Boolean);
@@ -81,7 +84,12 @@ async function apiRollout(): Promise<{ image: string; done: boolean } | undefine
   const deployment = await get(NS, 'deployment', DEPLOYMENT);
   if (!deployment) return undefined;
   const spec = deployment.spec as { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
-  const status = (deployment.status ?? {}) as { observedGeneration?: number; updatedReplicas?: number; readyReplicas?: number; replicas?: number };
+  const status = (deployment.status ?? {}) as {
+    observedGeneration?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    replicas?: number;
+  };
   const done =
     status.observedGeneration === (deployment.metadata as { generation?: number }).generation &&
     status.updatedReplicas === spec.replicas &&
@@ -117,7 +125,15 @@ async function openApiTitles(image: string): Promise<Array<string | undefined>> 
 }
 
 async function imagesOnNode(): Promise<string[]> {
-  const listed = await run(join(REPO_ROOT, '.tools/bin/ctr'), ['--address', process.env.CONTAINERD_ADDRESS!, '--namespace', 'k8s.io', 'images', 'list', '--quiet']);
+  const listed = await run(join(REPO_ROOT, '.tools/bin/ctr'), [
+    '--address',
+    process.env.CONTAINERD_ADDRESS!,
+    '--namespace',
+    'k8s.io',
+    'images',
+    'list',
+    '--quiet',
+  ]);
   return listed.stdout.split('\n').filter(Boolean);
 }
 
@@ -125,7 +141,14 @@ async function imagesOnNode(): Promise<string[]> {
 async function clusterState(): Promise<string> {
   const kubectlTool = join(REPO_ROOT, '.tools/bin/kubectl');
   const objects = await run(kubectlTool, ['-n', NS, 'get', 'all,pvc', '-o', 'wide']);
-  const events = await run(kubectlTool, ['-n', NS, 'get', 'events', '-o', 'custom-columns=OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message']);
+  const events = await run(kubectlTool, [
+    '-n',
+    NS,
+    'get',
+    'events',
+    '-o',
+    'custom-columns=OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message',
+  ]);
   return [objects.stdout, objects.stderr, events.stdout, events.stderr].join('\n');
 }
 
@@ -134,7 +157,9 @@ const apiPods = (): Promise<KubeObject[]> => list(NS, 'pods', 'app.kubernetes.io
 test('skaffold run builds the Dockerfile through podman and deploys the chart, which turns ready', async () => {
   const result = await skaffold(['run', '--namespace', NS, '--status-check=true'], 240_000);
   if (result.code !== 0 || !result.output.includes('Deployments stabilized')) {
-    throw new Error(`skaffold run exited ${result.code} without a stable deployment\n${result.output.slice(-2500)}\n${await clusterState()}`);
+    throw new Error(
+      `skaffold run exited ${result.code} without a stable deployment\n${result.output.slice(-2500)}\n${await clusterState()}`,
+    );
   }
 
   const rollout = await apiRollout();
@@ -142,7 +167,9 @@ test('skaffold run builds the Dockerfile through podman and deploys the chart, w
   expect(rollout).toEqual({ image: expect.stringMatching(/^slack-metrics:[0-9a-f]{64}$/), done: true });
   expect(await imagesOnNode()).toContain(`docker.io/library/${rollout!.image}`);
   expect(await openApiTitles(rollout!.image)).toEqual(['slack-metrics API', 'slack-metrics API']);
-  const release = JSON.parse(await kubectl(['-n', NS, 'get', 'secret', '-l', 'owner=helm,name=slack-metrics', '-o', 'json'])) as { items: unknown[] };
+  const release = JSON.parse(await kubectl(['-n', NS, 'get', 'secret', '-l', 'owner=helm,name=slack-metrics', '-o', 'json'])) as {
+    items: unknown[];
+  };
   expect(release.items.length).toBeGreaterThan(0);
 });
 
@@ -151,10 +178,14 @@ test('skaffold dev rebuilds after a source change and rolls the Deployment to th
   expect(before?.done).toBe(true);
 
   let output = '';
-  const dev: ChildProcess = spawn(join(REPO_ROOT, '.tools/bin/skaffold'), ['dev', '--namespace', NS, '--port-forward=off', '--status-check=true'], {
-    cwd: checkout,
-    env,
-  });
+  const dev: ChildProcess = spawn(
+    join(REPO_ROOT, '.tools/bin/skaffold'),
+    ['dev', '--namespace', NS, '--port-forward=off', '--status-check=true'],
+    {
+      cwd: checkout,
+      env,
+    },
+  );
   dev.stdout!.on('data', (chunk) => (output += chunk));
   dev.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolveExit) => dev.on('close', resolveExit));

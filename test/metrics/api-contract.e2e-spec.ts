@@ -39,9 +39,15 @@ describe('REST API v1 contract', () => {
   describe('bearer tokens', () => {
     it('401 without a token or with an unknown one, saying why', async () => {
       const missing = await errorOf('/api/v1/workspaces', {});
-      expect(missing).toMatchObject({ status: 401, body: { statusCode: 401, error: 'Unauthorized', message: expect.stringContaining('missing bearer token') } });
+      expect(missing).toMatchObject({
+        status: 401,
+        body: { statusCode: 401, error: 'Unauthorized', message: expect.stringContaining('missing bearer token') },
+      });
       expect(missing.headers['www-authenticate']).toContain('Bearer');
-      expect(await errorOf('/api/v1/workspaces', { authorization: `Bearer ${READ_TOKEN}x` })).toMatchObject({ status: 401, body: { message: 'unknown bearer token' } });
+      expect(await errorOf('/api/v1/workspaces', { authorization: `Bearer ${READ_TOKEN}x` })).toMatchObject({
+        status: 401,
+        body: { message: 'unknown bearer token' },
+      });
       expect(await errorOf('/api/v1/workspaces', { authorization: `Basic ${READ_TOKEN}` })).toMatchObject({ status: 401 });
     });
 
@@ -79,7 +85,10 @@ describe('REST API v1 contract', () => {
       ['/api/v1/metrics/summary?from=0099-12-07', 'from must be a calendar date written YYYY-MM-DD from 1970-01-01 to 9999-12-31'],
       ['/api/v1/metrics/summary?to=0100-01-05', 'to must be a calendar date written YYYY-MM-DD from 1970-01-01 to 9999-12-31'],
       ['/api/v1/metrics/summary?to=%2B010000-01-01', 'to must be a calendar date written YYYY-MM-DD'],
-      [`/api/v1/metrics/summary?teamId=${TEAM}&to=1970-01-05`, 'from defaults to 29 days before to (1970-01-05), which is before the first supported day, 1970-01-01; give from'],
+      [
+        `/api/v1/metrics/summary?teamId=${TEAM}&to=1970-01-05`,
+        'from defaults to 29 days before to (1970-01-05), which is before the first supported day, 1970-01-01; give from',
+      ],
     ])('%s → 400 naming the problem', async (path, message) => {
       const { status, body } = await errorOf(path);
       expect(status).toBe(400);
@@ -89,13 +98,19 @@ describe('REST API v1 contract', () => {
     it('404 for unknown ids', async () => {
       expect(await errorOf('/api/v1/metrics/channels/CNOPE')).toMatchObject({ status: 404, body: { message: 'no channel CNOPE' } });
       expect(await errorOf('/api/v1/metrics/users/UNOPE')).toMatchObject({ status: 404, body: { message: 'no user UNOPE' } });
-      expect(await errorOf('/api/v1/metrics/summary?teamId=TNOPE')).toMatchObject({ status: 404, body: { statusCode: 404, error: 'Not Found' } });
+      expect(await errorOf('/api/v1/metrics/summary?teamId=TNOPE')).toMatchObject({
+        status: 404,
+        body: { statusCode: 404, error: 'Not Found' },
+      });
       // An author missing from users.json still has metrics.
       expect((await api.get('/api/v1/metrics/users/UGHOST')).status).toBe(200);
     });
 
     it('rejects unknown body fields and bad dates on POST', async () => {
-      expect((await api.post('/api/v1/admin/aggregations', { everything: true })).json()).toMatchObject({ statusCode: 400, message: 'property everything should not exist' });
+      expect((await api.post('/api/v1/admin/aggregations', { everything: true })).json()).toMatchObject({
+        statusCode: 400,
+        message: 'property everything should not exist',
+      });
       expect((await api.post('/api/v1/admin/aggregations', { from: '2025-13-01' })).status).toBe(400);
       expect((await api.post('/api/v1/admin/aggregations', { from: QUIET_DAY, to: null })).json()).toMatchObject({
         statusCode: 400,
@@ -103,7 +118,14 @@ describe('REST API v1 contract', () => {
       });
       const range = await api.post('/api/v1/admin/aggregations', { from: QUIET_DAY, to: '2025-02-22' });
       expect(range.status).toBe(201);
-      expect(range.json()).toMatchObject({ mode: 'range', status: 'succeeded', fromDay: QUIET_DAY, toDay: '2025-02-22', days: 3, trigger: 'api' });
+      expect(range.json()).toMatchObject({
+        mode: 'range',
+        status: 'succeeded',
+        fromDay: QUIET_DAY,
+        toDay: '2025-02-22',
+        days: 3,
+        trigger: 'api',
+      });
     });
   });
 
@@ -139,11 +161,16 @@ describe('REST API v1 contract', () => {
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
       const lines = response.body.split('\r\n');
-      expect(lines[0]).toBe('channelId,name,messages,humanMessages,threadReplies,threadsStarted,reactions,activePosters,firstReplyP50Seconds,firstReplyP90Seconds');
+      expect(lines[0]).toBe(
+        'channelId,name,messages,humanMessages,threadReplies,threadsStarted,reactions,activePosters,firstReplyP50Seconds,firstReplyP90Seconds',
+      );
       expect(lines[1]).toMatch(/^C1,general,14,9,4,2,4,3,90000,90000$/);
       expect(lines[lines.length - 1]).toBe('');
 
-      const byAccept = await api.get(`/api/v1/metrics/active-members?${RANGE}`, { authorization: `Bearer ${READ_TOKEN}`, accept: 'text/csv' });
+      const byAccept = await api.get(`/api/v1/metrics/active-members?${RANGE}`, {
+        authorization: `Bearer ${READ_TOKEN}`,
+        accept: 'text/csv',
+      });
       expect(byAccept.body).toBe(`date,dau,wau,mau\r\n${QUIET_DAY},5,5,5\r\n`);
       const summary = await api.get(`/api/v1/metrics/summary?${RANGE}&format=csv`);
       expect(summary.body.split('\r\n')[1]).toBe(`${TEAM},${QUIET_DAY},${QUIET_DAY},14,9,4,2,4,5,1`);
@@ -175,7 +202,16 @@ describe('REST API v1 contract', () => {
     it('filters by workspace, name and archived state, with member count and last activity', async () => {
       const channels = (await api.get(`/api/v1/channels?teamId=${TEAM}&q=GEN`)).json().data;
       expect(channels).toEqual([
-        { id: 'C1', teamId: TEAM, name: 'general', kind: 'public', isPrivate: false, isArchived: false, memberCount: 7, lastActivityAt: '2025-02-22T00:00:00.000Z' },
+        {
+          id: 'C1',
+          teamId: TEAM,
+          name: 'general',
+          kind: 'public',
+          isPrivate: false,
+          isArchived: false,
+          memberCount: 7,
+          lastActivityAt: '2025-02-22T00:00:00.000Z',
+        },
       ]);
       const ids = (await api.get(`/api/v1/channels?teamId=${TEAM}`)).json().data.map((channel: { id: string }) => channel.id);
       expect(ids).not.toContain('C3');
@@ -188,9 +224,13 @@ describe('REST API v1 contract', () => {
     await waitFor(async () => {
       // The listener connects on first use; until then answers are not cached.
       await api.get(path);
-      await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions + 1000 WHERE channel_id = 'C1' AND day = $1`, [QUIET_DAY]);
+      await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions + 1000 WHERE channel_id = 'C1' AND day = $1`, [
+        QUIET_DAY,
+      ]);
       const reactions = (await api.get(path)).json().reactions;
-      await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions - 1000 WHERE channel_id = 'C1' AND day = $1`, [QUIET_DAY]);
+      await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions - 1000 WHERE channel_id = 'C1' AND day = $1`, [
+        QUIET_DAY,
+      ]);
       return reactions === 4 ? true : undefined;
     }, 10_000);
     await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions + 1000 WHERE channel_id = 'C1' AND day = $1`, [QUIET_DAY]);
@@ -207,7 +247,9 @@ describe('REST API v1 contract', () => {
     // Caching starts once the listener is connected, which the first question sets off.
     await api.get(`/api/v1/metrics/summary?${RANGE}`);
     await waitFor(async () => {
-      const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE query = $1`, [`LISTEN ${ROLLUPS_CHANGED_CHANNEL}`]);
+      const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE query = $1`, [
+        `LISTEN ${ROLLUPS_CHANGED_CHANNEL}`,
+      ]);
       return count > 0 ? true : undefined;
     }, 5000);
     const waitingQueries = () =>
@@ -245,10 +287,21 @@ describe('REST API v1 contract', () => {
 
   it('lists runs and sync status', async () => {
     const runs = (await api.get('/api/v1/admin/aggregations?limit=5')).json().data;
-    expect(runs[0]).toMatchObject({ status: 'succeeded', mode: expect.any(String), rows: expect.any(Number), durationMs: expect.any(Number) });
+    expect(runs[0]).toMatchObject({
+      status: 'succeeded',
+      mode: expect.any(String),
+      rows: expect.any(Number),
+      durationMs: expect.any(Number),
+    });
     const status = (await api.get(`/api/v1/admin/sync-status?teamId=${TEAM}`)).json().data;
     expect(status).toEqual([
-      expect.objectContaining({ channelId: 'C1', name: 'general', newestTs: '1740009600.000100', newestMessageAt: '2025-02-20T00:00:00.000Z', lastError: null }),
+      expect.objectContaining({
+        channelId: 'C1',
+        name: 'general',
+        newestTs: '1740009600.000100',
+        newestMessageAt: '2025-02-20T00:00:00.000Z',
+        lastError: null,
+      }),
       expect.objectContaining({ channelId: 'C2', name: 'random', newestTs: null, lastError: 'not_in_channel' }),
     ]);
   });
@@ -257,9 +310,16 @@ describe('REST API v1 contract', () => {
     const response = await api.get('/docs-json', {});
     expect(response.status).toBe(200);
     const document = response.json();
-    const operations = Object.entries(document.paths as Record<string, Record<string, { parameters?: Array<{ name: string }>; responses: Record<string, unknown>; security?: unknown }>>)
+    const operations = Object.entries(
+      document.paths as Record<
+        string,
+        Record<string, { parameters?: Array<{ name: string }>; responses: Record<string, unknown>; security?: unknown }>
+      >,
+    )
       .filter(([path]) => path.startsWith('/api/v1'))
-      .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ key: `${method.toUpperCase()} ${path}`, operation })));
+      .flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, operation]) => ({ key: `${method.toUpperCase()} ${path}`, operation })),
+      );
     expect(operations.map((entry) => entry.key).sort()).toEqual(
       [
         'GET /api/v1/workspaces',
@@ -279,7 +339,10 @@ describe('REST API v1 contract', () => {
       ].sort(),
     );
     for (const { key, operation } of operations) {
-      expect({ key, codes: Object.keys(operation.responses).sort() }).toEqual({ key, codes: expect.arrayContaining(['400', '401', '403', '500']) });
+      expect({ key, codes: Object.keys(operation.responses).sort() }).toEqual({
+        key,
+        codes: expect.arrayContaining(['400', '401', '403', '500']),
+      });
       expect(operation.security).toEqual([{ bearer: [] }]);
     }
     const channels = operations.find((entry) => entry.key === 'GET /api/v1/metrics/channels')!.operation;

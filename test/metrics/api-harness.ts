@@ -15,13 +15,20 @@ type Json = any;
 export interface ApiHarness {
   app: NestFastifyApplication;
   aggregation: AggregationService;
-  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: string; headers: Record<string, unknown>; json(): Json }>;
+  get(
+    path: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: string; headers: Record<string, unknown>; json(): Json }>;
   post(path: string, body?: unknown, token?: string): Promise<{ status: number; json(): Json }>;
   close(): Promise<void>;
 }
 
 /** The real API application in-process (Fastify inject, no socket), on the given database. */
-export async function startApiHarness(databaseUrl: string, timeZone: string, environment: Record<string, string> = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  databaseUrl: string,
+  timeZone: string,
+  environment: Record<string, string> = {},
+): Promise<ApiHarness> {
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     METRICS_TIMEZONE: timeZone,

@@ -37,7 +37,9 @@ describe('cache warm-up after an aggregation run', () => {
     // A first question connects the listener even without the warm-up.
     await summaryOf(TEAM);
     await waitFor(async () => {
-      const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE query = $1`, [`LISTEN ${ROLLUPS_CHANGED_CHANNEL}`]);
+      const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE query = $1`, [
+        `LISTEN ${ROLLUPS_CHANGED_CHANNEL}`,
+      ]);
       return count > 0 ? true : undefined;
     }, 5000);
     let announced = 5;

@@ -74,7 +74,6 @@ export function reactionsOf(...entries: Array<[string, string[]]>): Reaction[] {
   return entries.map(([name, users]) => ({ name, count: users.length, users }));
 }
 
-
 export interface QuietDay {
   messages: FixtureMessage[];
   /** Bob's message at 23:30 UTC on the 19th: the 20th in Tokyo. */
@@ -165,10 +164,18 @@ export function generatedDays(): FixtureMessage[] {
     for (let index = 0; index < count; index++) {
       const at = new Date(start + day * 86_400_000 + Math.floor(next() * 86_400) * 1000).toISOString();
       const userId = weighted(POSTERS);
-      const recent = parents.filter((parent) => Number(parent.ts) * 1000 > Date.parse(at) - 4 * 86_400_000 && Number(parent.ts) * 1000 < Date.parse(at));
+      const recent = parents.filter(
+        (parent) => Number(parent.ts) * 1000 > Date.parse(at) - 4 * 86_400_000 && Number(parent.ts) * 1000 < Date.parse(at),
+      );
       const asReply = recent.length > 0 && next() < 0.35;
       const parent = asReply ? pick(recent) : undefined;
-      const channelId = parent?.channelId ?? weighted([['C1', 5], ['C2', 3], ['C3', 1]]);
+      const channelId =
+        parent?.channelId ??
+        weighted([
+          ['C1', 5],
+          ['C2', 3],
+          ['C3', 1],
+        ]);
       const message: FixtureMessage = {
         channelId,
         teamId: TEAM,
@@ -194,7 +201,10 @@ export function generatedDays(): FixtureMessage[] {
 }
 
 export async function insertWorkspace(dataSource: DataSource): Promise<void> {
-  await dataSource.query(`INSERT INTO workspaces (id, name, domain) VALUES ($1, 'Acme', 'acme'), ($2, 'Other', 'other')`, [TEAM, OTHER_TEAM]);
+  await dataSource.query(`INSERT INTO workspaces (id, name, domain) VALUES ($1, 'Acme', 'acme'), ($2, 'Other', 'other')`, [
+    TEAM,
+    OTHER_TEAM,
+  ]);
   for (const channel of CHANNELS) {
     await dataSource.query(`INSERT INTO channels (id, team_id, name, is_archived, member_count) VALUES ($1, $2, $3, $4, 7)`, [
       channel.id,

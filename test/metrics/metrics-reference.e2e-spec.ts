@@ -52,7 +52,9 @@ describe('metrics API against an independent reference computation', () => {
     };
     for (const { from, to } of RANGES) {
       const range = `teamId=${TEAM}&from=${from}&to=${to}`;
-      expect(rounded(await get(`/api/v1/metrics/summary?${range}`))).toEqual(rounded({ teamId: TEAM, from, to, ...reference.summary(TEAM, from, to) }));
+      expect(rounded(await get(`/api/v1/metrics/summary?${range}`))).toEqual(
+        rounded({ teamId: TEAM, from, to, ...reference.summary(TEAM, from, to) }),
+      );
       expect((await get(`/api/v1/metrics/active-members?${range}`)).data).toEqual(reference.activeMembers(TEAM, from, to));
       for (const sort of ['-messages', 'activePosters', '-firstReplyP50Seconds', 'firstReplyP90Seconds']) {
         const expected = sortLikeApi(reference.channelMetrics(TEAM, from, to), sort, 'channelId');
@@ -62,19 +64,25 @@ describe('metrics API against an independent reference computation', () => {
         const expected = sortLikeApi(reference.userMetrics(TEAM, from, to), sort, 'userId');
         expect((await get(`/api/v1/metrics/users?${range}&sort=${sort}`)).data).toEqual(expected);
       }
-      expect((await get(`/api/v1/metrics/users?${range}&sort=-messages&limit=2`)).data).toHaveLength(Math.min(2, reference.userMetrics(TEAM, from, to).length));
+      expect((await get(`/api/v1/metrics/users?${range}&sort=-messages&limit=2`)).data).toHaveLength(
+        Math.min(2, reference.userMetrics(TEAM, from, to).length),
+      );
       expect((await get(`/api/v1/metrics/heatmap?${range}`)).data).toEqual(reference.heatmap(TEAM, from, to));
     }
     for (const granularity of GRANULARITIES) {
       const query = `from=${ALL.from}&to=${ALL.to}&granularity=${granularity}`;
-      expect((await get(`/api/v1/metrics/series?teamId=${TEAM}&${query}`)).data).toEqual(reference.workspaceSeries(TEAM, ALL.from, ALL.to, granularity));
+      expect((await get(`/api/v1/metrics/series?teamId=${TEAM}&${query}`)).data).toEqual(
+        reference.workspaceSeries(TEAM, ALL.from, ALL.to, granularity),
+      );
       for (const channelId of CHANNEL_IDS) {
         expect(rounded((await get(`/api/v1/metrics/channels/${channelId}?${query}`)).data)).toEqual(
           rounded(reference.channelSeries(channelId, ALL.from, ALL.to, granularity)),
         );
       }
       for (const userId of USER_IDS) {
-        expect((await get(`/api/v1/metrics/users/${userId}?${query}`)).data).toEqual(reference.userSeries(userId, ALL.from, ALL.to, granularity));
+        expect((await get(`/api/v1/metrics/users/${userId}?${query}`)).data).toEqual(
+          reference.userSeries(userId, ALL.from, ALL.to, granularity),
+        );
       }
     }
   }
@@ -109,7 +117,11 @@ describe('metrics API against an independent reference computation', () => {
     expect(summary.activeMembers).toBe(5);
     const users = (await api.get(`/api/v1/metrics/users?teamId=${TEAM}&from=${QUIET_DAY}&to=${QUIET_DAY}`)).json().data;
     expect(users.map((user: { userId: string }) => user.userId).sort()).toEqual(['UALICE', 'UBOB', 'UCAROL', 'UDAVE', GHOST].sort());
-    expect(users.find((user: { userId: string }) => user.userId === 'UCAROL')).toMatchObject({ messages: 0, reactionsAdded: 2, daysActive: 1 });
+    expect(users.find((user: { userId: string }) => user.userId === 'UCAROL')).toMatchObject({
+      messages: 0,
+      reactionsAdded: 2,
+      daysActive: 1,
+    });
     const general = (await api.get(`/api/v1/metrics/channels/C1?from=${QUIET_DAY}&to=${QUIET_DAY}`)).json().data[0];
     // The first reply by another human came 25 hours later, on the 21st; the author's own replies and the bot's do not count.
     expect(general.threadsStarted).toBe(2);
@@ -119,20 +131,38 @@ describe('metrics API against an independent reference computation', () => {
 
   it('reports first-reply times in whole milliseconds', async () => {
     const channels = (await api.get(`/api/v1/metrics/channels?teamId=${TEAM}&from=${ALL.from}&to=${ALL.to}`)).json().data;
-    const times = channels.flatMap((channel: { firstReplyP50Seconds: number | null; firstReplyP90Seconds: number | null }) => [channel.firstReplyP50Seconds, channel.firstReplyP90Seconds]).filter((seconds: number | null) => seconds !== null);
+    const times = channels
+      .flatMap((channel: { firstReplyP50Seconds: number | null; firstReplyP90Seconds: number | null }) => [
+        channel.firstReplyP50Seconds,
+        channel.firstReplyP90Seconds,
+      ])
+      .filter((seconds: number | null) => seconds !== null);
     expect(times.length).toBeGreaterThan(0);
-    for (const seconds of times) expect({ seconds, milliseconds: Number.isInteger(Math.round(seconds * 1e6) / 1e3) }).toEqual({ seconds, milliseconds: true });
+    for (const seconds of times)
+      expect({ seconds, milliseconds: Number.isInteger(Math.round(seconds * 1e6) / 1e3) }).toEqual({ seconds, milliseconds: true });
   });
 
   it('follows edits, deletions, late reactions and replies, imports and reclassified users after an incremental run', async () => {
-    const oldMessage = generated.find((message) => message.subtype === null && !message.deleted && !message.threadTs && message.channelId === 'C2')!;
+    const oldMessage = generated.find(
+      (message) => message.subtype === null && !message.deleted && !message.threadTs && message.channelId === 'C2',
+    )!;
     const at = (iso: string) => tsAt(iso);
     const lateReplyTs = at('2025-03-20T03:00:00Z');
-    const newThreadParent = generated.find((message) => message.subtype === null && !message.deleted && message.threadTs === null && message.channelId === 'C1' && message.userId !== 'UBOB')!;
+    const newThreadParent = generated.find(
+      (message) =>
+        message.subtype === null &&
+        !message.deleted &&
+        message.threadTs === null &&
+        message.channelId === 'C1' &&
+        message.userId !== 'UBOB',
+    )!;
 
     // An edit that changes nothing countable, and a deletion.
     await dataSource.query(`UPDATE messages SET edited_at = now(), updated_at = now() WHERE ts = $1`, [quiet.ghostMessage.ts]);
-    await dataSource.query(`UPDATE messages SET deleted_at = now(), updated_at = now() WHERE channel_id = $1 AND ts = $2`, [oldMessage.channelId, oldMessage.ts]);
+    await dataSource.query(`UPDATE messages SET deleted_at = now(), updated_at = now() WHERE channel_id = $1 AND ts = $2`, [
+      oldMessage.channelId,
+      oldMessage.ts,
+    ]);
     // A reaction on a month-old message: a new active member on that day.
     await dataSource.query(
       `UPDATE messages SET reactions = $2, reactors = $3, reaction_count = 1, updated_at = now() WHERE channel_id = 'C1' AND ts = $1`,
@@ -144,7 +174,14 @@ describe('metrics API against an independent reference computation', () => {
       { channelId: 'C1', teamId: TEAM, ts: at('2025-04-12T00:00:00Z'), userId: 'UBOB', threadTs: newThreadParent.ts },
       // A late import of older history.
       { channelId: 'C2', teamId: TEAM, ts: at('2025-02-10T12:00:00Z'), userId: 'UDAVE', source: 'import' },
-      { channelId: 'C2', teamId: TEAM, ts: at('2025-02-11T12:00:00Z'), userId: 'UALICE', source: 'import', reactions: reactionsOf(['ok', ['UBOB', 'UBOT']]) },
+      {
+        channelId: 'C2',
+        teamId: TEAM,
+        ts: at('2025-02-11T12:00:00Z'),
+        userId: 'UALICE',
+        source: 'import',
+        reactions: reactionsOf(['ok', ['UBOB', 'UBOT']]),
+      },
       { channelId: 'C3', teamId: TEAM, ts: at('2025-02-11T13:00:00Z'), userId: 'UALICE', subtype: 'channel_leave', source: 'import' },
     ]);
     // Erin turns out to be a bot: every day she posted or reacted on changes.
@@ -162,7 +199,14 @@ describe('metrics API against an independent reference computation', () => {
 
   it('re-running gives identical rows: the incremental result equals a full rebuild', async () => {
     const snapshot = async () => {
-      const tables = ['channel_day_rollups', 'thread_rollups', 'member_channel_day_rollups', 'member_day_rollups', 'team_activity_rollups', 'team_hour_rollups'];
+      const tables = [
+        'channel_day_rollups',
+        'thread_rollups',
+        'member_channel_day_rollups',
+        'member_day_rollups',
+        'team_activity_rollups',
+        'team_hour_rollups',
+      ];
       const result: Record<string, unknown[]> = {};
       for (const table of tables) result[table] = await dataSource.query(`SELECT * FROM ${table} ORDER BY 1, 2, 3`);
       return JSON.parse(JSON.stringify(result));
@@ -170,7 +214,10 @@ describe('metrics API against an independent reference computation', () => {
     const incremental = await snapshot();
     expect(await api.aggregation.run({ trigger: 'test', full: true })).toMatchObject({ status: 'succeeded', run: { mode: 'full' } });
     expect(await snapshot()).toEqual(incremental);
-    expect(await api.aggregation.run({ trigger: 'test', from: '2025-03-01', to: '2025-03-31' })).toMatchObject({ status: 'succeeded', run: { mode: 'range', days: 31 } });
+    expect(await api.aggregation.run({ trigger: 'test', from: '2025-03-01', to: '2025-03-31' })).toMatchObject({
+      status: 'succeeded',
+      run: { mode: 'range', days: 31 },
+    });
     expect(await snapshot()).toEqual(incremental);
     // Nothing changed since: an incremental run finds at most the re-scanned recent changes, and changes nothing.
     await api.aggregation.run({ trigger: 'test' });

@@ -145,7 +145,14 @@ export class Reference {
     const add = (userId: string, message: Derived, messages: number, reactionsAdded: number) => {
       if (this.botUsers.has(userId)) return;
       const key = `${userId}/${message.channelId}/${message.day}`;
-      const entry = byKey.get(key) ?? { userId, channelId: message.channelId, teamId: message.teamId, day: message.day, messages: 0, reactionsAdded: 0 };
+      const entry = byKey.get(key) ?? {
+        userId,
+        channelId: message.channelId,
+        teamId: message.teamId,
+        day: message.day,
+        messages: 0,
+        reactionsAdded: 0,
+      };
       entry.messages += messages;
       entry.reactionsAdded += reactionsAdded;
       byKey.set(key, entry);
@@ -170,7 +177,11 @@ export class Reference {
       threadReplies: messages.filter((message) => this.isReply(message)).length,
       threadsStarted: this.threads().filter(({ parent }) => parent.teamId === teamId && this.inRange(parent.day, from, to)).length,
       reactions: messages.reduce((sum, message) => sum + message.reactionCount, 0),
-      activeMembers: new Set(this.activities().filter((entry) => entry.teamId === teamId && this.inRange(entry.day, from, to)).map((entry) => entry.userId)).size,
+      activeMembers: new Set(
+        this.activities()
+          .filter((entry) => entry.teamId === teamId && this.inRange(entry.day, from, to))
+          .map((entry) => entry.userId),
+      ).size,
       activeChannels: new Set(messages.map((message) => message.channelId)).size,
     };
   }
@@ -218,7 +229,13 @@ export class Reference {
   }
 
   channelMetrics(teamId: string, from: string, to: string) {
-    const channelIds = [...new Set(this.messages.filter((message) => message.teamId === teamId && this.inRange(message.day, from, to)).map((message) => message.channelId))];
+    const channelIds = [
+      ...new Set(
+        this.messages
+          .filter((message) => message.teamId === teamId && this.inRange(message.day, from, to))
+          .map((message) => message.channelId),
+      ),
+    ];
     return channelIds.map((channelId) => ({
       channelId,
       name: this.channelNames.get(channelId) ?? null,
@@ -245,7 +262,13 @@ export class Reference {
 
   userMetrics(teamId: string, from: string, to: string) {
     const include = (entry: Activity) => entry.teamId === teamId && this.inRange(entry.day, from, to);
-    const userIds = [...new Set(this.activities().filter(include).map((entry) => entry.userId))];
+    const userIds = [
+      ...new Set(
+        this.activities()
+          .filter(include)
+          .map((entry) => entry.userId),
+      ),
+    ];
     return userIds.map((userId) => ({
       userId,
       name: this.userNames.get(userId)?.name ?? null,
@@ -266,7 +289,9 @@ export class Reference {
     const messages = this.messages.filter((message) => message.teamId === teamId && this.inRange(message.day, from, to));
     for (let weekday = 1; weekday <= 7; weekday++) {
       for (let hour = 0; hour < 24; hour++) {
-        const count = messages.filter((message) => message.hour === hour && ((new Date(`${message.day}T00:00:00Z`).getUTCDay() + 6) % 7) + 1 === weekday).length;
+        const count = messages.filter(
+          (message) => message.hour === hour && ((new Date(`${message.day}T00:00:00Z`).getUTCDay() + 6) % 7) + 1 === weekday,
+        ).length;
         cells.push({ weekday, hour, messages: count });
       }
     }

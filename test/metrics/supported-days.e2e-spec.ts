@@ -33,10 +33,17 @@ describe('aggregation across the whole range of supported days', () => {
 
   it('computes DAU/WAU/MAU only around active days, not for every day from 1970 to 9999 of every workspace', async () => {
     expect(await api.aggregation.run({ trigger: 'test', full: true })).toMatchObject({ status: 'succeeded' });
-    const [rows] = await dataSource.query(`SELECT count(*)::int AS n, min(day)::text AS first, max(day)::text AS last FROM team_activity_rollups`);
+    const [rows] = await dataSource.query(
+      `SELECT count(*)::int AS n, min(day)::text AS first, max(day)::text AS last FROM team_activity_rollups`,
+    );
     // 28 days of MAU after each of the two active days, per workspace (Kiritimati was UTC-10:40 in 1970, UTC+14 in 9999).
     expect(rows).toEqual({ n: teams.length * 2 * 28, first: '1970-01-01', last: '9999-12-29' });
     const late = await api.get(`/api/v1/metrics/active-members?teamId=${teams[0]}&from=9999-12-01&to=9999-12-31`);
-    expect(late.json().data.filter((day: { mau: number }) => day.mau > 0).map((day: { date: string }) => day.date)).toHaveLength(28);
+    expect(
+      late
+        .json()
+        .data.filter((day: { mau: number }) => day.mau > 0)
+        .map((day: { date: string }) => day.date),
+    ).toHaveLength(28);
   });
 });

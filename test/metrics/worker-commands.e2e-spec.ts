@@ -32,7 +32,10 @@ describe('worker aggregate, run and demo', () => {
     expect(bad.code).toBe(1);
     expect(output(bad)).toContain('--from must be a calendar date written YYYY-MM-DD');
     const beforeFirstDay = await runWorker(['aggregate', '--from', '0099-12-07', '--to', '2025-01-01'], env);
-    expect({ code: beforeFirstDay.code, said: output(beforeFirstDay).includes('--from must be a calendar date written YYYY-MM-DD from 1970-01-01 to 9999-12-31') }).toEqual({ code: 1, said: true });
+    expect({
+      code: beforeFirstDay.code,
+      said: output(beforeFirstDay).includes('--from must be a calendar date written YYYY-MM-DD from 1970-01-01 to 9999-12-31'),
+    }).toEqual({ code: 1, said: true });
     const lastDay = await runWorker(['aggregate', '--from', '9999-12-31'], env);
     expect(lastDay.code).toBe(1);
     expect(output(lastDay)).toContain('--from 9999-12-31 --to 9999-12-31: to (9999-12-31) is after 9999-12-04');
@@ -116,7 +119,8 @@ describe('worker aggregate, run and demo', () => {
     child.stderr.on('data', (chunk) => (log += chunk));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const runsBy = async (status: string) =>
-      (await dataSource.query(`SELECT count(*)::int AS n FROM aggregation_runs WHERE trigger = 'schedule' AND status = $1`, [status]))[0].n as number;
+      (await dataSource.query(`SELECT count(*)::int AS n FROM aggregation_runs WHERE trigger = 'schedule' AND status = $1`, [status]))[0]
+        .n as number;
     try {
       await waitFor(async () => ((await runsBy('succeeded')) > before + 1 ? true : undefined), 20_000);
       // Break the next runs, then repair: the schedule must carry on.

@@ -114,7 +114,8 @@ export class FakeSlackServer {
       return send(200, { ok: false, error: call.error });
     }
     const channelError = params.channel ? this.failingChannels.get(params.channel) : undefined;
-    if (channelError && (method === 'conversations.history' || method === 'conversations.replies')) return send(200, { ok: false, error: channelError });
+    if (channelError && (method === 'conversations.history' || method === 'conversations.replies'))
+      return send(200, { ok: false, error: channelError });
 
     switch (method) {
       case 'team.info':
@@ -150,7 +151,9 @@ export class FakeSlackServer {
     const inclusive = params.inclusive === 'true' || params.inclusive === '1';
     const below = params.cursor ? Buffer.from(params.cursor, 'base64').toString().replace('next_ts:', '') : undefined;
     const matching = messages
-      .filter((message) => !params.oldest || (inclusive ? compareTs(message.ts, params.oldest) >= 0 : compareTs(message.ts, params.oldest) > 0))
+      .filter(
+        (message) => !params.oldest || (inclusive ? compareTs(message.ts, params.oldest) >= 0 : compareTs(message.ts, params.oldest) > 0),
+      )
       .filter((message) => !below || compareTs(message.ts, below) < 0)
       .sort((left, right) => compareTs(right.ts, left.ts));
     const page = matching.slice(0, this.pageSize(params));

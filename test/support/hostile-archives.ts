@@ -56,7 +56,21 @@ const POISON_VALUES: unknown[] = [
   DEEP_NESTING,
 ];
 
-const MESSAGE_FIELDS = ['ts', 'user', 'bot_id', 'subtype', 'thread_ts', 'reply_count', 'latest_reply', 'reactions', 'files', 'file', 'edited', 'text', 'type'];
+const MESSAGE_FIELDS = [
+  'ts',
+  'user',
+  'bot_id',
+  'subtype',
+  'thread_ts',
+  'reply_count',
+  'latest_reply',
+  'reactions',
+  'files',
+  'file',
+  'edited',
+  'text',
+  'type',
+];
 const USER_FIELDS = ['id', 'team_id', 'name', 'real_name', 'profile', 'deleted', 'is_bot', 'tz'];
 const CHANNEL_FIELDS = ['id', 'name', 'created', 'num_members', 'members', 'is_archived'];
 
@@ -103,7 +117,10 @@ const byteMutation = fc.record({
 });
 
 const fileMutation = fc.oneof(
-  fc.record({ kind: fc.constant('remove' as const), file: fc.constantFrom('users.json', 'channels.json', 'groups.json', 'first day file') }),
+  fc.record({
+    kind: fc.constant('remove' as const),
+    file: fc.constantFrom('users.json', 'channels.json', 'groups.json', 'first day file'),
+  }),
   fc.record({
     kind: fc.constant('hostile name' as const),
     name: fc.constantFrom(...HOSTILE_NAMES),
@@ -116,10 +133,21 @@ const zipMutation = fc.oneof(
   fc.record({
     kind: fc.constant('entry field' as const),
     entry: fraction,
-    field: fc.constantFrom<keyof EntryPatch>('compressedSize', 'uncompressedSize', 'localHeaderOffset', 'compressionMethod', 'crc32', 'generalPurposeBitFlag'),
+    field: fc.constantFrom<keyof EntryPatch>(
+      'compressedSize',
+      'uncompressedSize',
+      'localHeaderOffset',
+      'compressionMethod',
+      'crc32',
+      'generalPurposeBitFlag',
+    ),
     value: fc.oneof(fc.constantFrom(...SIZES), fc.nat({ max: 0xffffffff }), fc.nat({ max: 64 })),
   }),
-  fc.record({ kind: fc.constant('directory record' as const), field: fc.constantFrom(8, 10, 12, 16, 20), value: fc.nat({ max: 0xffffffff }) }),
+  fc.record({
+    kind: fc.constant('directory record' as const),
+    field: fc.constantFrom(8, 10, 12, 16, 20),
+    value: fc.nat({ max: 0xffffffff }),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fraction }),
   fc.record({ kind: fc.constant('flip' as const), at: fraction, byte: fc.integer({ min: 1, max: 255 }) }),
   fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
@@ -219,7 +247,12 @@ function mutateBytes(content: Buffer, change: string, at: number, bytes: Uint8Ar
 
 /** The export's files after the plan's value, byte and file mutations. */
 function exportFiles(plan: ArchivePlan): ArchiveFile[] {
-  const fixture = createSlackExportFixture({ seed: plan.seed, days: plan.days, messagesPerDay: plan.messagesPerDay, folderNames: plan.folderNames });
+  const fixture = createSlackExportFixture({
+    seed: plan.seed,
+    days: plan.days,
+    messagesPerDay: plan.messagesPerDay,
+    folderNames: plan.folderNames,
+  });
   const users: unknown[] = [...fixture.users];
   const channels: unknown[] = [...fixture.lists['channels.json']];
   const days = [...fixture.dayFiles()].map((day) => ({ path: day.path, messages: [...day.messages] as unknown[] }));
@@ -242,7 +275,10 @@ function exportFiles(plan: ArchivePlan): ArchiveFile[] {
   const files: ArchiveFile[] = [
     { name: Buffer.from('users.json'), content: json(users) },
     { name: Buffer.from('channels.json'), content: json(channels) },
-    ...(['groups.json', 'dms.json', 'mpims.json'] as const).map((name) => ({ name: Buffer.from(name), content: json(fixture.lists[name]) })),
+    ...(['groups.json', 'dms.json', 'mpims.json'] as const).map((name) => ({
+      name: Buffer.from(name),
+      content: json(fixture.lists[name]),
+    })),
     ...days.map((day) => ({ name: Buffer.from(day.path), content: json(day.messages) })),
   ];
   for (const { file, change, at, bytes } of plan.byteMutations) {
@@ -287,7 +323,13 @@ function largeEntry(large: NonNullable<ArchivePlan['large']>): { content: Buffer
 
 function hostileSafe(name: Buffer): boolean {
   const text = name.toString();
-  return !text.split(/[\\/]/).includes('..') && !text.startsWith('/') && !text.includes('\u0000') && Buffer.from(text).equals(name) && text.length < 200;
+  return (
+    !text.split(/[\\/]/).includes('..') &&
+    !text.startsWith('/') &&
+    !text.includes('\u0000') &&
+    Buffer.from(text).equals(name) &&
+    text.length < 200
+  );
 }
 
 /**
@@ -309,7 +351,9 @@ export async function writeArchive(plan: ArchivePlan, directory: string): Promis
     return root;
   }
   const large = plan.large ? largeEntry(plan.large) : undefined;
-  const placeholders = files.map(({ name }, index) => `p${index}`.padEnd(name.length, 'z').slice(0, Math.max(name.length, `p${index}`.length)));
+  const placeholders = files.map(({ name }, index) =>
+    `p${index}`.padEnd(name.length, 'z').slice(0, Math.max(name.length, `p${index}`.length)),
+  );
   const entries = files.map(({ content }, index) => ({ name: placeholders[index], content, stored: plan.stored, zip64: plan.zip64 }));
   if (large) entries.push({ name: 'general/2024-03-09.json', content: large.content, stored: true, zip64: true });
   const zip = await zipOf(entries);
@@ -320,7 +364,8 @@ export async function writeArchive(plan: ArchivePlan, directory: string): Promis
     name.copy(zip, record.central + 46);
     name.copy(zip, record.local + 30);
   });
-  if (large?.method !== undefined) patchEntry(zip, 'general/2024-03-09.json', { compressionMethod: large.method, uncompressedSize: large.declared });
+  if (large?.method !== undefined)
+    patchEntry(zip, 'general/2024-03-09.json', { compressionMethod: large.method, uncompressedSize: large.declared });
   let bytes = zip;
   for (const mutation of plan.zipMutations) bytes = mutateZip(bytes, mutation);
   const path = join(directory, 'export.zip');
@@ -333,7 +378,8 @@ function mutateZip(zip: Buffer, mutation: ArchivePlan['zipMutations'][number]): 
     switch (mutation.kind) {
       case 'entry field': {
         const record = pick(zipRecords(zip), mutation.entry);
-        const narrow = mutation.field === 'compressionMethod' || mutation.field === 'generalPurposeBitFlag' ? mutation.value % 0x10000 : mutation.value;
+        const narrow =
+          mutation.field === 'compressionMethod' || mutation.field === 'generalPurposeBitFlag' ? mutation.value % 0x10000 : mutation.value;
         if (record) patchEntry(zip, record.name, { [mutation.field]: mutation.field === 'crc32' ? mutation.value % 2 ** 32 : narrow });
         return zip;
       }

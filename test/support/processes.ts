@@ -86,7 +86,11 @@ export async function startApi(env: Record<string, string>): Promise<RunningApi>
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`api exited with ${child.exitCode}:\n${output}`);
-    return (await fetch(`${url}/health/live`).then((response) => response.ok).catch(() => false)) || undefined;
+    return (
+      (await fetch(`${url}/health/live`)
+        .then((response) => response.ok)
+        .catch(() => false)) || undefined
+    );
   }, 30_000);
   return {
     url,

@@ -41,5 +41,13 @@ export async function deliverSlackEvent(url: string, delivery: Delivery): Promis
 
 /** An `event_callback` envelope around `event`, as Slack sends it. */
 export function eventCallback(teamId: string, eventId: string, event: Record<string, unknown>): Record<string, unknown> {
-  return { token: 'unused', team_id: teamId, api_app_id: 'A0APP', type: 'event_callback', event_id: eventId, event_time: 1_717_200_000, event };
+  return {
+    token: 'unused',
+    team_id: teamId,
+    api_app_id: 'A0APP',
+    type: 'event_callback',
+    event_id: eventId,
+    event_time: 1_717_200_000,
+    event,
+  };
 }

@@ -88,7 +88,12 @@ export interface SlackExportFixture {
   readonly teamId: string;
   readonly users: FixtureUser[];
   /** The conversation lists by file name. */
-  readonly lists: { 'channels.json': FixtureChannel[]; 'groups.json': FixtureChannel[]; 'dms.json': FixtureChannel[]; 'mpims.json': FixtureChannel[] };
+  readonly lists: {
+    'channels.json': FixtureChannel[];
+    'groups.json': FixtureChannel[];
+    'dms.json': FixtureChannel[];
+    'mpims.json': FixtureChannel[];
+  };
   /** Every day file, generated on demand in a fixed order. */
   dayFiles(): Generator<FixtureDayFile>;
 }
@@ -112,7 +117,6 @@ const DEFAULTS: Required<ExportFixtureOptions> = {
 const DAY_SECONDS = 86_400;
 const EMOJI = ['thumbsup', 'tada', 'eyes', 'white_check_mark', 'heart', 'joy', 'rocket', 'pray'];
 const WORDS = ['deploy', 'review', 'ticket', 'release', 'lunch', 'meeting', 'incident', 'design', 'draft', 'metrics', 'thanks', 'question'];
-
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
@@ -163,19 +167,32 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
     ...extra,
   });
   const publicChannels = Array.from({ length: settings.publicChannels }, (_, index) =>
-    channel(`C${pad(index + 1, 8)}`, index === 0 ? 'general' : `topic-${index}`, index === 0 ? activeHumans.map((human) => human.id) : membersOf(4), {
-      is_general: index === 0,
-      // The last public channel is archived: exports keep archived channels.
-      is_archived: index === settings.publicChannels - 1 && settings.publicChannels > 2,
-      topic: { value: 'Company-wide announcements', creator: humans[0].id, last_set: start },
-      purpose: { value: 'Discussion', creator: humans[0].id, last_set: start },
-    }),
+    channel(
+      `C${pad(index + 1, 8)}`,
+      index === 0 ? 'general' : `topic-${index}`,
+      index === 0 ? activeHumans.map((human) => human.id) : membersOf(4),
+      {
+        is_general: index === 0,
+        // The last public channel is archived: exports keep archived channels.
+        is_archived: index === settings.publicChannels - 1 && settings.publicChannels > 2,
+        topic: { value: 'Company-wide announcements', creator: humans[0].id, last_set: start },
+        purpose: { value: 'Discussion', creator: humans[0].id, last_set: start },
+      },
+    ),
   );
-  const privateChannels = Array.from({ length: settings.privateChannels }, (_, index) => channel(`G${pad(index + 1, 8)}`, `private-${index + 1}`, membersOf(3)));
-  const directMessages = Array.from({ length: settings.directMessages }, (_, index) => channel(`D${pad(index + 1, 8)}`, undefined, membersOf(2)));
+  const privateChannels = Array.from({ length: settings.privateChannels }, (_, index) =>
+    channel(`G${pad(index + 1, 8)}`, `private-${index + 1}`, membersOf(3)),
+  );
+  const directMessages = Array.from({ length: settings.directMessages }, (_, index) =>
+    channel(`D${pad(index + 1, 8)}`, undefined, membersOf(2)),
+  );
   const multiParty = Array.from({ length: settings.multiPartyDirectMessages }, (_, index) => {
     const members = membersOf(3);
-    return channel(`G9${pad(index + 1, 7)}`, `mpdm-${members.map((id) => humans.find((human) => human.id === id)?.name).join('--')}-1`, members);
+    return channel(
+      `G9${pad(index + 1, 7)}`,
+      `mpdm-${members.map((id) => humans.find((human) => human.id === id)?.name).join('--')}-1`,
+      members,
+    );
   });
 
   const conversations = [
@@ -202,7 +219,14 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
         const at = () => dayStart + 8 * 3600 + random() * 10 * 3600;
 
         if (day === 0 && system) {
-          for (const member of posters) messages.push({ type: 'message', subtype: 'channel_join', ts: nextTs(dayStart + 60 + random() * 600), user: member, text: `<@${member}> has joined the channel` });
+          for (const member of posters)
+            messages.push({
+              type: 'message',
+              subtype: 'channel_join',
+              ts: nextTs(dayStart + 60 + random() * 600),
+              user: member,
+              text: `<@${member}> has joined the channel`,
+            });
         }
         const count = Math.max(0, Math.round(settings.messagesPerDay * (0.5 + random())));
         for (let index = 0; index < count; index++) {
@@ -216,14 +240,22 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
             message = { type: 'message', ts: nextTs(seconds), user: 'USLACKBOT', text: 'Reminder: stand-up in 5 minutes.' };
           } else if (system && roll < 0.09) {
             const subtype = random() < 0.5 ? 'channel_topic' : 'channel_purpose';
-            message = { type: 'message', subtype, ts: nextTs(seconds), user: author, text: `set the channel ${subtype.slice(8)}: ${sentence(random, 3)}`, [subtype.slice(8)]: sentence(random, 3) };
+            message = {
+              type: 'message',
+              subtype,
+              ts: nextTs(seconds),
+              user: author,
+              text: `set the channel ${subtype.slice(8)}: ${sentence(random, 3)}`,
+              [subtype.slice(8)]: sentence(random, 3),
+            };
           } else {
             message = humanMessage(nextTs(seconds), author, random);
             if (roll > 0.97) Object.assign(message, fileShare(random, roll > 0.985));
           }
           if (random() < 0.05 && message.user) message.edited = { user: message.user, ts: nextTs(seconds + 120) };
           if (random() < 0.2) message.reactions = reactions(random, posters);
-          if (!message.subtype && random() < settings.threadShare) addThread(message, seconds, day, random, posters, nextTs, scheduled, messages);
+          if (!message.subtype && random() < settings.threadShare)
+            addThread(message, seconds, day, random, posters, nextTs, scheduled, messages);
           messages.push(message);
         }
         if (messages.length === 0) continue;
@@ -241,11 +273,24 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
       text,
       user: author,
       ts,
-      blocks: [{ type: 'rich_text', block_id: uuid(random).slice(0, 5), elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text }] }] }],
+      blocks: [
+        {
+          type: 'rich_text',
+          block_id: uuid(random).slice(0, 5),
+          elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text }] }],
+        },
+      ],
       team: teamId,
       user_team: teamId,
       source_team: teamId,
-      user_profile: { real_name: author, display_name: author, team: teamId, first_name: author, is_restricted: false, is_ultra_restricted: false },
+      user_profile: {
+        real_name: author,
+        display_name: author,
+        team: teamId,
+        first_name: author,
+        is_restricted: false,
+        is_ultra_restricted: false,
+      },
     };
   }
 
@@ -253,8 +298,22 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
     const bot = bots.length > 0 ? pick(random, bots) : undefined;
     // Integrations post as `bot_message` without a user; app bots post as their bot user with a bot_id.
     return random() < 0.5 || !bot
-      ? { type: 'message', subtype: 'bot_message', ts, bot_id: 'B0INTEGRATION', username: 'ci', text: `Build ${Math.floor(random() * 1000)} passed` }
-      : { type: 'message', ts, user: bot.id, bot_id: `B${bot.id.slice(2)}`, app_id: 'A0FIXTURE', text: `Daily digest: ${sentence(random, 5)}` };
+      ? {
+          type: 'message',
+          subtype: 'bot_message',
+          ts,
+          bot_id: 'B0INTEGRATION',
+          username: 'ci',
+          text: `Build ${Math.floor(random() * 1000)} passed`,
+        }
+      : {
+          type: 'message',
+          ts,
+          user: bot.id,
+          bot_id: `B${bot.id.slice(2)}`,
+          app_id: 'A0FIXTURE',
+          text: `Daily digest: ${sentence(random, 5)}`,
+        };
   }
 
   function addThread(
@@ -375,7 +434,8 @@ export async function writeExportZip(fixture: SlackExportFixture, path: string):
   for (const expectedPath of paths) {
     zip.addReadStreamLazy(expectedPath, { mtime }, (callback) => {
       const day = days.next().value as FixtureDayFile;
-      if (day.path !== expectedPath) return callback(new Error(`fixture is not deterministic: ${day.path} instead of ${expectedPath}`), Readable.from([]));
+      if (day.path !== expectedPath)
+        return callback(new Error(`fixture is not deterministic: ${day.path} instead of ${expectedPath}`), Readable.from([]));
       messages += day.messages.length;
       callback(null, Readable.from([Buffer.from(JSON.stringify(day.messages, null, 4))]));
     });

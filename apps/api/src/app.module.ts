@@ -14,7 +14,17 @@ export class AppModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(config), loggingModule(logger), ObservabilityModule, ObservabilityApiModule, DatabaseModule.forRoot('slack-metrics-api'), LifecycleModule, HealthModule, SlackEventsModule, ApiV1Module],
+      imports: [
+        AppConfigModule.forRoot(config),
+        loggingModule(logger),
+        ObservabilityModule,
+        ObservabilityApiModule,
+        DatabaseModule.forRoot('slack-metrics-api'),
+        LifecycleModule,
+        HealthModule,
+        SlackEventsModule,
+        ApiV1Module,
+      ],
     };
   }
 }

@@ -85,7 +85,9 @@ function refuseRepeatedHost(server: FastifyInstance): void {
     let hosts = 0;
     for (let index = 0; index < raw.length; index += 2) if (raw[index].length === 4 && raw[index].toLowerCase() === 'host') hosts++;
     if (hosts > 1) {
-      reply.code(HttpStatus.BAD_REQUEST).send({ statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: 'more than one Host header' });
+      reply
+        .code(HttpStatus.BAD_REQUEST)
+        .send({ statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: 'more than one Host header' });
       return;
     }
     done();
@@ -118,8 +120,6 @@ async function installRateLimit(app: NestFastifyApplication, perMinute: number):
 
 function configureApiApplication(app: NestFastifyApplication): void {
   app.useGlobalFilters(new ApiExceptionFilter());
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   setupOpenApi(app);
 }

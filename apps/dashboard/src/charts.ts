@@ -38,7 +38,11 @@ function niceMaximum(value: number): number {
 }
 
 function legend(series: Series[]): HTMLElement {
-  return h('ul', { class: 'legend' }, ...series.map((item, index) => h('li', {}, h('span', { class: `swatch swatch-${index}`, 'aria-hidden': 'true' }), item.name)));
+  return h(
+    'ul',
+    { class: 'legend' },
+    ...series.map((item, index) => h('li', {}, h('span', { class: `swatch swatch-${index}`, 'aria-hidden': 'true' }), item.name)),
+  );
 }
 
 function draw(plot: HTMLElement, options: ChartOptions): void {
@@ -49,7 +53,10 @@ function draw(plot: HTMLElement, options: ChartOptions): void {
   const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const n = options.labels.length;
   const stackTotals = options.labels.map((_, index) => options.series.reduce((sum, item) => sum + (item.values[index] ?? 0), 0));
-  const peaks = options.kind === 'stacked' ? stackTotals : options.series.flatMap((item) => item.values.filter((value): value is number => value !== null));
+  const peaks =
+    options.kind === 'stacked'
+      ? stackTotals
+      : options.series.flatMap((item) => item.values.filter((value): value is number => value !== null));
   const maximum = niceMaximum(Math.max(0, ...peaks));
   const y = (value: number) => MARGIN.top + innerHeight - (value / maximum) * innerHeight;
   const step = innerWidth / Math.max(1, n);
@@ -67,7 +74,8 @@ function draw(plot: HTMLElement, options: ChartOptions): void {
   options.labels.forEach((label, index) => {
     if (index % every === 0) svg.append(s('text', { class: 'tick', x: x(index), y: HEIGHT - 8, 'text-anchor': 'middle' }, label));
   });
-  const describe = (index: number) => `${options.labels[index]}: ${options.series.map((item) => `${item.name} ${format(item.values[index])}`).join(', ')}`;
+  const describe = (index: number) =>
+    `${options.labels[index]}: ${options.series.map((item) => `${item.name} ${format(item.values[index])}`).join(', ')}`;
 
   if (options.kind === 'stacked') {
     const gap = step > 6 ? Math.min(4, step * 0.15) : 0;
@@ -76,7 +84,16 @@ function draw(plot: HTMLElement, options: ChartOptions): void {
       const group = s('g', {}, s('title', {}, describe(index)));
       options.series.forEach((item, seriesIndex) => {
         const value = item.values[index] ?? 0;
-        if (value > 0) group.append(s('rect', { class: `fill-${seriesIndex}`, x: MARGIN.left + step * index + gap / 2, width: Math.max(1, step - gap), y: y(base + value), height: y(base) - y(base + value) }));
+        if (value > 0)
+          group.append(
+            s('rect', {
+              class: `fill-${seriesIndex}`,
+              x: MARGIN.left + step * index + gap / 2,
+              width: Math.max(1, step - gap),
+              y: y(base + value),
+              height: y(base) - y(base + value),
+            }),
+          );
         base += value;
       });
       svg.append(group);
@@ -101,7 +118,15 @@ function draw(plot: HTMLElement, options: ChartOptions): void {
       }
     });
     // Hover targets, one per period, naming every series' value.
-    options.labels.forEach((_, index) => svg.append(s('rect', { class: 'hover', x: MARGIN.left + step * index, width: step, y: MARGIN.top, height: innerHeight }, s('title', {}, describe(index)))));
+    options.labels.forEach((_, index) =>
+      svg.append(
+        s(
+          'rect',
+          { class: 'hover', x: MARGIN.left + step * index, width: step, y: MARGIN.top, height: innerHeight },
+          s('title', {}, describe(index)),
+        ),
+      ),
+    );
   }
   plot.replaceChildren(svg);
 }
@@ -127,7 +152,12 @@ export function chart(options: ChartOptions): HTMLElement {
     h('figcaption', {}, h('h3', {}, options.title), h('div', { class: 'actions' }, ...(options.actions ?? []))),
     legend(options.series),
     plot,
-    h('details', {}, h('summary', {}, `${options.title}: the numbers`), scrollingTable(`${options.title}, as a table`, [options.periodName, ...options.series.map((item) => item.name)], rows)),
+    h(
+      'details',
+      {},
+      h('summary', {}, `${options.title}: the numbers`),
+      scrollingTable(`${options.title}, as a table`, [options.periodName, ...options.series.map((item) => item.name)], rows),
+    ),
   );
 }
 
@@ -153,9 +183,13 @@ function drawHeatmap(plot: HTMLElement, cells: HeatCell[], timezone: string): vo
   const svg = s('svg', { width, height: top + cellHeight * 7 + 4, 'aria-hidden': 'true', focusable: 'false' });
   const hourEvery = cellWidth < 22 ? 3 : 2;
   for (let hour = 0; hour < 24; hour += hourEvery) {
-    svg.append(s('text', { class: 'tick', x: left + cellWidth * (hour + 0.5), y: top - 5, 'text-anchor': 'middle' }, String(hour).padStart(2, '0')));
+    svg.append(
+      s('text', { class: 'tick', x: left + cellWidth * (hour + 0.5), y: top - 5, 'text-anchor': 'middle' }, String(hour).padStart(2, '0')),
+    );
   }
-  WEEKDAYS.forEach((name, index) => svg.append(s('text', { class: 'tick', x: left - 6, y: top + cellHeight * (index + 0.5) + 4, 'text-anchor': 'end' }, name.slice(0, 3))));
+  WEEKDAYS.forEach((name, index) =>
+    svg.append(s('text', { class: 'tick', x: left - 6, y: top + cellHeight * (index + 0.5) + 4, 'text-anchor': 'end' }, name.slice(0, 3))),
+  );
   for (const cell of cells) {
     svg.append(
       s(
@@ -171,7 +205,11 @@ function drawHeatmap(plot: HTMLElement, cells: HeatCell[], timezone: string): vo
           'data-hour': cell.hour,
           'data-messages': cell.messages,
         },
-        s('title', {}, `${WEEKDAYS[cell.weekday - 1]} ${String(cell.hour).padStart(2, '0')}:00–${String(cell.hour).padStart(2, '0')}:59 ${timezone}: ${count(cell.messages)} messages`),
+        s(
+          'title',
+          {},
+          `${WEEKDAYS[cell.weekday - 1]} ${String(cell.hour).padStart(2, '0')}:00–${String(cell.hour).padStart(2, '0')}:59 ${timezone}: ${count(cell.messages)} messages`,
+        ),
       ),
     );
   }
@@ -187,11 +225,16 @@ export function heatmap(cells: HeatCell[], timezone: string, actions: Child[]): 
     'div',
     { class: 'heat-scale' },
     h('span', {}, 'fewer'),
-    ...Array.from({ length: HEAT_LEVELS + 1 }, (_, level) => s('svg', { width: 14, height: 14, 'aria-hidden': 'true' }, s('rect', { class: `heat heat-${level}`, width: 14, height: 14, rx: 2 }))),
+    ...Array.from({ length: HEAT_LEVELS + 1 }, (_, level) =>
+      s('svg', { width: 14, height: 14, 'aria-hidden': 'true' }, s('rect', { class: `heat heat-${level}`, width: 14, height: 14, rx: 2 })),
+    ),
     h('span', {}, `more (up to ${count(maximum)} messages an hour)`),
   );
   const hours = Array.from({ length: 24 }, (_, hour) => String(hour).padStart(2, '0'));
-  const rows = WEEKDAYS.map((name, index) => [name, ...hours.map((_, hour) => count(cells.find((cell) => cell.weekday === index + 1 && cell.hour === hour)?.messages ?? 0))]);
+  const rows = WEEKDAYS.map((name, index) => [
+    name,
+    ...hours.map((_, hour) => count(cells.find((cell) => cell.weekday === index + 1 && cell.hour === hour)?.messages ?? 0)),
+  ]);
   const title = `Messages by weekday and hour (${timezone})`;
   return h(
     'figure',

@@ -18,7 +18,11 @@ function fill(element: Element, attributes: Attributes, children: Child[]): void
   }
 }
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   fill(element, attributes, children);
   return element;
@@ -26,7 +30,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Att
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-export function s<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): SVGElementTagNameMap[K] {
+export function s<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
   const element = document.createElementNS(SVG_NS, tag);
   fill(element, attributes, children);
   return element;
@@ -37,8 +45,30 @@ export function scrollingTable(label: string, head: Child[], rows: Child[][], nu
   const table = h(
     'table',
     {},
-    h('thead', {}, h('tr', {}, ...head.map((cell, index) => (cell instanceof HTMLTableCellElement ? cell : h('th', { scope: 'col', class: index >= numericFrom ? 'num' : undefined }, cell))))),
-    h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, index) => (index === 0 ? h('th', { scope: 'row' }, cell) : h('td', { class: index >= numericFrom ? 'num' : undefined }, cell)))))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...head.map((cell, index) =>
+          cell instanceof HTMLTableCellElement ? cell : h('th', { scope: 'col', class: index >= numericFrom ? 'num' : undefined }, cell),
+        ),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...rows.map((row) =>
+        h(
+          'tr',
+          {},
+          ...row.map((cell, index) =>
+            index === 0 ? h('th', { scope: 'row' }, cell) : h('td', { class: index >= numericFrom ? 'num' : undefined }, cell),
+          ),
+        ),
+      ),
+    ),
   );
   return h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': label }, table);
 }

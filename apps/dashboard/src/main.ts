@@ -24,7 +24,14 @@ const SERIES_VIEWS = new Set<ViewState['view']>(['overview', 'channel', 'member'
 
 function signIn(message?: string): void {
   document.title = 'Sign in · slack-metrics';
-  const input = h('input', { id: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'token-help' });
+  const input = h('input', {
+    id: 'token',
+    type: 'password',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    required: true,
+    'aria-describedby': 'token-help',
+  });
   const error = h('p', { class: 'error', id: 'sign-in-error', role: 'alert' }, message ?? '');
   const button = h('button', { type: 'submit' }, 'Sign in');
   // No name on the field and no action: a submission the script did not handle sends no token anywhere.
@@ -49,7 +56,10 @@ function signIn(message?: string): void {
       sessionStorage.setItem(TOKEN_KEY, token);
       void dashboard(token);
     } catch (failure) {
-      error.textContent = failure instanceof ApiError && failure.status === 401 ? `The API refused this token: ${failure.message}.` : `Cannot sign in: ${(failure as Error).message}.`;
+      error.textContent =
+        failure instanceof ApiError && failure.status === 401
+          ? `The API refused this token: ${failure.message}.`
+          : `Cannot sign in: ${(failure as Error).message}.`;
       button.disabled = false;
       input.focus();
     }
@@ -64,11 +74,20 @@ function signOut(message?: string): void {
 }
 
 function freshnessNote(freshness: Freshness): HTMLElement {
-  if (!freshness.aggregatedAt) return h('p', { class: 'freshness stale', role: 'status' }, 'No aggregation run has finished yet: the numbers stay at zero until one does.');
+  if (!freshness.aggregatedAt)
+    return h(
+      'p',
+      { class: 'freshness stale', role: 'status' },
+      'No aggregation run has finished yet: the numbers stay at zero until one does.',
+    );
   const age = Date.now() - Date.parse(freshness.aggregatedAt);
   const when = new Date(freshness.aggregatedAt).toLocaleString();
   if (age > STALE_AFTER_MS) {
-    return h('p', { class: 'freshness stale', role: 'status' }, `These numbers were last rolled up ${ago(freshness.aggregatedAt)} (${when}): newer activity is not counted yet.`);
+    return h(
+      'p',
+      { class: 'freshness stale', role: 'status' },
+      `These numbers were last rolled up ${ago(freshness.aggregatedAt)} (${when}): newer activity is not counted yet.`,
+    );
   }
   return h('p', { class: 'freshness' }, `Rolled up ${ago(freshness.aggregatedAt)}. Days and hours in ${freshness.timezone}.`);
 }
@@ -83,7 +102,10 @@ async function dashboard(token: string): Promise<void> {
   root.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
   let shell: Shell;
   try {
-    const [workspaces, freshness] = await Promise.all([getJson<{ data: Workspace[] }>(token, 'workspaces'), getJson<Freshness>(token, 'metrics/freshness')]);
+    const [workspaces, freshness] = await Promise.all([
+      getJson<{ data: Workspace[] }>(token, 'workspaces'),
+      getJson<Freshness>(token, 'metrics/freshness'),
+    ]);
     shell = { token, workspaces: workspaces.data, freshness };
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 401) return signOut(`Signed out: ${failure.message}.`);
@@ -95,7 +117,12 @@ async function dashboard(token: string): Promise<void> {
 }
 
 function errorPanel(failure: unknown, retry: () => void): HTMLElement {
-  return h('div', { class: 'error-panel', role: 'alert' }, h('p', {}, `The numbers could not be loaded: ${(failure as Error).message}.`), h('button', { type: 'button', onclick: retry }, 'Try again'));
+  return h(
+    'div',
+    { class: 'error-panel', role: 'alert' },
+    h('p', {}, `The numbers could not be loaded: ${(failure as Error).message}.`),
+    h('button', { type: 'button', onclick: retry }, 'Try again'),
+  );
 }
 
 function href(state: ViewState): string {
@@ -134,7 +161,25 @@ async function render(shell: Shell): Promise<void> {
       workspacePicker(shell.workspaces, teamId, navigate),
       h('button', { type: 'button', class: 'secondary', onclick: () => signOut() }, 'Sign out'),
     ),
-    h('nav', { 'aria-label': 'Views' }, h('ul', {}, ...TABS.map(([view, label]) => h('li', {}, link({ view, id: undefined, sort: '-messages', rows: TABLE_PAGE_ROWS }, label, view === activeTab ? { 'aria-current': 'page' } : {}))))),
+    h(
+      'nav',
+      { 'aria-label': 'Views' },
+      h(
+        'ul',
+        {},
+        ...TABS.map(([view, label]) =>
+          h(
+            'li',
+            {},
+            link(
+              { view, id: undefined, sort: '-messages', rows: TABLE_PAGE_ROWS },
+              label,
+              view === activeTab ? { 'aria-current': 'page' } : {},
+            ),
+          ),
+        ),
+      ),
+    ),
     controls(state, range, navigate),
     freshnessNote(shell.freshness),
     content,
@@ -161,14 +206,30 @@ async function render(shell: Shell): Promise<void> {
 
 function workspacePicker(workspaces: Workspace[], teamId: string | undefined, navigate: (change: Partial<ViewState>) => void): Child {
   if (workspaces.length < 2) return null;
-  const select = h('select', { id: 'workspace' }, ...workspaces.map((workspace) => h('option', { value: workspace.id, selected: workspace.id === teamId }, workspace.name ?? workspace.domain ?? workspace.id)));
+  const select = h(
+    'select',
+    { id: 'workspace' },
+    ...workspaces.map((workspace) =>
+      h('option', { value: workspace.id, selected: workspace.id === teamId }, workspace.name ?? workspace.domain ?? workspace.id),
+    ),
+  );
   select.addEventListener('change', () => navigate({ team: select.value, view: 'overview', id: undefined }));
   return h('div', { class: 'field' }, h('label', { for: 'workspace' }, 'Workspace'), select);
 }
 
 function controls(state: ViewState, range: { from: string; to: string }, navigate: (change: Partial<ViewState>) => void): HTMLElement {
   const presets = PRESET_DAYS.map((days) =>
-    h('button', { type: 'button', class: 'preset', 'aria-pressed': String(state.days === days), 'data-days': days, onclick: () => navigate({ days, from: undefined, to: undefined }) }, `${days} days`),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'preset',
+        'aria-pressed': String(state.days === days),
+        'data-days': days,
+        onclick: () => navigate({ days, from: undefined, to: undefined }),
+      },
+      `${days} days`,
+    ),
   );
   const from = h('input', { type: 'date', id: 'from', value: range.from, required: true });
   const to = h('input', { type: 'date', id: 'to', value: range.to, required: true });
@@ -188,7 +249,13 @@ function controls(state: ViewState, range: { from: string; to: string }, navigat
     else if (daysBetween(from.value, to.value) > MAX_RANGE_DAYS) problem.textContent = `A range spans at most ${MAX_RANGE_DAYS} days.`;
     else navigate({ days: undefined, from: from.value, to: to.value });
   });
-  const granularity = h('select', { id: 'granularity' }, ...GRANULARITIES.map((value) => h('option', { value, selected: value === state.granularity }, `${value[0].toUpperCase()}${value.slice(1)}`)));
+  const granularity = h(
+    'select',
+    { id: 'granularity' },
+    ...GRANULARITIES.map((value) =>
+      h('option', { value, selected: value === state.granularity }, `${value[0].toUpperCase()}${value.slice(1)}`),
+    ),
+  );
   granularity.addEventListener('change', () => navigate({ granularity: granularity.value as ViewState['granularity'] }));
   return h(
     'section',

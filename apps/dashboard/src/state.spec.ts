@@ -3,7 +3,16 @@ import { parseState, previousRange, rangeOf, serializeState } from './state';
 describe('dashboard view state in the URL', () => {
   it('reads back what it wrote, leaving defaults out', () => {
     const state = parseState('?view=channels&team=T1&from=2025-01-01&to=2025-01-31&granularity=week&sort=-firstReplyP90Seconds&rows=150');
-    expect(state).toEqual({ view: 'channels', team: 'T1', from: '2025-01-01', to: '2025-01-31', granularity: 'week', sort: '-firstReplyP90Seconds', rows: 150, id: undefined });
+    expect(state).toEqual({
+      view: 'channels',
+      team: 'T1',
+      from: '2025-01-01',
+      to: '2025-01-31',
+      granularity: 'week',
+      sort: '-firstReplyP90Seconds',
+      rows: 150,
+      id: undefined,
+    });
     expect(parseState(serializeState(state))).toEqual(state);
     expect(serializeState(parseState(''))).toBe('');
   });

@@ -8,7 +8,17 @@ export const PRESET_DAYS = [7, 30, 90, 365] as const;
 export const GRANULARITIES = ['day', 'week', 'month'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 
-export const CHANNEL_SORTS = ['name', 'messages', 'humanMessages', 'threadReplies', 'threadsStarted', 'reactions', 'activePosters', 'firstReplyP50Seconds', 'firstReplyP90Seconds'] as const;
+export const CHANNEL_SORTS = [
+  'name',
+  'messages',
+  'humanMessages',
+  'threadReplies',
+  'threadsStarted',
+  'reactions',
+  'activePosters',
+  'firstReplyP50Seconds',
+  'firstReplyP90Seconds',
+] as const;
 export const MEMBER_SORTS = ['name', 'messages', 'reactionsAdded', 'channelsActive', 'daysActive'] as const;
 const DEFAULT_SORT = '-messages';
 const DEFAULT_DAYS = 30;

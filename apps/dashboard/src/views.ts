@@ -1,4 +1,16 @@
-import { ActiveMembersRow, ChannelRow, ChannelSeries, Heatmap, Query, SeriesRow, Summary, UserRow, UserSeries, getCsv, getJson } from './api';
+import {
+  ActiveMembersRow,
+  ChannelRow,
+  ChannelSeries,
+  Heatmap,
+  Query,
+  SeriesRow,
+  Summary,
+  UserRow,
+  UserSeries,
+  getCsv,
+  getJson,
+} from './api';
 import { chart, heatmap } from './charts';
 import { Child, h, scrollingTable } from './dom';
 import { WEEKDAYS, change, count, dayLabel, duration, periodLabel } from './format';
@@ -71,7 +83,12 @@ function headlineCards(summary: Summary, previous: Summary, before: DayRange): H
         { class: 'card', 'data-metric': key },
         h('span', { class: 'card-label' }, label),
         h('span', { class: 'card-value' }, count(summary[key])),
-        h('span', { class: `card-change ${delta.direction}`, title: `${count(previous[key])} in ${span}` }, delta.text, h('span', { class: 'visually-hidden' }, ` against ${count(previous[key])} in ${span}`)),
+        h(
+          'span',
+          { class: `card-change ${delta.direction}`, title: `${count(previous[key])} in ${span}` },
+          delta.text,
+          h('span', { class: 'visually-hidden' }, ` against ${count(previous[key])} in ${span}`),
+        ),
       );
     }),
   );
@@ -91,7 +108,12 @@ export async function overview(context: ViewContext): Promise<HTMLElement> {
   return h(
     'div',
     {},
-    section('Overview', h('div', { class: 'section-actions' }, csvButton(context, 'metrics/summary', query, 'the headline numbers')), headlineCards(summary, previous, before), empty && emptyNote(context.range)),
+    section(
+      'Overview',
+      h('div', { class: 'section-actions' }, csvButton(context, 'metrics/summary', query, 'the headline numbers')),
+      headlineCards(summary, previous, before),
+      empty && emptyNote(context.range),
+    ),
     !empty &&
       chart({
         title: 'Active members',
@@ -133,14 +155,30 @@ function sortableTable<Row>(context: ViewContext, label: string, columns: Array<
   const current = context.state.sort;
   const head = columns.map((column) => {
     const direction = current === column.sort ? 'ascending' : current === `-${column.sort}` ? 'descending' : undefined;
-    const next = direction === 'descending' ? column.sort : direction === 'ascending' ? `-${column.sort}` : column.text ? column.sort : `-${column.sort}`;
+    const next =
+      direction === 'descending'
+        ? column.sort
+        : direction === 'ascending'
+          ? `-${column.sort}`
+          : column.text
+            ? column.sort
+            : `-${column.sort}`;
     return h(
       'th',
       { scope: 'col', class: column.text ? undefined : 'num', 'aria-sort': direction ?? 'none' },
-      h('button', { type: 'button', class: 'sort', 'data-sort': column.sort, onclick: () => context.navigate({ sort: next }) }, column.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕')),
+      h(
+        'button',
+        { type: 'button', class: 'sort', 'data-sort': column.sort, onclick: () => context.navigate({ sort: next }) },
+        column.label,
+        h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'),
+      ),
     );
   });
-  return scrollingTable(label, head, rows.map((row) => columns.map((column) => column.cell(row))));
+  return scrollingTable(
+    label,
+    head,
+    rows.map((row) => columns.map((column) => column.cell(row))),
+  );
 }
 
 function named(link: HTMLAnchorElement, id: string): HTMLElement {
@@ -151,7 +189,13 @@ function named(link: HTMLAnchorElement, id: string): HTMLElement {
  * A first page of the API's rows (sorted by the API, as many as the URL's `rows`), and "Show more"
  * while the API may hold more: laying out a thousand rows costs more than the rest of the view.
  */
-async function tableSection<Row>(context: ViewContext, title: string, path: string, columns: Array<Column<Row>>, emptyWhat: string): Promise<HTMLElement> {
+async function tableSection<Row>(
+  context: ViewContext,
+  title: string,
+  path: string,
+  columns: Array<Column<Row>>,
+  emptyWhat: string,
+): Promise<HTMLElement> {
   const query = (rows: number) => ({ ...teamQuery(context), sort: context.state.sort, limit: rows });
   const load = (rows: number) => getJson<{ data: Row[] }>(context.token, path, query(rows));
   const what = `the ${title.toLowerCase()} table`;
@@ -184,7 +228,12 @@ async function tableSection<Row>(context: ViewContext, title: string, path: stri
 
 export function channels(context: ViewContext): Promise<HTMLElement> {
   const columns: Array<Column<ChannelRow>> = [
-    { sort: 'name', label: 'Channel', text: true, cell: (row) => named(context.link({ view: 'channel', id: row.channelId }, `#${row.name ?? row.channelId}`), row.channelId) },
+    {
+      sort: 'name',
+      label: 'Channel',
+      text: true,
+      cell: (row) => named(context.link({ view: 'channel', id: row.channelId }, `#${row.name ?? row.channelId}`), row.channelId),
+    },
     { sort: 'messages', label: 'Messages', cell: (row) => count(row.messages) },
     { sort: 'humanMessages', label: 'Human messages', cell: (row) => count(row.humanMessages) },
     { sort: 'threadsStarted', label: 'Threads started', cell: (row) => count(row.threadsStarted) },
@@ -199,7 +248,16 @@ export function channels(context: ViewContext): Promise<HTMLElement> {
 
 export function members(context: ViewContext): Promise<HTMLElement> {
   const columns: Array<Column<UserRow>> = [
-    { sort: 'name', label: 'Member', text: true, cell: (row) => named(context.link({ view: 'member', id: row.userId }, row.realName || row.name || row.userId), row.name ? `@${row.name} · ${row.userId}` : row.userId) },
+    {
+      sort: 'name',
+      label: 'Member',
+      text: true,
+      cell: (row) =>
+        named(
+          context.link({ view: 'member', id: row.userId }, row.realName || row.name || row.userId),
+          row.name ? `@${row.name} · ${row.userId}` : row.userId,
+        ),
+    },
     { sort: 'messages', label: 'Messages', cell: (row) => count(row.messages) },
     { sort: 'reactionsAdded', label: 'Reactions added', cell: (row) => count(row.reactionsAdded) },
     { sort: 'channelsActive', label: 'Channels active in', cell: (row) => count(row.channelsActive) },
@@ -225,7 +283,12 @@ export async function channel(context: ViewContext): Promise<HTMLElement> {
   return h(
     'div',
     {},
-    section(`#${series.name ?? id}`, h('p', {}, context.link({ view: 'channels', id: undefined }, '← All channels')), h('div', { class: 'section-actions' }, download), empty && emptyNote(context.range, 'message in this channel')),
+    section(
+      `#${series.name ?? id}`,
+      h('p', {}, context.link({ view: 'channels', id: undefined }, '← All channels')),
+      h('div', { class: 'section-actions' }, download),
+      empty && emptyNote(context.range, 'message in this channel'),
+    ),
     !empty &&
       chart({
         title: 'Messages',
@@ -307,7 +370,11 @@ export async function when(context: ViewContext): Promise<HTMLElement> {
   return section(
     'When',
     busiest && busiest.messages > 0
-      ? h('p', {}, `Busiest hour: ${WEEKDAYS[busiest.weekday - 1]} ${hour(busiest.hour)}–${hour(busiest.hour).slice(0, 2)}:59, ${count(busiest.messages)} messages. Hours are in ${map.timezone} (METRICS_TIMEZONE).`)
+      ? h(
+          'p',
+          {},
+          `Busiest hour: ${WEEKDAYS[busiest.weekday - 1]} ${hour(busiest.hour)}–${hour(busiest.hour).slice(0, 2)}:59, ${count(busiest.messages)} messages. Hours are in ${map.timezone} (METRICS_TIMEZONE).`,
+        )
       : emptyNote(context.range),
     heatmap(map.data, map.timezone, [csvButton(context, 'metrics/heatmap', query, 'the heatmap')]),
   );

@@ -2,7 +2,9 @@ import { CommandError, refuseOption, UsageError, wholeNumberOption } from './com
 
 describe('command errors', () => {
   it('names the option, what it must be and what it was given', () => {
-    expect(() => refuseOption('--team-id', 'T 1', 'a Slack team id')).toThrow(new UsageError('--team-id must be a Slack team id, not "T 1"'));
+    expect(() => refuseOption('--team-id', 'T 1', 'a Slack team id')).toThrow(
+      new UsageError('--team-id must be a Slack team id, not "T 1"'),
+    );
     expect(new UsageError('--to needs --from').message).toBe('--to needs --from (--help lists the options)');
     expect(new UsageError('x')).toBeInstanceOf(CommandError);
   });

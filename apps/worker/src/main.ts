@@ -15,7 +15,8 @@ async function main(): Promise<void> {
     helpConfiguration: {
       commandUsage: (command) => {
         const names: string[] = [];
-        for (let current: typeof command | null = command; current; current = current.parent) names.unshift(current.parent ? current.name() : 'worker');
+        for (let current: typeof command | null = command; current; current = current.parent)
+          names.unshift(current.parent ? current.name() : 'worker');
         return `${names.join(' ')} ${command.usage()}`;
       },
     },

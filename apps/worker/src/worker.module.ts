@@ -18,7 +18,18 @@ export class WorkerModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [AppConfigModule.forRoot(config), loggingModule(logger), ObservabilityModule, DatabaseModule.forRoot('slack-metrics-worker', { slowQueryMs: WORKER_SLOW_QUERY_MS }), MigrateModule, CollectModule, ImportModule, AggregateModule, RunModule, DemoModule],
+      imports: [
+        AppConfigModule.forRoot(config),
+        loggingModule(logger),
+        ObservabilityModule,
+        DatabaseModule.forRoot('slack-metrics-worker', { slowQueryMs: WORKER_SLOW_QUERY_MS }),
+        MigrateModule,
+        CollectModule,
+        ImportModule,
+        AggregateModule,
+        RunModule,
+        DemoModule,
+      ],
     };
   }
 }

@@ -48,7 +48,10 @@ describe('loadConfig', () => {
     });
     expect(config.http.port).toBe(9000);
     expect(config.http.drainSeconds).toBe(12);
-    expect(config.auth).toEqual({ readTokens: ['read-token-0123456789', 'read-token-abcdefghij'], adminTokens: ['admin-token-0123456789'] });
+    expect(config.auth).toEqual({
+      readTokens: ['read-token-0123456789', 'read-token-abcdefghij'],
+      adminTokens: ['admin-token-0123456789'],
+    });
     expect(config.privacy.storeMessageText).toBe(true);
     expect(config.metrics.timezone).toBe('Asia/Tokyo');
     expect(config.import.maxFileMib).toBe(64);
@@ -115,7 +118,20 @@ describe('loadConfig', () => {
 
   it('lists every variable it reads', () => {
     expect(environmentVariableNames()).toEqual(
-      expect.arrayContaining(['DATABASE_URL', 'DB_POOL_MAX', 'PORT', 'API_TOKENS', 'API_ADMIN_TOKENS', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_API_URL', 'METRICS_TIMEZONE', 'STORE_MESSAGE_TEXT', 'IMPORT_MAX_FILE_MIB', 'LOG_LEVEL']),
+      expect.arrayContaining([
+        'DATABASE_URL',
+        'DB_POOL_MAX',
+        'PORT',
+        'API_TOKENS',
+        'API_ADMIN_TOKENS',
+        'SLACK_BOT_TOKEN',
+        'SLACK_SIGNING_SECRET',
+        'SLACK_API_URL',
+        'METRICS_TIMEZONE',
+        'STORE_MESSAGE_TEXT',
+        'IMPORT_MAX_FILE_MIB',
+        'LOG_LEVEL',
+      ]),
     );
   });
 });

@@ -167,7 +167,9 @@ export class EnvironmentVariables {
    * addresses, where an in-cluster ingress controller lives.
    */
   @IsString()
-  @Matches(/^(true|false|[0-9A-Za-z.:/,\s]+)$/, { message: 'TRUST_PROXY must be true, false or a list of addresses, CIDRs, loopback, linklocal, uniquelocal' })
+  @Matches(/^(true|false|[0-9A-Za-z.:/,\s]+)$/, {
+    message: 'TRUST_PROXY must be true, false or a list of addresses, CIDRs, loopback, linklocal, uniquelocal',
+  })
   TRUST_PROXY: string = 'loopback,linklocal,uniquelocal';
 
   /** Requests per minute per client address; 0 turns rate limiting off. */

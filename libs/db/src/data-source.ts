@@ -6,8 +6,7 @@ import { TypeOrmLogger } from './typeorm-logger';
 
 /** Where to connect, once any embedded server is running. */
 export type DatabaseEndpoint =
-  | { url: string; ssl: boolean }
-  | { host: string; port: number; user?: string; password?: string; database?: string; ssl: boolean };
+  { url: string; ssl: boolean } | { host: string; port: number; user?: string; password?: string; database?: string; ssl: boolean };
 
 export interface DataSourceSettings {
   /** Absent while the endpoint is still unknown (the embedded server starts on first use). */
@@ -57,7 +56,12 @@ export function sessionConfig(options: PostgresDataSourceOptions): ClientConfig 
  * The options of the one DataSource every process uses: the api, the worker
  * commands and the migration command alike.
  */
-export function dataSourceOptions({ endpoint, poolMax, applicationName, slowQueryMs = 2000 }: DataSourceSettings): PostgresDataSourceOptions {
+export function dataSourceOptions({
+  endpoint,
+  poolMax,
+  applicationName,
+  slowQueryMs = 2000,
+}: DataSourceSettings): PostgresDataSourceOptions {
   return {
     type: 'postgres',
     ...(endpoint ? endpointOptions(endpoint) : {}),

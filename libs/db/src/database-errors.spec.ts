@@ -26,7 +26,9 @@ describe('isDatabaseUnavailable', () => {
 describe('refusedValueSqlState', () => {
   it('names the SQLSTATE of a value the database refuses for good, wrapped or not', () => {
     expect(refusedValueSqlState(Object.assign(new Error('integer out of range'), { code: '22003' }))).toBe('22003');
-    expect(refusedValueSqlState({ message: 'Query failed', driverError: { code: '23514', message: 'violates check constraint' } })).toBe('23514');
+    expect(refusedValueSqlState({ message: 'Query failed', driverError: { code: '23514', message: 'violates check constraint' } })).toBe(
+      '23514',
+    );
     expect(refusedValueSqlState(Object.assign(new Error('index row size exceeds btree maximum'), { code: '54000' }))).toBe('54000');
   });
 

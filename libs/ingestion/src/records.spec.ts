@@ -108,7 +108,9 @@ describe('values a row can hold', () => {
       ].some(isSlackTs),
     ).toBe(false);
     expect(readMessage({ ...message, ts: '99999999999999999999.000000' }, context)).toBe('no valid ts');
-    expect(readMessage({ ...message, thread_ts: '253402300800.000000', edited: { ts: '1e300' }, latest_reply: 'x' }, context)).toMatchObject({
+    expect(
+      readMessage({ ...message, thread_ts: '253402300800.000000', edited: { ts: '1e300' }, latest_reply: 'x' }, context),
+    ).toMatchObject({
       threadTs: null,
       editedTs: null,
       latestReplyTs: null,
@@ -151,12 +153,24 @@ describe('values a row can hold', () => {
     expect(reactionCount(typeof record === 'string' ? [] : record.reactions)).toBe(MAX_STORED_COUNT);
     expect(readMessage({ ...message, reply_count: 1e12 }, context)).toMatchObject({ replyCount: MAX_STORED_COUNT });
     expect(readMessage({ ...message, reply_count: -1 }, context)).toMatchObject({ replyCount: 0 });
-    expect(normaliseReactions([{ name: 'tada', count: 2e9 }, { name: 'tada', count: 2e9 }])).toEqual([{ name: 'tada', count: MAX_STORED_COUNT, users: [] }]);
+    expect(
+      normaliseReactions([
+        { name: 'tada', count: 2e9 },
+        { name: 'tada', count: 2e9 },
+      ]),
+    ).toEqual([{ name: 'tada', count: MAX_STORED_COUNT, users: [] }]);
   });
 
   it('keeps of a channel and a user only values their columns can hold', () => {
-    expect(channelRecord({ id: 'C1', name: 'gen\u0000eral', created: 1e300, num_members: -5 }, 'T1')).toMatchObject({ name: 'general', created: null, memberCount: null });
-    expect(channelRecord({ id: 'C1', created: 1_500_000_000, num_members: 1.5, members: ['U1', 'U2'] }, 'T1')).toMatchObject({ created: 1_500_000_000, memberCount: 2 });
+    expect(channelRecord({ id: 'C1', name: 'gen\u0000eral', created: 1e300, num_members: -5 }, 'T1')).toMatchObject({
+      name: 'general',
+      created: null,
+      memberCount: null,
+    });
+    expect(channelRecord({ id: 'C1', created: 1_500_000_000, num_members: 1.5, members: ['U1', 'U2'] }, 'T1')).toMatchObject({
+      created: 1_500_000_000,
+      memberCount: 2,
+    });
     expect(channelRecord({ id: 'C1', num_members: 1e12 }, 'T1').memberCount).toBe(MAX_STORED_COUNT);
     expect(channelRecord({ id: 'C1', name: 'n'.repeat(256) }, 'T1').name).toBeNull();
     const user = { id: 'U1', team_id: 'T\u00001', name: 'al\u0000ice', real_name: ['Alice'], profile: { real_name: 'Alice A.' }, tz: 7 };
@@ -166,7 +180,9 @@ describe('values a row can hold', () => {
   it('names the field and quotes only the start of an id that is not a Slack id', () => {
     expect(requireSlackId('T0123', 'workspace id')).toBe('T0123');
     expect(() => requireSlackId('T'.repeat(100_000), 'workspace id')).toThrow(
-      new InvalidRecordError('workspace id "TTTTTTTTTTTTTTTTTTTTTTTT" (100000 characters) is not a Slack id (letters, digits, _ or -, at most 64)'),
+      new InvalidRecordError(
+        'workspace id "TTTTTTTTTTTTTTTTTTTTTTTT" (100000 characters) is not a Slack id (letters, digits, _ or -, at most 64)',
+      ),
     );
   });
 });

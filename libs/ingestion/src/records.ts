@@ -20,7 +20,10 @@ export class InvalidRecordError extends Error {
 /** `value` when it is a Slack id; otherwise an InvalidRecordError naming `what` (ids are no secret, but only their start is quoted). */
 export function requireSlackId(value: unknown, what: string): string {
   if (isSlackId(value)) return value;
-  const shown = typeof value === 'string' ? `${JSON.stringify(value.slice(0, 24))}${value.length > 24 ? ` (${value.length} characters)` : ''}` : String(value);
+  const shown =
+    typeof value === 'string'
+      ? `${JSON.stringify(value.slice(0, 24))}${value.length > 24 ? ` (${value.length} characters)` : ''}`
+      : String(value);
   throw new InvalidRecordError(`${what} ${shown} is not a Slack id (letters, digits, _ or -, at most 64)`);
 }
 

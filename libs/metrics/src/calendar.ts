@@ -27,7 +27,9 @@ const LAST_DAY_NUMBER = dayNumber(LAST_DAY);
 /** The YYYY-MM-DD day of a day number within the supported days. */
 function dayOfNumber(number: number): string {
   if (!(number >= FIRST_DAY_NUMBER && number <= LAST_DAY_NUMBER)) {
-    throw new RangeError(`the day ${Number.isFinite(number) ? number : 'computed'} days after 1970-01-01 is outside ${FIRST_DAY}..${LAST_DAY}`);
+    throw new RangeError(
+      `the day ${Number.isFinite(number) ? number : 'computed'} days after 1970-01-01 is outside ${FIRST_DAY}..${LAST_DAY}`,
+    );
   }
   return new Date(number * DAY_MS).toISOString().slice(0, 10);
 }

@@ -141,7 +141,13 @@ export function installAccessLog(server: HookTarget, logger: Logger): void {
     const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
     logger[level](
       {
-        req: { id: request.id, method: request.method, url: request.url, userAgent: request.headers['user-agent'], remoteAddress: request.ip },
+        req: {
+          id: request.id,
+          method: request.method,
+          url: request.url,
+          userAgent: request.headers['user-agent'],
+          remoteAddress: request.ip,
+        },
         res: { statusCode },
         responseTime: Math.round(reply.elapsedTime),
       },

@@ -16,11 +16,17 @@ describe('verifySlackSignature', () => {
   });
 
   it("accepts Slack's published example", () => {
-    expect(verifySlackSignature(SECRET, { timestamp: TIMESTAMP, signature: SIGNATURE, rawBody: Buffer.from(BODY) }, NOW)).toEqual({ valid: true });
+    expect(verifySlackSignature(SECRET, { timestamp: TIMESTAMP, signature: SIGNATURE, rawBody: Buffer.from(BODY) }, NOW)).toEqual({
+      valid: true,
+    });
   });
 
   it('refuses a body changed by one character', () => {
-    const verdict = verifySlackSignature(SECRET, { timestamp: TIMESTAMP, signature: SIGNATURE, rawBody: BODY.replace('foobar', 'foobaz') }, NOW);
+    const verdict = verifySlackSignature(
+      SECRET,
+      { timestamp: TIMESTAMP, signature: SIGNATURE, rawBody: BODY.replace('foobar', 'foobaz') },
+      NOW,
+    );
     expect(verdict).toEqual({ valid: false, reason: 'mismatch' });
   });
 
@@ -33,8 +39,14 @@ describe('verifySlackSignature', () => {
       valid: false,
       reason: 'mismatch',
     });
-    expect(verifySlackSignature(SECRET, { timestamp: TIMESTAMP, signature: undefined, rawBody: BODY }, NOW)).toEqual({ valid: false, reason: 'missing' });
-    expect(verifySlackSignature(SECRET, { timestamp: undefined, signature: SIGNATURE, rawBody: BODY }, NOW)).toEqual({ valid: false, reason: 'missing' });
+    expect(verifySlackSignature(SECRET, { timestamp: TIMESTAMP, signature: undefined, rawBody: BODY }, NOW)).toEqual({
+      valid: false,
+      reason: 'missing',
+    });
+    expect(verifySlackSignature(SECRET, { timestamp: undefined, signature: SIGNATURE, rawBody: BODY }, NOW)).toEqual({
+      valid: false,
+      reason: 'missing',
+    });
   });
 
   it('accepts up to 300 s of clock difference either way and refuses beyond', () => {

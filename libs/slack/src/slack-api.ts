@@ -44,7 +44,11 @@ export interface SlackPage extends WebAPICallResult {
 export class SlackApi {
   readonly client: WebClient;
 
-  constructor(token: string, apiUrl: string, private readonly telemetry: Telemetry) {
+  constructor(
+    token: string,
+    apiUrl: string,
+    private readonly telemetry: Telemetry,
+  ) {
     this.client = new WebClient(token, {
       slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
       retryConfig: SLACK_RETRY_POLICY,

@@ -38,7 +38,8 @@ export class AdminController {
     if (problem) throw new BadRequestException(problem);
     const outcome = await this.aggregation.run({ trigger: 'api', from: body.from, to });
     if (outcome.status === 'skipped') throw new ConflictException(outcome.reason);
-    if (outcome.status === 'failed') throw new InternalServerErrorException(`aggregation run ${outcome.run.id} failed: ${outcome.run.error}`);
+    if (outcome.status === 'failed')
+      throw new InternalServerErrorException(`aggregation run ${outcome.run.id} failed: ${outcome.run.error}`);
     return outcome.run;
   }
 

@@ -38,7 +38,20 @@ export class SyncStatusQuery extends FormatQuery {
   teamId?: string;
 }
 
-export const RUN_CSV_COLUMNS = ['id', 'startedAt', 'finishedAt', 'mode', 'trigger', 'fromDay', 'toDay', 'days', 'rows', 'durationMs', 'status', 'error'] as const;
+export const RUN_CSV_COLUMNS = [
+  'id',
+  'startedAt',
+  'finishedAt',
+  'mode',
+  'trigger',
+  'fromDay',
+  'toDay',
+  'days',
+  'rows',
+  'durationMs',
+  'status',
+  'error',
+] as const;
 
 export class AggregationRunDto {
   @ApiProperty()
@@ -83,7 +96,17 @@ export class AggregationRunsResponse {
   data: AggregationRunDto[];
 }
 
-export const SYNC_CSV_COLUMNS = ['channelId', 'teamId', 'name', 'newestTs', 'newestMessageAt', 'lastRunAt', 'lastSuccessAt', 'lastError', 'lastErrorAt'] as const;
+export const SYNC_CSV_COLUMNS = [
+  'channelId',
+  'teamId',
+  'name',
+  'newestTs',
+  'newestMessageAt',
+  'lastRunAt',
+  'lastSuccessAt',
+  'lastError',
+  'lastErrorAt',
+] as const;
 
 export class SyncStatusRow {
   @ApiProperty()
@@ -118,4 +141,3 @@ export class SyncStatusResponse {
   @ApiProperty({ type: [SyncStatusRow] })
   data: SyncStatusRow[];
 }
-

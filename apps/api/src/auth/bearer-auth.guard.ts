@@ -47,7 +47,8 @@ export class BearerAuthGuard implements CanActivate {
     const isAdmin = matchesAny(candidate, this.adminDigests);
     const isReader = matchesAny(candidate, this.readDigests);
     if (!isAdmin && !isReader) throw unauthorized('unknown bearer token');
-    if (!READ_METHODS.has(request.method) && !isAdmin) throw new ForbiddenException('this endpoint needs an admin token (API_ADMIN_TOKENS)');
+    if (!READ_METHODS.has(request.method) && !isAdmin)
+      throw new ForbiddenException('this endpoint needs an admin token (API_ADMIN_TOKENS)');
     return true;
   }
 }

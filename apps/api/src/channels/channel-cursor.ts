@@ -15,7 +15,13 @@ export function decodeCursor(value: string): ChannelPosition {
     decoded = undefined;
   }
   // A name with NUL (which PostgreSQL text cannot hold) or an id of another shape was never stored, so never returned.
-  if (!Array.isArray(decoded) || decoded.length !== 2 || typeof decoded[0] !== 'string' || decoded[0].includes('\u0000') || !isSlackId(decoded[1])) {
+  if (
+    !Array.isArray(decoded) ||
+    decoded.length !== 2 ||
+    typeof decoded[0] !== 'string' ||
+    decoded[0].includes('\u0000') ||
+    !isSlackId(decoded[1])
+  ) {
     throw new BadRequestException('cursor is not one this API returned (use nextCursor from the previous page)');
   }
   return { name: decoded[0], id: decoded[1] };

@@ -74,7 +74,11 @@ export class ChannelsResponse {
   @ApiProperty({ type: [ChannelDto], description: 'Ordered by name, then id' })
   data: ChannelDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page (CSV: X-Next-Cursor header)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page (CSV: X-Next-Cursor header)',
+  })
   nextCursor: string | null;
 }
 

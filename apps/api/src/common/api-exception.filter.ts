@@ -34,7 +34,8 @@ export class ApiExceptionFilter extends BaseExceptionFilter {
       reply.raw.end();
       return;
     }
-    if (statusCode === HttpStatus.SERVICE_UNAVAILABLE && isDatabaseUnavailable(exception)) reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    if (statusCode === HttpStatus.SERVICE_UNAVAILABLE && isDatabaseUnavailable(exception))
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
     reply.status(statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 
@@ -52,7 +53,8 @@ export class ApiExceptionFilter extends BaseExceptionFilter {
       return errorBody(HttpStatus.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE);
     }
     // What Fastify refuses before any route runs: a body that is not JSON, one too large.
-    if (this.isHttpError(exception) && exception.statusCode < 500) return errorBody(exception.statusCode, this.getHttpErrorMessage(exception));
+    if (this.isHttpError(exception) && exception.statusCode < 500)
+      return errorBody(exception.statusCode, this.getHttpErrorMessage(exception));
     const statusCode = this.isHttpError(exception) ? exception.statusCode : HttpStatus.INTERNAL_SERVER_ERROR;
     if (!(exception instanceof IntrinsicException)) this.logger.error({ req: { id: requestId }, err: exception }, 'unexpected error');
     return errorBody(statusCode, 'internal error');

@@ -11,7 +11,9 @@ import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS } from './query.dto';
 export function resolveRange(query: { from?: string; to?: string }, timeZone: string, now = new Date()): DayRange {
   const to = query.to ?? (query.from ? laterOf(query.from, dayInZone(now, timeZone)) : dayInZone(now, timeZone));
   if (query.from === undefined && !canAddDays(to, -(DEFAULT_RANGE_DAYS - 1))) {
-    throw new BadRequestException(`from defaults to ${DEFAULT_RANGE_DAYS - 1} days before to (${to}), which is before the first supported day, ${FIRST_DAY}; give from`);
+    throw new BadRequestException(
+      `from defaults to ${DEFAULT_RANGE_DAYS - 1} days before to (${to}), which is before the first supported day, ${FIRST_DAY}; give from`,
+    );
   }
   const from = query.from ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
   const problem = dayRangeProblem(from, to, MAX_RANGE_DAYS);

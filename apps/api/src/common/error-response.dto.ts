@@ -8,6 +8,9 @@ export class ErrorResponse {
   @ApiProperty({ example: 'Bad Request' })
   error: string;
 
-  @ApiProperty({ description: 'What is wrong, in words; several problems are joined with "; "', example: 'limit must not be greater than 1000' })
+  @ApiProperty({
+    description: 'What is wrong, in words; several problems are joined with "; "',
+    example: 'limit must not be greater than 1000',
+  })
   message: string;
 }

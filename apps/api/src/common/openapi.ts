@@ -22,7 +22,16 @@ export function setupOpenApi(app: NestFastifyApplication): void {
 }
 
 /** The files of swagger-ui-dist the UI page loads; the rest (package.json, README.md, source maps) are not served. */
-const UI_ASSETS = new Set(['', 'index.html', 'swagger-ui-init.js', 'swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png', 'favicon-16x16.png']);
+const UI_ASSETS = new Set([
+  '',
+  'index.html',
+  'swagger-ui-init.js',
+  'swagger-ui.css',
+  'swagger-ui-bundle.js',
+  'swagger-ui-standalone-preset.js',
+  'favicon-32x32.png',
+  'favicon-16x16.png',
+]);
 
 /**
  * Swagger serves its whole package directory under /docs/. The route's

@@ -11,7 +11,6 @@ export const DEFAULT_RANGE_DAYS = 30;
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
 
-
 /** Free text without control characters (NUL above all, which PostgreSQL text cannot hold). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const PRINTABLE_TEXT = /^[^\u0000-\u001f\u007f]*$/;
@@ -33,26 +32,41 @@ export function IsIsoDay(options?: ValidationOptions): PropertyDecorator {
 export const parseBooleanQuery = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 export class FormatQuery {
-  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'Response format; `csv` (or `Accept: text/csv`) gives RFC 4180 CSV with a header row' })
+  @ApiPropertyOptional({
+    enum: ['json', 'csv'],
+    description: 'Response format; `csv` (or `Accept: text/csv`) gives RFC 4180 CSV with a header row',
+  })
   @IsOptional()
   @IsIn(['json', 'csv'])
   format?: 'json' | 'csv';
 }
 
 export class RangeQuery extends FormatQuery {
-  @ApiPropertyOptional({ description: 'First day, inclusive (calendar day in METRICS_TIMEZONE). Default: 29 days before `to`', example: '2025-01-01', format: 'date' })
+  @ApiPropertyOptional({
+    description: 'First day, inclusive (calendar day in METRICS_TIMEZONE). Default: 29 days before `to`',
+    example: '2025-01-01',
+    format: 'date',
+  })
   @IsOptional()
   @IsIsoDay()
   from?: string;
 
-  @ApiPropertyOptional({ description: `Last day, inclusive. Default: today in METRICS_TIMEZONE. At most ${MAX_RANGE_DAYS} days after \`from\``, example: '2025-01-31', format: 'date' })
+  @ApiPropertyOptional({
+    description: `Last day, inclusive. Default: today in METRICS_TIMEZONE. At most ${MAX_RANGE_DAYS} days after \`from\``,
+    example: '2025-01-31',
+    format: 'date',
+  })
   @IsOptional()
   @IsIsoDay()
   to?: string;
 }
 
 export class TeamRangeQuery extends RangeQuery {
-  @ApiPropertyOptional({ description: 'Workspace (Slack team id); may be left out while only one workspace is stored', example: 'T0123ABCD', pattern: SLACK_ID_PATTERN.source })
+  @ApiPropertyOptional({
+    description: 'Workspace (Slack team id); may be left out while only one workspace is stored',
+    example: 'T0123ABCD',
+    pattern: SLACK_ID_PATTERN.source,
+  })
   @IsOptional()
   @Matches(SLACK_ID_PATTERN, { message: 'teamId must be a Slack team id (letters, digits, _ or -, at most 64)' })
   teamId?: string;
@@ -67,4 +81,3 @@ export class TeamRangeLimitQuery extends TeamRangeQuery {
   @Max(MAX_LIMIT)
   limit?: number;
 }
-

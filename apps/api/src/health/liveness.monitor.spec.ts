@@ -1,4 +1,12 @@
-import { EVENT_LOOP_DELAY_LIMIT_MS, HEAP_LIMIT_BYTES, LivenessMonitor, livenessReport, type LoopDelayHistogram, SAMPLE_INTERVAL_MS, SAMPLES_PER_WINDOW } from './liveness.monitor';
+import {
+  EVENT_LOOP_DELAY_LIMIT_MS,
+  HEAP_LIMIT_BYTES,
+  LivenessMonitor,
+  livenessReport,
+  type LoopDelayHistogram,
+  SAMPLE_INTERVAL_MS,
+  SAMPLES_PER_WINDOW,
+} from './liveness.monitor';
 
 describe('livenessReport', () => {
   it('is ok within both limits, listing every check as up', () => {
@@ -15,7 +23,9 @@ describe('livenessReport', () => {
     expect(report.status).toBe('error');
     expect(report.error).toEqual({ heap: { status: 'down', message: 'Used heap exceeded the set threshold' } });
     expect(report.info).toEqual({ eventLoop: { status: 'up', delayP99Ms: 3 } });
-    expect(livenessReport(0, EVENT_LOOP_DELAY_LIMIT_MS).error).toEqual({ eventLoop: { status: 'down', delayP99Ms: EVENT_LOOP_DELAY_LIMIT_MS } });
+    expect(livenessReport(0, EVENT_LOOP_DELAY_LIMIT_MS).error).toEqual({
+      eventLoop: { status: 'down', delayP99Ms: EVENT_LOOP_DELAY_LIMIT_MS },
+    });
   });
 });
 

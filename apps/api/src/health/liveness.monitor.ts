@@ -50,7 +50,9 @@ export class LivenessMonitor implements OnModuleDestroy {
   private readonly timer: NodeJS.Timeout;
   private lastSample: LivenessReport;
 
-  constructor(@Optional() @Inject(LOOP_DELAY_HISTOGRAM) private readonly loopDelay: LoopDelayHistogram = monitorEventLoopDelay({ resolution: 20 })) {
+  constructor(
+    @Optional() @Inject(LOOP_DELAY_HISTOGRAM) private readonly loopDelay: LoopDelayHistogram = monitorEventLoopDelay({ resolution: 20 }),
+  ) {
     this.loopDelay.enable();
     this.lastSample = this.sample();
     this.timer = setInterval(() => (this.lastSample = this.sample()), SAMPLE_INTERVAL_MS);

@@ -2,7 +2,14 @@ import { AppConfig } from '@app/config';
 import { CatalogueQueries, ChannelMetricSort, DayRange, Granularity, MetricsQueries, RollupCache, UserMetricSort } from '@app/metrics';
 import { Injectable } from '@nestjs/common';
 import { reusedBody } from '../common/reused-json';
-import type { ActiveMembersResponse, ChannelMetricsResponse, HeatmapResponse, SummaryResponse, UserMetricsResponse, WorkspaceSeriesResponse } from './metrics.dto';
+import type {
+  ActiveMembersResponse,
+  ChannelMetricsResponse,
+  HeatmapResponse,
+  SummaryResponse,
+  UserMetricsResponse,
+  WorkspaceSeriesResponse,
+} from './metrics.dto';
 
 /**
  * The workspace endpoints' response bodies, cached by question (see RollupCache for when they
@@ -23,23 +30,47 @@ export class MetricsAnswers {
   }
 
   series(teamId: string, range: DayRange, granularity: Granularity): Promise<WorkspaceSeriesResponse> {
-    return this.answer('series', [teamId, range, granularity], async () => ({ teamId, ...range, granularity, data: await this.queries.workspaceSeries(teamId, range, granularity) }));
+    return this.answer('series', [teamId, range, granularity], async () => ({
+      teamId,
+      ...range,
+      granularity,
+      data: await this.queries.workspaceSeries(teamId, range, granularity),
+    }));
   }
 
   activeMembers(teamId: string, range: DayRange): Promise<ActiveMembersResponse> {
-    return this.answer('active-members', [teamId, range], async () => ({ teamId, ...range, data: await this.queries.activeMembers(teamId, range) }));
+    return this.answer('active-members', [teamId, range], async () => ({
+      teamId,
+      ...range,
+      data: await this.queries.activeMembers(teamId, range),
+    }));
   }
 
   channels(teamId: string, range: DayRange, sort: ChannelMetricSort, limit: number): Promise<ChannelMetricsResponse> {
-    return this.answer('channels', [teamId, range, sort, limit], async () => ({ teamId, ...range, sort, data: await this.queries.channelMetrics(teamId, range, sort, limit) }));
+    return this.answer('channels', [teamId, range, sort, limit], async () => ({
+      teamId,
+      ...range,
+      sort,
+      data: await this.queries.channelMetrics(teamId, range, sort, limit),
+    }));
   }
 
   users(teamId: string, range: DayRange, sort: UserMetricSort, limit: number): Promise<UserMetricsResponse> {
-    return this.answer('users', [teamId, range, sort, limit], async () => ({ teamId, ...range, sort, data: await this.queries.userMetrics(teamId, range, sort, limit) }));
+    return this.answer('users', [teamId, range, sort, limit], async () => ({
+      teamId,
+      ...range,
+      sort,
+      data: await this.queries.userMetrics(teamId, range, sort, limit),
+    }));
   }
 
   heatmap(teamId: string, range: DayRange): Promise<HeatmapResponse> {
-    return this.answer('heatmap', [teamId, range], async () => ({ teamId, ...range, timezone: this.config.metrics.timezone, data: await this.queries.heatmap(teamId, range) }));
+    return this.answer('heatmap', [teamId, range], async () => ({
+      teamId,
+      ...range,
+      timezone: this.config.metrics.timezone,
+      data: await this.queries.heatmap(teamId, range),
+    }));
   }
 
   workspaceIds(): Promise<string[]> {

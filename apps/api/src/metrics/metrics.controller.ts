@@ -137,7 +137,12 @@ export class MetricsController {
     const user = await this.answers.cached('user', [userId], () => this.queries.userKnown(userId));
     if (!user) throw new NotFoundException(`no user ${userId}`);
     const granularity = query.granularity ?? 'day';
-    return this.answers.answer('user-series', [userId, range, granularity], async () => ({ ...user, ...range, granularity, data: await this.queries.userSeries(userId, range, granularity) }));
+    return this.answers.answer('user-series', [userId, range, granularity], async () => ({
+      ...user,
+      ...range,
+      granularity,
+      data: await this.queries.userSeries(userId, range, granularity),
+    }));
   }
 
   @Get('heatmap')

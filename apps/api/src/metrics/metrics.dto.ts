@@ -8,7 +8,11 @@ import { SLACK_ID_PATTERN } from '@app/slack';
 import { RangeQuery, TeamRangeLimitQuery, TeamRangeQuery } from '../common/query.dto';
 
 export class ChannelMetricsQuery extends TeamRangeLimitQuery {
-  @ApiPropertyOptional({ enum: CHANNEL_METRIC_SORTS, default: '-messages', description: 'Field to sort by; a leading `-` sorts descending' })
+  @ApiPropertyOptional({
+    enum: CHANNEL_METRIC_SORTS,
+    default: '-messages',
+    description: 'Field to sort by; a leading `-` sorts descending',
+  })
   @IsOptional()
   @IsIn(CHANNEL_METRIC_SORTS)
   sort?: ChannelMetricSort;
@@ -64,7 +68,15 @@ class TeamRangeEcho extends RangeEcho {
   teamId: string;
 }
 
-const SUMMARY_COUNT_CSV_COLUMNS = ['messages', 'humanMessages', 'threadReplies', 'threadsStarted', 'reactions', 'activeMembers', 'activeChannels'] as const;
+const SUMMARY_COUNT_CSV_COLUMNS = [
+  'messages',
+  'humanMessages',
+  'threadReplies',
+  'threadsStarted',
+  'reactions',
+  'activeMembers',
+  'activeChannels',
+] as const;
 export const SUMMARY_CSV_COLUMNS = ['teamId', 'from', 'to', ...SUMMARY_COUNT_CSV_COLUMNS] as const;
 
 /** The summary's counts, over a whole range or over one period of a series. */
@@ -109,7 +121,12 @@ export class WorkspaceSeriesResponse extends TeamRangeEcho {
 }
 
 export class FreshnessResponse {
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the last successful aggregation run finished; null before the first' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the last successful aggregation run finished; null before the first',
+  })
   aggregatedAt: string | null;
 
   @ApiProperty({ example: 'Europe/Berlin', description: 'METRICS_TIMEZONE: the zone of every day and hour' })
@@ -161,7 +178,11 @@ class ChannelCountsDto {
   @ApiProperty({ description: 'Distinct humans who posted in the channel over the period' })
   activePosters: number;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'Median seconds to the first reply by another human, over threads started in the period' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Median seconds to the first reply by another human, over threads started in the period',
+  })
   firstReplyP50Seconds: number | null;
 
   @ApiProperty({ type: Number, nullable: true, description: '90th percentile of the same (linear interpolation)' })
@@ -185,7 +206,10 @@ export class ChannelMetricsResponse extends TeamRangeEcho {
 }
 
 export class ChannelSeriesRow extends ChannelCountsDto {
-  @ApiProperty({ format: 'date', description: 'First day of the period (the day, the ISO week\'s Monday or the month\'s 1st); only days inside from..to count' })
+  @ApiProperty({
+    format: 'date',
+    description: "First day of the period (the day, the ISO week's Monday or the month's 1st); only days inside from..to count",
+  })
   date: string;
 }
 

@@ -32,14 +32,20 @@ export class FreshnessGauges implements OnModuleInit {
     };
     gauge('slack_metrics_database_up', '1 when the database answered the last scrape', (freshness) => (freshness ? 1 : 0));
     gauge('slack_metrics_collected_channels', 'Channels with collection state', (freshness) => freshness?.channels ?? null);
-    gauge('slack_metrics_collection_failing_channels', 'Channels whose last collection attempt failed', (freshness) =>
-      freshness?.failingChannels ?? null,
+    gauge(
+      'slack_metrics_collection_failing_channels',
+      'Channels whose last collection attempt failed',
+      (freshness) => freshness?.failingChannels ?? null,
     );
-    gauge('slack_metrics_collection_lag_seconds', 'Largest time since the newest collected message, over all channels', (freshness) =>
-      freshness?.maxLagSeconds ?? null,
+    gauge(
+      'slack_metrics_collection_lag_seconds',
+      'Largest time since the newest collected message, over all channels',
+      (freshness) => freshness?.maxLagSeconds ?? null,
     );
-    gauge('slack_metrics_collection_last_success_timestamp_seconds', 'Unix time of the most recent successful channel collection', (freshness) =>
-      freshness?.lastCollectSuccess ?? null,
+    gauge(
+      'slack_metrics_collection_last_success_timestamp_seconds',
+      'Unix time of the most recent successful channel collection',
+      (freshness) => freshness?.lastCollectSuccess ?? null,
     );
     gauge(
       'slack_metrics_aggregation_last_run_success_timestamp_seconds',

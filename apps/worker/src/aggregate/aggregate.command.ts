@@ -52,7 +52,10 @@ export class AggregateCommand extends CommandRunner {
     return dayOption('--to', value);
   }
 
-  @Option({ flags: '--full', description: 'recompute every day (also done automatically on the first run and when METRICS_TIMEZONE changes)' })
+  @Option({
+    flags: '--full',
+    description: 'recompute every day (also done automatically on the first run and when METRICS_TIMEZONE changes)',
+  })
   parseFull(): boolean {
     return true;
   }

@@ -7,7 +7,7 @@ import { CommandError } from '../command-errors';
 @Command({
   name: 'collect',
   description:
-    'poll the Slack Web API (SLACK_BOT_TOKEN, SLACK_API_URL): workspace, channels, users, and each joined channel\'s ' +
+    "poll the Slack Web API (SLACK_BOT_TOKEN, SLACK_API_URL): workspace, channels, users, and each joined channel's " +
     'history and threads since the last run; exits 1 if any channel failed (recorded in its sync state); ' +
     'once per cluster: exits 0 at once if another collect run is in progress',
 })
@@ -24,7 +24,9 @@ export class CollectCommand extends CommandRunner {
       summary = await this.collector.collectExclusively();
     } catch (error) {
       const code = slackErrorCode(error);
-      throw new CommandError(code ? `Slack refused the request: ${code}` : `collect failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new CommandError(
+        code ? `Slack refused the request: ${code}` : `collect failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (!summary) {
       this.logger.log('another collect run is in progress; nothing to do');

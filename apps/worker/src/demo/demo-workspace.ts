@@ -58,9 +58,42 @@ interface DemoMessage {
 }
 
 const FIRST_NAMES = [
-  'ada', 'ben', 'chloe', 'dev', 'elena', 'farid', 'grace', 'hiro', 'ines', 'jonas', 'kai', 'lena', 'marco', 'nina', 'omar',
-  'priya', 'quinn', 'rosa', 'sam', 'tomas', 'uma', 'victor', 'wen', 'xavi', 'yara', 'zoe', 'arun', 'bea', 'carl', 'dana',
-  'emil', 'fatima', 'gus', 'hana', 'ivan', 'julia',
+  'ada',
+  'ben',
+  'chloe',
+  'dev',
+  'elena',
+  'farid',
+  'grace',
+  'hiro',
+  'ines',
+  'jonas',
+  'kai',
+  'lena',
+  'marco',
+  'nina',
+  'omar',
+  'priya',
+  'quinn',
+  'rosa',
+  'sam',
+  'tomas',
+  'uma',
+  'victor',
+  'wen',
+  'xavi',
+  'yara',
+  'zoe',
+  'arun',
+  'bea',
+  'carl',
+  'dana',
+  'emil',
+  'fatima',
+  'gus',
+  'hana',
+  'ivan',
+  'julia',
 ];
 const CHANNELS: Array<[string, number]> = [
   ['general', 14],
@@ -73,7 +106,6 @@ const CHANNELS: Array<[string, number]> = [
 ];
 const EMOJI = ['+1', 'eyes', 'white_check_mark', 'tada', 'heart', 'joy', 'rocket', 'pray'];
 const ZONES = ['Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Europe/London'];
-
 
 export async function writeDemoExport(directory: string, options: DemoOptions): Promise<{ messages: number }> {
   const next = seededRandom(options.seed);
@@ -98,26 +130,66 @@ export async function writeDemoExport(directory: string, options: DemoOptions): 
     weight: 1 / Math.pow(index + 1, 1.1),
   }));
   const bots: DemoUser[] = [
-    { id: 'UDEMOBOT01', team_id: DEMO_TEAM_ID, name: 'deploybot', real_name: 'Deploy Bot', deleted: false, is_bot: true, tz: 'UTC', weight: 0 },
-    { id: 'UDEMOBOT02', team_id: DEMO_TEAM_ID, name: 'standup', real_name: 'Standup Bot', deleted: false, is_bot: true, tz: 'UTC', weight: 0 },
+    {
+      id: 'UDEMOBOT01',
+      team_id: DEMO_TEAM_ID,
+      name: 'deploybot',
+      real_name: 'Deploy Bot',
+      deleted: false,
+      is_bot: true,
+      tz: 'UTC',
+      weight: 0,
+    },
+    {
+      id: 'UDEMOBOT02',
+      team_id: DEMO_TEAM_ID,
+      name: 'standup',
+      real_name: 'Standup Bot',
+      deleted: false,
+      is_bot: true,
+      tz: 'UTC',
+      weight: 0,
+    },
   ];
-  const slackbot: DemoUser = { id: 'USLACKBOT', team_id: DEMO_TEAM_ID, name: 'slackbot', real_name: 'Slackbot', deleted: false, is_bot: false, tz: 'UTC', weight: 0 };
+  const slackbot: DemoUser = {
+    id: 'USLACKBOT',
+    team_id: DEMO_TEAM_ID,
+    name: 'slackbot',
+    real_name: 'Slackbot',
+    deleted: false,
+    is_bot: false,
+    tz: 'UTC',
+    weight: 0,
+  };
 
   const channels: DemoChannel[] = CHANNELS.map(([name, perDay], index) => ({
     id: `CDEMO${String(index + 1).padStart(5, '0')}`,
     name,
     created: Math.floor(startMs / 1000) - 86_400 * 30,
     is_archived: false,
-    members: humans.filter((_, position) => name === 'general' || name === 'announcements' || (position + index) % 3 !== 0).map((user) => user.id),
+    members: humans
+      .filter((_, position) => name === 'general' || name === 'announcements' || (position + index) % 3 !== 0)
+      .map((user) => user.id),
     perDay,
   }));
-  channels.push({ id: 'CDEMO00099', name: 'old-project', created: Math.floor(startMs / 1000) - 86_400 * 400, is_archived: true, members: [humans[1].id, humans[4].id], perDay: 0 });
+  channels.push({
+    id: 'CDEMO00099',
+    name: 'old-project',
+    created: Math.floor(startMs / 1000) - 86_400 * 400,
+    is_archived: true,
+    members: [humans[1].id, humans[4].id],
+    perDay: 0,
+  });
 
   const files = new Map<string, DemoMessage[]>();
   let sequence = 0;
   const post = (channel: DemoChannel, atMs: number, message: Omit<DemoMessage, 'type' | 'ts'>): DemoMessage => {
     sequence += 1;
-    const full: DemoMessage = { type: 'message', ts: `${Math.floor(atMs / 1000)}.${String(sequence % 1_000_000).padStart(6, '0')}`, ...message };
+    const full: DemoMessage = {
+      type: 'message',
+      ts: `${Math.floor(atMs / 1000)}.${String(sequence % 1_000_000).padStart(6, '0')}`,
+      ...message,
+    };
     const key = `${channel.name}/${new Date(atMs).toISOString().slice(0, 10)}.json`;
     files.set(key, [...(files.get(key) ?? []), full]);
     return full;
@@ -138,7 +210,9 @@ export async function writeDemoExport(directory: string, options: DemoOptions): 
     const rhythm = weekday === 0 || weekday === 6 ? 0.15 : 1;
     for (const channel of channels) {
       const members = humans.filter((user) => channel.members.includes(user.id) && !(user.deleted && day > options.days / 2));
-      if (day === 0) for (const member of members.slice(0, 3)) post(channel, dayMs + 3_600_000, { user: member.id, subtype: 'channel_join', text: `<@${member.id}> has joined the channel` });
+      if (day === 0)
+        for (const member of members.slice(0, 3))
+          post(channel, dayMs + 3_600_000, { user: member.id, subtype: 'channel_join', text: `<@${member.id}> has joined the channel` });
       const count = Math.round(channel.perDay * rhythm * (0.6 + next() * 0.8));
       for (let index = 0; index < count; index++) {
         const author = weightedPick(members);
@@ -169,7 +243,11 @@ export async function writeDemoExport(directory: string, options: DemoOptions): 
         post(channel, dayMs + 16 * 3_600_000, { user: bots[0].id, bot_id: 'BDEMODEPLOY', text: 'deployed main to production' });
       }
       if (channel.name === 'incidents' && next() < 0.3) {
-        post(channel, dayMs + Math.floor(next() * 86_400_000), { subtype: 'bot_message', bot_id: 'BDEMOALERT', text: 'alert: latency above threshold' });
+        post(channel, dayMs + Math.floor(next() * 86_400_000), {
+          subtype: 'bot_message',
+          bot_id: 'BDEMOALERT',
+          text: 'alert: latency above threshold',
+        });
       }
       if (channel.name === 'general' && weekday === 1) {
         post(channel, dayMs + 9 * 3_600_000, { user: bots[1].id, bot_id: 'BDEMOSTANDUP', text: 'weekly standup reminder' });

@@ -55,7 +55,9 @@ export class DemoCommand extends CommandRunner {
         teamId: DEMO_TEAM_ID,
         maxFileBytes: this.config.import.maxFileMib * 1024 * 1024,
       });
-      this.logger.log(`demo workspace ${summary.teamId}: ${summary.channels} channels, ${summary.users} users, ${messages} messages generated, ${summary.messagesStored} stored`);
+      this.logger.log(
+        `demo workspace ${summary.teamId}: ${summary.channels} channels, ${summary.users} users, ${messages} messages generated, ${summary.messagesStored} stored`,
+      );
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

@@ -34,7 +34,10 @@ export class ImportCommand extends CommandRunner {
     super();
   }
 
-  @Option({ flags: '--team-id <id>', description: 'the workspace id (T…: letters, digits, _ or -, at most 64), when users.json does not name it' })
+  @Option({
+    flags: '--team-id <id>',
+    description: 'the workspace id (T…: letters, digits, _ or -, at most 64), when users.json does not name it',
+  })
   parseTeamId(value: string): string {
     if (!isSlackId(value)) refuseOption('--team-id', value, 'a Slack team id (letters, digits, _ or -, at most 64)');
     return value;
@@ -47,7 +50,8 @@ export class ImportCommand extends CommandRunner {
 
   @Option({
     flags: '--max-file-mib <MiB>',
-    description: 'the largest file of the export to read, uncompressed; a larger one, or a ZIP entry declaring more, stops the import (default IMPORT_MAX_FILE_MIB, 1024)',
+    description:
+      'the largest file of the export to read, uncompressed; a larger one, or a ZIP entry declaring more, stops the import (default IMPORT_MAX_FILE_MIB, 1024)',
   })
   parseMaxFileMib(value: string): number {
     return wholeNumberOption('--max-file-mib', value, 1, MAX_IMPORT_FILE_MIB, `a whole number of MiB from 1 to ${MAX_IMPORT_FILE_MIB}`);
@@ -57,7 +61,9 @@ export class ImportCommand extends CommandRunner {
     const maxFileMib = options.maxFileMib ?? this.config.import.maxFileMib;
     const dataSource = await this.connector.connect();
     // A bar only for a person watching a terminal; logs and CI get the summary alone.
-    const bar = process.stderr.isTTY ? new SingleBar({ format: 'import [{bar}] {value}/{total} day files | {messages} messages | eta {eta}s', stream: process.stderr }) : undefined;
+    const bar = process.stderr.isTTY
+      ? new SingleBar({ format: 'import [{bar}] {value}/{total} day files | {messages} messages | eta {eta}s', stream: process.stderr })
+      : undefined;
     const startedAt = Date.now();
     let summary: ImportSummary;
     try {

@@ -48,7 +48,13 @@ export class JobScheduler {
     }
     const work = name === 'aggregate' ? this.aggregate() : this.collect();
     const run = work
-      .catch((error: unknown) => this.logger.error(error instanceof CommandError ? error.message : `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
+      .catch((error: unknown) =>
+        this.logger.error(
+          error instanceof CommandError
+            ? error.message
+            : `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        ),
+      )
       .finally(() => this.inFlight.delete(name));
     this.inFlight.set(name, run);
     return run;

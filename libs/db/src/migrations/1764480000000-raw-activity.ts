@@ -71,9 +71,7 @@ export class RawActivity1764480000000 implements MigrationInterface {
     await queryRunner.query(`CREATE INDEX messages_user_id_posted_at_idx ON messages (user_id, posted_at)`);
     await queryRunner.query(`CREATE INDEX messages_updated_at_idx ON messages (updated_at)`);
     // Replies are looked up by their parent for first-reply times.
-    await queryRunner.query(
-      `CREATE INDEX messages_thread_idx ON messages (channel_id, thread_ts) WHERE thread_ts IS NOT NULL`,
-    );
+    await queryRunner.query(`CREATE INDEX messages_thread_idx ON messages (channel_id, thread_ts) WHERE thread_ts IS NOT NULL`);
     await queryRunner.query(`
       CREATE TABLE channel_sync_state (
         channel_id text PRIMARY KEY,

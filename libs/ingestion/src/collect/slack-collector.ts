@@ -4,7 +4,17 @@ import { Telemetry } from '@app/observability';
 import { isSlackId, nextCursor, SlackApi, slackErrorCode, SlackChannel, SlackMessage, SlackTeam, SlackUser } from '@app/slack';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ChannelRecord, channelRecord, compareTs, MessageRecord, messageRecord, newestTs, threadParentTs, userRecord, workspaceRecord } from '../records';
+import {
+  ChannelRecord,
+  channelRecord,
+  compareTs,
+  MessageRecord,
+  messageRecord,
+  newestTs,
+  threadParentTs,
+  userRecord,
+  workspaceRecord,
+} from '../records';
 import { ActivityStore } from '../store/activity-store';
 import { MessageBatch } from '../store/message-batch';
 
@@ -59,7 +69,7 @@ export class SlackCollector {
     const api = new SlackApi(token, this.config.slack.apiUrl, this.telemetry);
 
     const team = (await api.call('team.info', {})).team as SlackTeam | undefined;
-    if (!isSlackId(team?.id)) throw new Error('team.info answered without a team id of a Slack id\'s shape');
+    if (!isSlackId(team?.id)) throw new Error("team.info answered without a team id of a Slack id's shape");
     const teamId = team.id;
     await ActivityStore.transaction(dataSource, (store) => store.upsertWorkspace(workspaceRecord({ ...team, id: teamId })));
 
@@ -86,7 +96,11 @@ export class SlackCollector {
     return summary;
   }
 
-  private async collectChannels(api: SlackApi, dataSource: DataSource, teamId: string): Promise<{ channel: ChannelRecord; isMember: boolean }[]> {
+  private async collectChannels(
+    api: SlackApi,
+    dataSource: DataSource,
+    teamId: string,
+  ): Promise<{ channel: ChannelRecord; isMember: boolean }[]> {
     const seen: { channel: ChannelRecord; isMember: boolean }[] = [];
     const args = { types: 'public_channel,private_channel', exclude_archived: false, limit: PAGE_LIMIT };
     for await (const page of api.pages('conversations.list', args)) {
@@ -101,7 +115,9 @@ export class SlackCollector {
   private async collectUsers(api: SlackApi, dataSource: DataSource, teamId: string): Promise<number> {
     let count = 0;
     for await (const page of api.pages('users.list', { limit: PAGE_LIMIT })) {
-      const users = withSlackIds((page.members as SlackUser[] | undefined) ?? [], 'users', this.logger).map((user) => userRecord(user, teamId));
+      const users = withSlackIds((page.members as SlackUser[] | undefined) ?? [], 'users', this.logger).map((user) =>
+        userRecord(user, teamId),
+      );
       await ActivityStore.transaction(dataSource, (store) => store.upsertUsers(users));
       count += users.length;
     }
@@ -192,7 +208,8 @@ export class SlackCollector {
 /** The entries whose id is a Slack id; the others are left out, with a warning saying how many. */
 function withSlackIds<T extends { id?: unknown }>(entries: T[], what: string, logger: Logger): Array<T & { id: string }> {
   const usable = entries.filter((entry): entry is T & { id: string } => isSlackId(entry?.id));
-  if (usable.length < entries.length) logger.warn(`${what} left out, their id not of a Slack id's shape: ${entries.length - usable.length}`);
+  if (usable.length < entries.length)
+    logger.warn(`${what} left out, their id not of a Slack id's shape: ${entries.length - usable.length}`);
   return usable;
 }
 

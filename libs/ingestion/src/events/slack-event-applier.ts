@@ -109,7 +109,12 @@ export class SlackEventApplier {
       const reason = skipReasonOf(error);
       if (!reason) throw error;
       this.telemetry.eventsSkipped.inc({ type, reason });
-      const detail = error instanceof InvalidRecordError ? `: ${error.message}` : reason === 'refused by the database' ? ` (SQLSTATE ${refusedValueSqlState(error)})` : '';
+      const detail =
+        error instanceof InvalidRecordError
+          ? `: ${error.message}`
+          : reason === 'refused by the database'
+            ? ` (SQLSTATE ${refusedValueSqlState(error)})`
+            : '';
       this.logger.warn(`skipped a ${type} event${isSlackId(envelope.event_id) ? ` ${envelope.event_id}` : ''}, ${reason}${detail}`);
       return 'skipped';
     }

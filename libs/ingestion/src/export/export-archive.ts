@@ -186,7 +186,8 @@ function checkLayout(path: string, entries: ZipEntry[], fileSize: number): void 
   const damaged = (entry: ZipEntry, problem: string) => new ExportError(`${path}: damaged ZIP directory: ${entry.fileName} ${problem}`);
   for (const entry of entries) {
     const { relativeOffsetOfLocalHeader: offset, compressedSize, uncompressedSize } = entry;
-    if (![offset, compressedSize, uncompressedSize].every(Number.isSafeInteger)) throw damaged(entry, 'has an offset or size past 2^53 bytes');
+    if (![offset, compressedSize, uncompressedSize].every(Number.isSafeInteger))
+      throw damaged(entry, 'has an offset or size past 2^53 bytes');
     if (offset + LOCAL_HEADER_BYTES + compressedSize > fileSize) {
       throw damaged(entry, `lies past the end of the file (${compressedSize} bytes at offset ${offset} in a file of ${fileSize})`);
     }
@@ -194,7 +195,10 @@ function checkLayout(path: string, entries: ZipEntry[], fileSize: number): void 
   const inFileOrder = [...entries].sort((left, right) => left.relativeOffsetOfLocalHeader - right.relativeOffsetOfLocalHeader);
   for (let index = 1; index < inFileOrder.length; index++) {
     const previous = inFileOrder[index - 1];
-    if (previous.relativeOffsetOfLocalHeader + LOCAL_HEADER_BYTES + previous.compressedSize > inFileOrder[index].relativeOffsetOfLocalHeader) {
+    if (
+      previous.relativeOffsetOfLocalHeader + LOCAL_HEADER_BYTES + previous.compressedSize >
+      inFileOrder[index].relativeOffsetOfLocalHeader
+    ) {
       throw damaged(previous, `overlaps ${inFileOrder[index].fileName}`);
     }
   }
@@ -207,11 +211,18 @@ function checkLayout(path: string, entries: ZipEntry[], fileSize: number): void 
  */
 type ZipEntry = Pick<
   yauzl.Entry,
-  'fileName' | 'relativeOffsetOfLocalHeader' | 'compressedSize' | 'uncompressedSize' | 'crc32' | 'compressionMethod' | 'generalPurposeBitFlag'
+  | 'fileName'
+  | 'relativeOffsetOfLocalHeader'
+  | 'compressedSize'
+  | 'uncompressedSize'
+  | 'crc32'
+  | 'compressionMethod'
+  | 'generalPurposeBitFlag'
 >;
 
 function zipEntry(entry: yauzl.Entry): ZipEntry {
-  const { fileName, relativeOffsetOfLocalHeader, compressedSize, uncompressedSize, crc32, compressionMethod, generalPurposeBitFlag } = entry;
+  const { fileName, relativeOffsetOfLocalHeader, compressedSize, uncompressedSize, crc32, compressionMethod, generalPurposeBitFlag } =
+    entry;
   return { fileName, relativeOffsetOfLocalHeader, compressedSize, uncompressedSize, crc32, compressionMethod, generalPurposeBitFlag };
 }
 
@@ -235,7 +246,13 @@ class ZipFileReader extends yauzl.RandomAccessReader {
     super();
   }
 
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (error: Error | null, bytesRead?: number) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (error: Error | null, bytesRead?: number) => void,
+  ): void {
     this.bytes(position, length).then(
       (bytes) => callback(null, bytes ? bytes.copy(buffer, offset) : 0),
       (error: Error) => callback(error),
@@ -254,7 +271,8 @@ class ZipFileReader extends yauzl.RandomAccessReader {
   /** An entry's content; its place and sizes were checked against the file when the directory was read. */
   async entry(entry: ZipEntry): Promise<FileContent> {
     const fail = (problem: string) => new ExportError(`${this.path}: ${entry.fileName}: ${problem} (truncated or damaged archive)`);
-    if ((entry.generalPurposeBitFlag & 0x1) !== 0) throw new ExportError(`${this.path}: ${entry.fileName}: encrypted entries are not supported`);
+    if ((entry.generalPurposeBitFlag & 0x1) !== 0)
+      throw new ExportError(`${this.path}: ${entry.fileName}: encrypted entries are not supported`);
     if (entry.compressionMethod !== STORED && entry.compressionMethod !== DEFLATED) {
       throw new ExportError(`${this.path}: ${entry.fileName}: unsupported compression method ${entry.compressionMethod}`);
     }
@@ -269,9 +287,12 @@ class ZipFileReader extends yauzl.RandomAccessReader {
       let content: Buffer;
       try {
         // One byte of room past the declared size shows an entry that inflates to more than it declares.
-        content = entry.compressionMethod === STORED ? Buffer.from(data) : inflateRawSync(data, { maxOutputLength: entry.uncompressedSize + 1 });
+        content =
+          entry.compressionMethod === STORED ? Buffer.from(data) : inflateRawSync(data, { maxOutputLength: entry.uncompressedSize + 1 });
       } catch (error) {
-        throw (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? this.inflatesPastDeclared(entry) : fail(`cannot be inflated: ${(error as Error).message}`);
+        throw (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+          ? this.inflatesPastDeclared(entry)
+          : fail(`cannot be inflated: ${(error as Error).message}`);
       }
       if (content.length !== entry.uncompressedSize || crc32(content) !== entry.crc32) throw fail('size or checksum does not match');
       return content;
@@ -282,7 +303,12 @@ class ZipFileReader extends yauzl.RandomAccessReader {
   private async *entryChunks(entry: ZipEntry, dataStart: number, fail: (problem: string) => ExportError): AsyncGenerator<Buffer> {
     // A large entry has compressed bytes: a stored one as many as it holds, a deflated one at least one per thousand.
     if (entry.compressedSize === 0) throw fail('size or checksum does not match');
-    const compressed = this.handle.createReadStream({ start: dataStart, end: dataStart + entry.compressedSize - 1, autoClose: false, highWaterMark: CHUNK_BYTES });
+    const compressed = this.handle.createReadStream({
+      start: dataStart,
+      end: dataStart + entry.compressedSize - 1,
+      autoClose: false,
+      highWaterMark: CHUNK_BYTES,
+    });
     const content = entry.compressionMethod === STORED ? compressed : compressed.pipe(createInflateRaw({ chunkSize: CHUNK_BYTES }));
     compressed.once('error', (error) => content.destroy(error));
     let size = 0;
@@ -304,7 +330,9 @@ class ZipFileReader extends yauzl.RandomAccessReader {
   }
 
   private inflatesPastDeclared(entry: ZipEntry): ExportError {
-    return new ExportError(`${this.path}: ${entry.fileName}: inflates to more than the ${entry.uncompressedSize} bytes its directory entry declares (damaged archive or ZIP bomb)`);
+    return new ExportError(
+      `${this.path}: ${entry.fileName}: inflates to more than the ${entry.uncompressedSize} bytes its directory entry declares (damaged archive or ZIP bomb)`,
+    );
   }
 
   /**
@@ -315,7 +343,8 @@ class ZipFileReader extends yauzl.RandomAccessReader {
   private async bytes(offset: number, length: number): Promise<Buffer | undefined> {
     // Positions come from the archive's own, forgeable, fields: none is handed to the file system unchecked.
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > this.size) return undefined;
-    if (length > this.buffer.length) throw new ExportError(`${this.path}: a ZIP record of ${length} bytes is larger than the reader's window`);
+    if (length > this.buffer.length)
+      throw new ExportError(`${this.path}: a ZIP record of ${length} bytes is larger than the reader's window`);
     if (offset < this.windowStart || offset + length > this.windowStart + this.window.length) {
       const { bytesRead } = await this.handle.read(this.buffer, 0, Math.min(this.buffer.length, this.size - offset), offset);
       this.window = this.buffer.subarray(0, bytesRead);

@@ -203,7 +203,11 @@ function mostCommonTeam(users: SlackUser[]): string | undefined {
 }
 
 /** The channels of every list, and how many entries had no valid id. */
-async function readChannels(archive: ExportArchive, root: string, teamId: string): Promise<{ channels: ChannelRecord[]; unidentified: number }> {
+async function readChannels(
+  archive: ExportArchive,
+  root: string,
+  teamId: string,
+): Promise<{ channels: ChannelRecord[]; unidentified: number }> {
   const channels = new Map<string, ChannelRecord>();
   let unidentified = 0;
   for (const [name, kind] of CHANNEL_LISTS) {
@@ -249,11 +253,18 @@ function planDayFiles(archive: ExportArchive, root: string, channels: ChannelRec
       continue;
     }
     const matching = byFolder.get(parts[0]);
-    if (!matching) throw new ExportError(`${archive.name}: folder ${parts[0]}/ (${file}) matches no channel in channels.json, groups.json, mpims.json or dms.json`);
+    if (!matching)
+      throw new ExportError(
+        `${archive.name}: folder ${parts[0]}/ (${file}) matches no channel in channels.json, groups.json, mpims.json or dms.json`,
+      );
     if (matching.length > 1) {
       // Taking either would store the folder's messages under an id chosen by list order, and another export may choose the other.
-      const named = matching.map((channel) => `${channel.id} (${channel.name === null ? 'no name' : `named ${channel.name}`})`).join(' and ');
-      throw new ExportError(`${archive.name}: folder ${parts[0]}/ (${file}) matches more than one channel: ${named}; name the folders by channel id, or give the channels distinct names`);
+      const named = matching
+        .map((channel) => `${channel.id} (${channel.name === null ? 'no name' : `named ${channel.name}`})`)
+        .join(' and ');
+      throw new ExportError(
+        `${archive.name}: folder ${parts[0]}/ (${file}) matches more than one channel: ${named}; name the folders by channel id, or give the channels distinct names`,
+      );
     }
     dayFiles.push({ path: file, channel: matching[0] });
   }

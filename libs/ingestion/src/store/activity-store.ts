@@ -81,7 +81,9 @@ export function withReactionAdded(reactions: MessageReaction[], name: string, us
   const existing = reactions.find((reaction) => reaction.name === name);
   if (!existing) return [...reactions, { name, count: 1, users: [user] }];
   if (existing.users.includes(user)) return undefined;
-  return reactions.map((reaction) => (reaction === existing ? { name, count: reaction.count + 1, users: [...reaction.users, user] } : reaction));
+  return reactions.map((reaction) =>
+    reaction === existing ? { name, count: reaction.count + 1, users: [...reaction.users, user] } : reaction,
+  );
 }
 
 /**
@@ -107,7 +109,8 @@ export function withReactionRemoved(reactions: MessageReaction[], name: string, 
  */
 async function nodePostgresConnection(runner: QueryRunner): Promise<Client> {
   const connection: unknown = await runner.connect();
-  if (!(connection instanceof Client)) throw new Error('the DataSource handed out a connection that is not a node-postgres client; the store needs one for COPY');
+  if (!(connection instanceof Client))
+    throw new Error('the DataSource handed out a connection that is not a node-postgres client; the store needs one for COPY');
   return connection;
 }
 
@@ -345,7 +348,11 @@ export class ActivityStore {
    * unless the event states them, because events about a message's text do
    * not repeat them. Returns whether the row was new, and whether it changed.
    */
-  async recordMessageEvent(record: MessageRecord, source: MessageSource, facts: MessageEventFacts): Promise<{ inserted: boolean; changed: boolean }> {
+  async recordMessageEvent(
+    record: MessageRecord,
+    source: MessageSource,
+    facts: MessageEventFacts,
+  ): Promise<{ inserted: boolean; changed: boolean }> {
     const inserted = await this.query(EVENT_INSERT, eventInsertParameters(record, source));
     if (inserted.length > 0) return { inserted: true, changed: true };
     const changed = await this.execute(EVENT_UPDATE, eventUpdateParameters(record, source, facts));

@@ -39,7 +39,8 @@ class CopyChunks {
 
   /** Hands the buffers back for reuse; nothing read from `all()` may be used afterwards. */
   release(): void {
-    for (const buffer of this.buffers) if (buffer.length === CHUNK_BYTES && pooledChunks.length < POOLED_CHUNKS_MAX) pooledChunks.push(buffer);
+    for (const buffer of this.buffers)
+      if (buffer.length === CHUNK_BYTES && pooledChunks.length < POOLED_CHUNKS_MAX) pooledChunks.push(buffer);
     this.buffers.length = 0;
     this.used.length = 0;
     this.pending = '';

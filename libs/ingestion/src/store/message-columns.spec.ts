@@ -1,5 +1,12 @@
 import type { MessageRecord } from '../records';
-import { EVENT_INSERT, EVENT_UPDATE, eventInsertParameters, eventUpdateParameters, MESSAGE_COLUMNS, messageCopyLine } from './message-columns';
+import {
+  EVENT_INSERT,
+  EVENT_UPDATE,
+  eventInsertParameters,
+  eventUpdateParameters,
+  MESSAGE_COLUMNS,
+  messageCopyLine,
+} from './message-columns';
 
 const record: MessageRecord = {
   channelId: 'C1',

@@ -89,7 +89,13 @@ export const MESSAGE_COLUMNS: readonly MessageColumn[] = [
   { name: 'is_bot', ...boolean((record) => record.isBot), notNull: true, snapshot: 'replace', event: 'replace' },
   { name: 'reply_count', ...integer((record) => record.replyCount), notNull: true, snapshot: 'replace', event: 'thread-info' },
   { name: 'latest_reply_ts', ...text((record) => record.latestReplyTs), notNull: false, snapshot: 'replace', event: 'thread-info' },
-  { name: 'reaction_count', ...integer((record) => reactionCount(record.reactions)), notNull: true, snapshot: 'replace', event: 'reactions' },
+  {
+    name: 'reaction_count',
+    ...integer((record) => reactionCount(record.reactions)),
+    notNull: true,
+    snapshot: 'replace',
+    event: 'reactions',
+  },
   { name: 'reactions', ...jsonbArray((record) => record.reactions), notNull: true, snapshot: 'replace', event: 'reactions' },
   { name: 'reactors', ...textArray((record) => reactorsOf(record.reactions)), notNull: true, snapshot: 'replace', event: 'reactions' },
   { name: 'file_count', ...integer((record) => record.fileCount), notNull: true, snapshot: 'replace', event: 'replace' },
@@ -117,7 +123,9 @@ export function messageCopyLine(record: MessageRecord, source: MessageSource): s
 }
 
 /** The columns of a staging table that COPY lines load, each with its type and NOT NULL. */
-export const MESSAGE_COLUMN_DEFINITIONS = MESSAGE_COLUMNS.map((column) => `${column.name} ${column.type}${column.notNull ? ' NOT NULL' : ''}`).join(',\n    ');
+export const MESSAGE_COLUMN_DEFINITIONS = MESSAGE_COLUMNS.map(
+  (column) => `${column.name} ${column.type}${column.notNull ? ' NOT NULL' : ''}`,
+).join(',\n    ');
 
 /** The row as a snapshot leaves it: each column by its rule, `stored` and `incoming` the aliases of both rows. */
 function snapshotValue(column: MessageColumn, stored: string, incoming: string): string {

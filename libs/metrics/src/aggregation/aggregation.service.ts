@@ -123,10 +123,10 @@ export class AggregationService {
     const mode: AggregationMode = !state || state.timezone !== timezone || request.full ? 'full' : request.from ? 'range' : 'incremental';
     const {
       rows: [{ id }],
-    } = await session.query<{ id: number }>(`INSERT INTO aggregation_runs (mode, trigger, status) VALUES ($1, $2, 'running') RETURNING id::int AS id`, [
-      mode,
-      request.trigger,
-    ]);
+    } = await session.query<{ id: number }>(
+      `INSERT INTO aggregation_runs (mode, trigger, status) VALUES ($1, $2, 'running') RETURNING id::int AS id`,
+      [mode, request.trigger],
+    );
     let inTransaction = false;
     try {
       // Read before anything else: every change not visible to the reads below is newer than this.
@@ -140,7 +140,9 @@ export class AggregationService {
       );
       const {
         rows: [{ botUserIds }],
-      } = await session.query<{ botUserIds: string[] }>(`SELECT coalesce(array_agg(id ORDER BY id), '{}') AS "botUserIds" FROM users WHERE is_bot`);
+      } = await session.query<{ botUserIds: string[] }>(
+        `SELECT coalesce(array_agg(id ORDER BY id), '{}') AS "botUserIds" FROM users WHERE is_bot`,
+      );
       const plan = await this.plan(session, mode, request, state, botUserIds, timezone);
       if (plan.reason) this.logger.log(`full recomputation: ${plan.reason}`);
 
@@ -212,7 +214,11 @@ export class AggregationService {
     timezone: string,
   ): Promise<Plan> {
     if (mode === 'full') {
-      const reason = !state ? 'no earlier run' : state.timezone !== timezone ? `METRICS_TIMEZONE changed from ${state.timezone} to ${timezone}` : undefined;
+      const reason = !state
+        ? 'no earlier run'
+        : state.timezone !== timezone
+          ? `METRICS_TIMEZONE changed from ${state.timezone} to ${timezone}`
+          : undefined;
       return { strategy: new FullRebuild(), reason };
     }
     if (mode === 'range') {
@@ -224,7 +230,10 @@ export class AggregationService {
 
     const previousBots = new Set(state!.botUserIds);
     const currentBots = new Set(botUserIds);
-    const reclassified = [...botUserIds.filter((user) => !previousBots.has(user)), ...state!.botUserIds.filter((user) => !currentBots.has(user))];
+    const reclassified = [
+      ...botUserIds.filter((user) => !previousBots.has(user)),
+      ...state!.botUserIds.filter((user) => !currentBots.has(user)),
+    ];
     const { rows: touched } = await session.query<{ day: string }>(
       `SELECT DISTINCT day::text AS day FROM (
          SELECT ${localDay('m.posted_at')} AS day FROM messages m WHERE m.updated_at > $2::timestamptz - interval '${RESCAN_OVERLAP}'
@@ -243,7 +252,10 @@ export class AggregationService {
   }
 
   async recentRuns(limit: number): Promise<AggregationRunView[]> {
-    const rows = await this.dataSource.query(`SELECT ${RUN_VIEW_SELECT_LIST} FROM aggregation_runs ORDER BY started_at DESC, id DESC LIMIT $1`, [limit]);
+    const rows = await this.dataSource.query(
+      `SELECT ${RUN_VIEW_SELECT_LIST} FROM aggregation_runs ORDER BY started_at DESC, id DESC LIMIT $1`,
+      [limit],
+    );
     return rows.map(toView);
   }
 }

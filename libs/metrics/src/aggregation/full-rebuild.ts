@@ -1,7 +1,15 @@
 import { ACTIVITY_WINDOW_DAYS } from '@app/db';
 import { addDays } from '../calendar';
 import { Rebuilt, RebuildStrategy, ROLLUP_STATEMENTS, RUN_SETTINGS, RunStatement, runAll } from './rebuild';
-import { activityStatement, FULL_RUN, ROLLUP_TABLES, runMessagesStatement, statement, Statement, TRUNCATE_ROLLUPS } from './rollup-statements';
+import {
+  activityStatement,
+  FULL_RUN,
+  ROLLUP_TABLES,
+  runMessagesStatement,
+  statement,
+  Statement,
+  TRUNCATE_ROLLUPS,
+} from './rollup-statements';
 
 /** Rows sampled per table = 300 × this; PostgreSQL's default is 100. */
 const FULL_RUN_STATISTICS_TARGET = 20;
@@ -25,7 +33,9 @@ export class FullRebuild implements RebuildStrategy {
 
     const {
       rows: [bounds],
-    } = await run(statement(`SELECT min(day)::text AS first, max(day)::text AS last, count(DISTINCT day)::int AS count FROM channel_day_rollups`));
+    } = await run(
+      statement(`SELECT min(day)::text AS first, max(day)::text AS last, count(DISTINCT day)::int AS count FROM channel_day_rollups`),
+    );
     if (bounds.first) {
       // A day's activity counts in the WAU/MAU of the 27 days after it.
       rows += (await run(activityStatement(FULL_RUN, bounds.first, addDays(bounds.last, ACTIVITY_WINDOW_DAYS - 1)))).rowCount ?? 0;
@@ -62,7 +72,9 @@ async function dropIndexes(run: RunStatement): Promise<Statement[]> {
   for (const constraint of constraints) await run(statement(`ALTER TABLE ${constraint.table} DROP CONSTRAINT ${constraint.name}`));
   for (const index of indexes) await run(statement(`DROP INDEX ${index.name}`));
   return [
-    ...constraints.map((constraint) => statement(`ALTER TABLE ${constraint.table} ADD CONSTRAINT ${constraint.name} ${constraint.definition}`)),
+    ...constraints.map((constraint) =>
+      statement(`ALTER TABLE ${constraint.table} ADD CONSTRAINT ${constraint.name} ${constraint.definition}`),
+    ),
     ...indexes.map((index) => statement(index.definition)),
   ];
 }

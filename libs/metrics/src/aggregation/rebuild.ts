@@ -1,6 +1,16 @@
 import { Logger } from '@nestjs/common';
 import type { Client, QueryResult } from 'pg';
-import { Statement, channelDaysStatement, memberChannelDaysStatement, memberDaysStatement, RollupTable, RunShape, statement, teamHoursStatement, threadsStatement } from './rollup-statements';
+import {
+  Statement,
+  channelDaysStatement,
+  memberChannelDaysStatement,
+  memberDaysStatement,
+  RollupTable,
+  RunShape,
+  statement,
+  teamHoursStatement,
+  threadsStatement,
+} from './rollup-statements';
 
 /** Hash aggregates of a run stay in memory instead of spilling to disk. */
 const AGGREGATION_WORK_MEM = '64MB';

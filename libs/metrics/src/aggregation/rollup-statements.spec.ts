@@ -31,7 +31,10 @@ describe('rollup statements', () => {
     ['scope_days', scopeDaysStatement(['2025-01-01', '2025-01-02'])],
     ['scope_ranges', scopeRangesStatement('UTC')],
     ...ROLLUP_TABLES.flatMap((table): Array<[string, Statement]> => {
-      const { removeChanged, insertNew } = applyNewRows(table, table === 'team_activity_rollups' ? keptRowsBetween('2025-01-01', '2025-02-27') : KEPT_ROWS_OF_SCOPE_DAYS);
+      const { removeChanged, insertNew } = applyNewRows(
+        table,
+        table === 'team_activity_rollups' ? keptRowsBetween('2025-01-01', '2025-02-27') : KEPT_ROWS_OF_SCOPE_DAYS,
+      );
       return [
         [`remove changed ${table}`, removeChanged],
         [`insert new ${table}`, insertNew],
@@ -44,7 +47,9 @@ describe('rollup statements', () => {
   });
 
   it('binds the time zone only where days and hours are computed', () => {
-    const zoned = statements.filter(([, statement]) => statement.params.includes('Asia/Tokyo') || statement.params.includes('UTC')).map(([name]) => name);
+    const zoned = statements
+      .filter(([, statement]) => statement.params.includes('Asia/Tokyo') || statement.params.includes('UTC'))
+      .map(([name]) => name);
     expect(zoned).toEqual(['full run_messages', 'partial run_messages', 'scope_ranges']);
   });
 
@@ -57,9 +62,13 @@ describe('rollup statements', () => {
 
   it('replaces DAU/WAU/MAU by the days given and other rollups by the days in scope', () => {
     expect(applyNewRows('team_activity_rollups', keptRowsBetween('2025-01-01', '2025-02-27')).removeChanged).toEqual({
-      sql: expect.stringMatching(/^DELETE FROM team_activity_rollups kept WHERE kept\.day BETWEEN \$1::date AND \$2::date\s+AND NOT EXISTS/),
+      sql: expect.stringMatching(
+        /^DELETE FROM team_activity_rollups kept WHERE kept\.day BETWEEN \$1::date AND \$2::date\s+AND NOT EXISTS/,
+      ),
       params: ['2025-01-01', '2025-02-27'],
     });
-    expect(applyNewRows('member_day_rollups', KEPT_ROWS_OF_SCOPE_DAYS).removeChanged.sql).toMatch(/WHERE kept\.day IN \(SELECT day FROM scope_days\)/);
+    expect(applyNewRows('member_day_rollups', KEPT_ROWS_OF_SCOPE_DAYS).removeChanged.sql).toMatch(
+      /WHERE kept\.day IN \(SELECT day FROM scope_days\)/,
+    );
   });
 });

@@ -177,7 +177,9 @@ export function runMessagesStatement(shape: RunShape, timezone: string): Stateme
 
 /** Threads started on the days in scope, with the time to the first reply by another human. */
 export function threadsStatement(shape: RunShape): Statement {
-  return shape.write('thread_rollups', `
+  return shape.write(
+    'thread_rollups',
+    `
     SELECT parent.channel_id, parent.ts AS thread_ts, parent.team_id, parent.day,
            extract(epoch FROM min(reply.posted_at) FILTER (
              WHERE reply.human AND reply.user_id IS DISTINCT FROM parent.user_id
@@ -185,11 +187,14 @@ export function threadsStatement(shape: RunShape): Statement {
     FROM run_messages parent
     JOIN ${shape.replies} reply ON reply.channel_id = parent.channel_id AND reply.thread_ts = parent.ts
     WHERE parent.thread_ts IS NULL
-    GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at, parent.day`);
+    GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at, parent.day`,
+  );
 }
 
 export function channelDaysStatement(shape: RunShape): Statement {
-  return shape.write('channel_day_rollups', `
+  return shape.write(
+    'channel_day_rollups',
+    `
     SELECT days.channel_id, days.day, days.team_id, days.messages, days.human_messages, days.thread_replies,
            coalesce(threads.started, 0) AS threads_started, days.reactions, days.last_message_at
     FROM (
@@ -206,7 +211,8 @@ export function channelDaysStatement(shape: RunShape): Statement {
     ) days
     LEFT JOIN (
       SELECT channel_id, day, count(*)::int AS started FROM ${shape.rows('thread_rollups')} GROUP BY channel_id, day
-    ) threads USING (channel_id, day)`);
+    ) threads USING (channel_id, day)`,
+  );
 }
 
 /**
@@ -215,11 +221,14 @@ export function channelDaysStatement(shape: RunShape): Statement {
  * adds up to its channel days even in a channel shared between workspaces.
  */
 export function teamHoursStatement(shape: RunShape): Statement {
-  return shape.write('team_hour_rollups', `
+  return shape.write(
+    'team_hour_rollups',
+    `
     SELECT channel_day.team_id, m.day, m.hour, count(*)::int AS messages
     FROM run_messages m
     JOIN ${shape.rows('channel_day_rollups')} channel_day USING (channel_id, day)
-    GROUP BY channel_day.team_id, m.day, m.hour`);
+    GROUP BY channel_day.team_id, m.day, m.hour`,
+  );
 }
 
 /**
@@ -230,7 +239,9 @@ export function teamHoursStatement(shape: RunShape): Statement {
  * the user alone, so it is checked once per group rather than per activity row.
  */
 export function memberChannelDaysStatement(shape: RunShape): Statement {
-  return shape.write('member_channel_day_rollups', `
+  return shape.write(
+    'member_channel_day_rollups',
+    `
   SELECT activity.user_id, activity.channel_id, activity.day, activity.team_id, activity.messages, activity.reactions_added
   FROM (
     SELECT user_id, channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added
@@ -246,14 +257,18 @@ export function memberChannelDaysStatement(shape: RunShape): Statement {
     ) rows
     GROUP BY user_id, channel_id, day
   ) activity
-  WHERE ${isHumanUserId('activity.user_id')}`);
+  WHERE ${isHumanUserId('activity.user_id')}`,
+  );
 }
 
 export function memberDaysStatement(shape: RunShape): Statement {
-  return shape.write('member_day_rollups', `
+  return shape.write(
+    'member_day_rollups',
+    `
     SELECT team_id, user_id, day, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added, count(*)::int AS channels
     FROM ${shape.rows('member_channel_day_rollups')}
-    GROUP BY team_id, user_id, day`);
+    GROUP BY team_id, user_id, day`,
+  );
 }
 
 /**
@@ -265,7 +280,9 @@ export function memberDaysStatement(shape: RunShape): Statement {
  * counts distinct members per day.
  */
 export function activityStatement(shape: RunShape, from: string, to: string): Statement {
-  const written = shape.write('team_activity_rollups', `
+  const written = shape.write(
+    'team_activity_rollups',
+    `
   WITH member_days AS (
     SELECT team_id, array_agg(day) AS days
     FROM member_day_rollups
@@ -309,6 +326,7 @@ export function activityStatement(shape: RunShape, from: string, to: string): St
   )
   SELECT team_id, day, dau::int AS dau, wau::int AS wau, mau::int AS mau
   FROM running
-  WHERE day BETWEEN $1::date AND $2::date AND mau > 0`);
+  WHERE day BETWEEN $1::date AND $2::date AND mau > 0`,
+  );
   return statement(written.sql, from, to);
 }

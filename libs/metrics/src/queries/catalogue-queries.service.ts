@@ -94,8 +94,9 @@ export class CatalogueQueries {
   /** A page of channels ordered by name, then id. */
   async channels(filter: ChannelFilter): Promise<ChannelPage> {
     const pattern = filter.nameContains ? `%${filter.nameContains.replace(/[\\%_]/g, (character) => `\\${character}`)}%` : null;
-    const rows: Array<Omit<ChannelListing, 'lastActivityAt'> & { lastActivityAt: Date | null; sortName: string }> = await this.dataSource.query(
-      `SELECT c.id, c.team_id AS "teamId", c.name, c.kind, c.is_private AS "isPrivate", c.is_archived AS "isArchived",
+    const rows: Array<Omit<ChannelListing, 'lastActivityAt'> & { lastActivityAt: Date | null; sortName: string }> =
+      await this.dataSource.query(
+        `SELECT c.id, c.team_id AS "teamId", c.name, c.kind, c.is_private AS "isPrivate", c.is_archived AS "isArchived",
               c.member_count AS "memberCount", latest.last_message_at AS "lastActivityAt", coalesce(c.name, '') AS "sortName"
        FROM channels c
        LEFT JOIN LATERAL (
@@ -107,12 +108,15 @@ export class CatalogueQueries {
          AND ($4::text IS NULL OR (coalesce(c.name, ''), c.id) > ($4::text, $5::text))
        ORDER BY coalesce(c.name, ''), c.id
        LIMIT $6`,
-      [filter.teamId ?? null, filter.includeArchived, pattern, filter.after?.name ?? null, filter.after?.id ?? null, filter.limit + 1],
-    );
+        [filter.teamId ?? null, filter.includeArchived, pattern, filter.after?.name ?? null, filter.after?.id ?? null, filter.limit + 1],
+      );
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];
     return {
-      channels: page.map(({ sortName: _sortName, lastActivityAt, ...channel }) => ({ ...channel, lastActivityAt: isoOrNull(lastActivityAt) })),
+      channels: page.map(({ sortName: _sortName, lastActivityAt, ...channel }) => ({
+        ...channel,
+        lastActivityAt: isoOrNull(lastActivityAt),
+      })),
       next: rows.length > filter.limit ? { name: last.sortName, id: last.id } : undefined,
     };
   }

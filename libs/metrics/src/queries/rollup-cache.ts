@@ -110,7 +110,9 @@ export class RollupCache implements OnApplicationShutdown {
   }
 
   private cannotListen(error: unknown): undefined {
-    this.logger.warn(`cannot LISTEN for rollup changes (${error instanceof Error ? error.message : String(error)}); answers are not cached`);
+    this.logger.warn(
+      `cannot LISTEN for rollup changes (${error instanceof Error ? error.message : String(error)}); answers are not cached`,
+    );
     return undefined;
   }
 
