@@ -11,6 +11,7 @@ import {
   reactionCount,
   readMessage,
   requireSlackId,
+  storableTimeZone,
   timestampOfTs,
   userRecord,
 } from './records';
@@ -51,6 +52,7 @@ describe('messageRecord', () => {
       teamId: 'T1',
       userId: 'U1',
       botId: null,
+      authorTeamId: null,
       threadTs: '1700000000.000100',
       subtype: null,
       isBot: false,
@@ -62,6 +64,17 @@ describe('messageRecord', () => {
       editedTs: '1700000050.000100',
     });
     expect(messageRecord(message, { ...context, storeText: true })?.text).toBe('secret plans');
+  });
+
+  it("keeps the author's team: user_team, else source_team, unknown when neither is a Slack id", () => {
+    const shared = { ts: '1700000000.000001', user: 'U9' };
+    expect(messageRecord({ ...shared, user_team: 'T9', source_team: 'T1' }, context)?.authorTeamId).toBe('T9');
+    expect(messageRecord({ ...shared, source_team: 'T9' }, context)?.authorTeamId).toBe('T9');
+    expect(messageRecord({ ...shared, user_team: 'T\u00009', source_team: 'T9' }, context)?.authorTeamId).toBe('T9');
+    expect(messageRecord({ ...shared, user_team: 'T'.repeat(65) }, context)?.authorTeamId).toBeNull();
+    expect(messageRecord({ ...shared, user_team: ['T9'] } as never, context)?.authorTeamId).toBeNull();
+    // The message itself stays: its team is unknown, not a reason to refuse it.
+    expect(messageRecord({ ...shared, user_team: 7 } as never, context)).toMatchObject({ userId: 'U9', authorTeamId: null });
   });
 
   it('marks bot messages by their own marks only, and refuses a message without a usable ts', () => {
@@ -175,6 +188,25 @@ describe('values a row can hold', () => {
     expect(channelRecord({ id: 'C1', name: 'n'.repeat(256) }, 'T1').name).toBeNull();
     const user = { id: 'U1', team_id: 'T\u00001', name: 'al\u0000ice', real_name: ['Alice'], profile: { real_name: 'Alice A.' }, tz: 7 };
     expect(userRecord(user as never, 'T1')).toMatchObject({ teamId: 'T1', name: 'alice', realName: 'Alice A.', tz: null });
+  });
+
+  it("keeps a user's own team, guest flags and an IANA time zone; unknown for anything else", () => {
+    const guest = { id: 'U2', team_id: 'T2', is_restricted: true, is_ultra_restricted: false, tz: 'America/Argentina/Buenos_Aires' };
+    expect(userRecord(guest, 'T1')).toMatchObject({
+      teamId: 'T2',
+      isRestricted: true,
+      isUltraRestricted: false,
+      tz: 'America/Argentina/Buenos_Aires',
+    });
+    expect(userRecord({ id: 'U3' }, 'T1')).toMatchObject({ teamId: 'T1', isRestricted: null, isUltraRestricted: null, tz: null });
+    expect(userRecord({ id: 'U3', is_restricted: 'yes', is_ultra_restricted: 1 } as never, 'T1')).toMatchObject({
+      isRestricted: null,
+      isUltraRestricted: null,
+    });
+    for (const tz of ['UTC', 'Europe/Berlin', 'Etc/GMT+5', 'Asia/Calcutta']) expect(storableTimeZone(tz)).toBe(tz);
+    for (const tz of ['', 'Mars/Olympus_Mons', '+01:00', 'Europe/Berlin\u0000', '../../etc/passwd', 'Europe/' + 'x'.repeat(100), ['UTC']]) {
+      expect(storableTimeZone(tz)).toBeNull();
+    }
   });
 
   it('names the field and quotes only the start of an id that is not a Slack id', () => {

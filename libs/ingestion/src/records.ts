@@ -149,11 +149,16 @@ export interface ChannelRecord {
 
 export interface UserRecord {
   id: string;
+  /** The user's own workspace as Slack states it (another one for a Slack Connect user); the one it was seen in otherwise. */
   teamId: string;
   name: string | null;
   realName: string | null;
   isBot: boolean;
   isDeleted: boolean;
+  /** Guest flags; null when Slack does not state them. */
+  isRestricted: boolean | null;
+  isUltraRestricted: boolean | null;
+  /** IANA time zone name; null when unknown or not a time zone name. */
   tz: string | null;
 }
 
@@ -167,6 +172,8 @@ export interface MessageRecord {
   teamId: string;
   userId: string | null;
   botId: string | null;
+  /** The author's own workspace (Slack's user_team, else source_team); null when the message does not say. */
+  authorTeamId: string | null;
   threadTs: string | null;
   subtype: string | null;
   isBot: boolean;
@@ -228,8 +235,40 @@ export function userRecord(user: SlackUser & { id: string }, fallbackTeamId: str
     realName: storableText(user.real_name) ?? storableText(user.profile?.real_name),
     isBot: user.is_bot === true,
     isDeleted: user.deleted === true,
-    tz: storableText(user.tz),
+    isRestricted: typeof user.is_restricted === 'boolean' ? user.is_restricted : null,
+    isUltraRestricted: typeof user.is_ultra_restricted === 'boolean' ? user.is_ultra_restricted : null,
+    tz: storableTimeZone(user.tz),
   };
+}
+
+/** IANA names are some 30 characters; the longest ICU knows is under 40. */
+const MAX_TIME_ZONE_LENGTH = 64;
+
+/** An IANA zone name's shape: an area, optional locations; no offsets ("+01:00"), which profiles do not carry. */
+const TIME_ZONE_PATTERN = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+
+const knownTimeZones = new Map<string, boolean>();
+
+/**
+ * A profile's time zone as stored: an IANA name ICU knows ("Europe/Berlin",
+ * "UTC"), as Slack spelled it; null for anything else, so that every stored
+ * zone can be computed with.
+ */
+export function storableTimeZone(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length > MAX_TIME_ZONE_LENGTH || !TIME_ZONE_PATTERN.test(value)) return null;
+  let known = knownTimeZones.get(value);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: value });
+      known = true;
+    } catch {
+      known = false;
+    }
+    // Users repeat a few dozen zones; the bound only stops hostile input from growing the cache.
+    if (knownTimeZones.size > 10_000) knownTimeZones.clear();
+    knownTimeZones.set(value, known);
+  }
+  return known ? value : null;
 }
 
 /**
@@ -284,8 +323,9 @@ export type MessageProblem = 'no valid ts' | 'invalid id';
  * The stored facts of a Slack message object, or why it cannot be stored: no
  * ts the system can compute with, or an author, bot, channel or workspace id
  * that is not a Slack id. Other values that break the rules are dropped: a
- * thread_ts, latest_reply or edit time out of range is unknown, NUL leaves
- * text and subtype, counts are clamped.
+ * thread_ts, latest_reply or edit time out of range is unknown, an author's
+ * team that is not a Slack id is unknown, NUL leaves text and subtype,
+ * counts are clamped.
  */
 export function readMessage(message: SlackMessage, context: MessageContext): MessageRecord | MessageProblem {
   if (!isSlackTs(message.ts)) return 'no valid ts';
@@ -300,6 +340,7 @@ export function readMessage(message: SlackMessage, context: MessageContext): Mes
     teamId: context.teamId,
     userId,
     botId,
+    authorTeamId: authorTeamOf(message),
     threadTs: isSlackTs(message.thread_ts) ? message.thread_ts : null,
     subtype: storableText(message.subtype),
     isBot: message.subtype === 'bot_message' || botId !== null,
@@ -310,6 +351,12 @@ export function readMessage(message: SlackMessage, context: MessageContext): Mes
     text: context.storeText ? storableText(message.text) : null,
     editedTs: isSlackTs(message.edited?.ts) ? message.edited.ts : null,
   };
+}
+
+/** Slack names the author's team as user_team; source_team, the team it was posted from, is the same team where user_team is missing. */
+function authorTeamOf(message: SlackMessage): string | null {
+  if (isSlackId(message.user_team)) return message.user_team;
+  return isSlackId(message.source_team) ? message.source_team : null;
 }
 
 /** The stored facts of a Slack message object; undefined when it cannot be stored (see readMessage). */

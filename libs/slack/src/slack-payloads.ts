@@ -26,6 +26,10 @@ export interface SlackMessage {
   text?: string;
   edited?: { user?: string; ts?: string };
   team?: string;
+  /** The author's own workspace; another one than the channel's for a Slack Connect author. */
+  user_team?: string;
+  /** The workspace the message was posted from. */
+  source_team?: string;
 }
 
 export interface SlackChannel {
@@ -49,6 +53,10 @@ export interface SlackUser {
   real_name?: string;
   deleted?: boolean;
   is_bot?: boolean;
+  /** A guest: a multi-channel guest is restricted, a single-channel guest also ultra restricted. */
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  /** IANA time zone name of the profile ("Europe/Berlin"). */
   tz?: string;
   profile?: { real_name?: string };
 }

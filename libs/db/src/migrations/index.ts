@@ -5,6 +5,7 @@ import { UnusedMessageIndexes1764739200000 } from './1764739200000-unused-messag
 import { RollupKeyCollation1764825600000 } from './1764825600000-rollup-key-collation';
 import { RecountTeamHours1764912000000 } from './1764912000000-recount-team-hours';
 import { WideReactionTotals1764998400000 } from './1764998400000-wide-reaction-totals';
+import { AudienceFacts1765084800000 } from './1765084800000-audience-facts';
 
 /** Every migration, oldest first. Listed explicitly so bundling keeps them. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   RollupKeyCollation1764825600000,
   RecountTeamHours1764912000000,
   WideReactionTotals1764998400000,
+  AudienceFacts1765084800000,
 ];

@@ -251,18 +251,20 @@ export class ActivityStore {
       requireSlackId(user.teamId, `workspace id of user ${user.id}`);
     }
     await this.query(
-      `INSERT INTO users AS u (id, team_id, name, real_name, is_bot, is_deleted, tz)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::boolean[], $7::text[])
+      `INSERT INTO users AS u (id, team_id, name, real_name, is_bot, is_deleted, is_restricted, is_ultra_restricted, tz)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::boolean[], $7::boolean[], $8::boolean[], $9::text[])
        ON CONFLICT (id) DO UPDATE SET
          team_id = EXCLUDED.team_id,
          name = EXCLUDED.name,
          real_name = EXCLUDED.real_name,
          is_bot = EXCLUDED.is_bot,
          is_deleted = EXCLUDED.is_deleted,
+         is_restricted = EXCLUDED.is_restricted,
+         is_ultra_restricted = EXCLUDED.is_ultra_restricted,
          tz = EXCLUDED.tz,
          updated_at = CASE WHEN (u.is_bot, u.is_deleted) IS DISTINCT FROM (EXCLUDED.is_bot, EXCLUDED.is_deleted) THEN now() ELSE u.updated_at END
-       WHERE (u.team_id, u.name, u.real_name, u.is_bot, u.is_deleted, u.tz) IS DISTINCT FROM
-             (EXCLUDED.team_id, EXCLUDED.name, EXCLUDED.real_name, EXCLUDED.is_bot, EXCLUDED.is_deleted, EXCLUDED.tz)`,
+       WHERE (u.team_id, u.name, u.real_name, u.is_bot, u.is_deleted, u.is_restricted, u.is_ultra_restricted, u.tz) IS DISTINCT FROM
+             (EXCLUDED.team_id, EXCLUDED.name, EXCLUDED.real_name, EXCLUDED.is_bot, EXCLUDED.is_deleted, EXCLUDED.is_restricted, EXCLUDED.is_ultra_restricted, EXCLUDED.tz)`,
       [
         users.map((user) => user.id),
         users.map((user) => user.teamId),
@@ -270,6 +272,8 @@ export class ActivityStore {
         users.map((user) => user.realName),
         users.map((user) => user.isBot),
         users.map((user) => user.isDeleted),
+        users.map((user) => user.isRestricted),
+        users.map((user) => user.isUltraRestricted),
         users.map((user) => user.tz),
       ],
     );

@@ -14,6 +14,7 @@ const record: MessageRecord = {
   teamId: 'T1',
   userId: 'U1',
   botId: null,
+  authorTeamId: 'T2',
   threadTs: null,
   subtype: null,
   isBot: false,
@@ -53,6 +54,7 @@ describe('the messages column description', () => {
       text: 'line one\\nline\\ttwo \\\\ done',
       edited_at: '2023-11-14T22:16:40.5Z',
       source: 'import',
+      author_team_id: 'T2',
     });
   });
 

@@ -108,6 +108,14 @@ export const MESSAGE_COLUMNS: readonly MessageColumn[] = [
     event: 'latest',
   },
   { name: 'source', ...text((_record, source) => source), notNull: true, snapshot: 'label', event: 'label' },
+  // Last, as the migration that added it left it in the table. An edit event may leave it out.
+  {
+    name: 'author_team_id',
+    ...text((record) => record.authorTeamId),
+    notNull: false,
+    snapshot: 'replace',
+    event: 'unless-unknown',
+  },
 ];
 
 /** The column list of every bulk write, in the order of the COPY lines. */
