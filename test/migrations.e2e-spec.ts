@@ -68,6 +68,7 @@ describe('schema migrations', () => {
     await aggregationRun.connect();
     try {
       await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
       expect(await revertLastMigration(dataSource)).toBe('RecountTeamHours1764912000000');
       await aggregationRun.query('SELECT pg_advisory_lock($1)', [AGGREGATION_LOCK_KEY]);
@@ -76,7 +77,7 @@ describe('schema migrations', () => {
       // The run commits its state while the migration waits for it.
       await aggregationRun.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
       await aggregationRun.query('SELECT pg_advisory_unlock($1)', [AGGREGATION_LOCK_KEY]);
-      expect(await migrated).toEqual(['RecountTeamHours1764912000000', 'WideReactionTotals1764998400000']);
+      expect(await migrated).toEqual(['RecountTeamHours1764912000000', 'WideReactionTotals1764998400000', 'AudienceFacts1765084800000']);
       expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
     } finally {
       await aggregationRun.end();
@@ -92,10 +93,45 @@ describe('schema migrations', () => {
       const row = `('C1', '2025-01-01', 'T1', 2, 2, 0, 0, 4000000000, now())`;
       await dataSource.query(`INSERT INTO channel_day_rollups VALUES ${row}`);
       expect(await dataSource.query(`SELECT reactions::text FROM channel_day_rollups`)).toEqual([{ reactions: '4000000000' }]);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
       expect(await dataSource.query(`SELECT reactions FROM channel_day_rollups`)).toEqual([{ reactions: 2147483647 }]);
       await runPendingMigrations(dataSource);
       await dataSource.query(`DELETE FROM channel_day_rollups`);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('AudienceFacts leaves rows stored before unknown (NULL) and its revert drops only the new columns', async () => {
+    const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
+    await dataSource.initialize();
+    const audienceColumns = `SELECT attrelid::regclass::text AS "table", attname AS name FROM pg_attribute
+      WHERE attrelid IN ('users'::regclass, 'messages'::regclass) AND attname IN ('is_restricted', 'is_ultra_restricted', 'author_team_id')
+        AND NOT attisdropped ORDER BY 1, 2`;
+    try {
+      await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
+      expect(await dataSource.query(audienceColumns)).toEqual([]);
+      await dataSource.query(`INSERT INTO users (id, team_id, tz) VALUES ('U1', 'T1', 'Europe/Paris')`);
+      await dataSource.query(
+        `INSERT INTO messages (channel_id, ts, team_id, user_id, posted_at, source) VALUES ('C1', '1700000000.000100', 'T1', 'U1', now(), 'import')`,
+      );
+
+      expect(await runPendingMigrations(dataSource)).toEqual(['AudienceFacts1765084800000']);
+      expect(await dataSource.query(`SELECT team_id, is_restricted, is_ultra_restricted, tz FROM users`)).toEqual([
+        { team_id: 'T1', is_restricted: null, is_ultra_restricted: null, tz: 'Europe/Paris' },
+      ]);
+      expect(await dataSource.query(`SELECT team_id, author_team_id FROM messages`)).toEqual([{ team_id: 'T1', author_team_id: null }]);
+
+      await dataSource.query(`UPDATE users SET is_restricted = true, is_ultra_restricted = false`);
+      await dataSource.query(`UPDATE messages SET author_team_id = 'T2'`);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
+      expect(await dataSource.query(audienceColumns)).toEqual([]);
+      expect(await dataSource.query(`SELECT id, team_id, tz FROM users`)).toEqual([{ id: 'U1', team_id: 'T1', tz: 'Europe/Paris' }]);
+      expect(await dataSource.query(`SELECT ts, user_id FROM messages`)).toEqual([{ ts: '1700000000.000100', user_id: 'U1' }]);
+      await runPendingMigrations(dataSource);
+      await dataSource.query(`TRUNCATE users, messages`);
     } finally {
       await dataSource.destroy();
     }

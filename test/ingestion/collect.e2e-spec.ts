@@ -14,6 +14,8 @@ const THREADS = 'C0THREADS';
 const FAILING = 'C0FAILING';
 const NOT_JOINED = 'C0NOTJOINED';
 const PRIVATE = 'G0PRIVATE';
+/** The workspace of a Slack Connect user who posts in the private channel. */
+const PARTNER = 'T0PARTNER';
 
 /** A ts `minutes` after a fixed start, unique per minute. */
 function ts(minutes: number): string {
@@ -21,7 +23,7 @@ function ts(minutes: number): string {
 }
 
 function message(minutes: number, fields: Record<string, unknown> = {}): FakeMessage {
-  return { type: 'message', ts: ts(minutes), user: 'U0ALICE', text: `message at minute ${minutes}`, ...fields };
+  return { type: 'message', ts: ts(minutes), user: 'U0ALICE', text: `message at minute ${minutes}`, user_team: TEAM, ...fields };
 }
 
 function workspace(): FakeSlackData {
@@ -39,10 +41,49 @@ function workspace(): FakeSlackData {
       { id: PRIVATE, name: 'private', created: 1_700_000_400, is_private: true, is_archived: false, is_member: true, num_members: 2 },
     ],
     users: [
-      { id: 'U0ALICE', team_id: TEAM, name: 'alice', real_name: 'Alice', deleted: false, is_bot: false, tz: 'Europe/Paris' },
-      { id: 'U0BOB', team_id: TEAM, name: 'bob', real_name: 'Bob', deleted: false, is_bot: false, tz: 'Asia/Tokyo' },
-      { id: 'U0CAROL', team_id: TEAM, name: 'carol', real_name: 'Carol', deleted: true, is_bot: false, tz: 'UTC' },
-      { id: 'U0DEPLOYBOT', team_id: TEAM, name: 'deploybot', real_name: 'Deploy Bot', deleted: false, is_bot: true },
+      {
+        id: 'U0ALICE',
+        team_id: TEAM,
+        name: 'alice',
+        real_name: 'Alice',
+        deleted: false,
+        is_bot: false,
+        is_restricted: false,
+        tz: 'Europe/Paris',
+      },
+      { id: 'U0BOB', team_id: TEAM, name: 'bob', real_name: 'Bob', deleted: false, is_bot: false, is_restricted: true, tz: 'Asia/Tokyo' },
+      {
+        id: 'U0CAROL',
+        team_id: TEAM,
+        name: 'carol',
+        real_name: 'Carol',
+        deleted: true,
+        is_bot: false,
+        is_restricted: true,
+        is_ultra_restricted: true,
+        tz: 'UTC',
+      },
+      // Flags and a time zone no Slack user carries: stored as unknown.
+      {
+        id: 'U0DEPLOYBOT',
+        team_id: TEAM,
+        name: 'deploybot',
+        real_name: 'Deploy Bot',
+        deleted: false,
+        is_bot: true,
+        is_restricted: 'no',
+        tz: 'Deploy/Pipeline',
+      },
+      {
+        id: 'U0EVE',
+        team_id: PARTNER,
+        name: 'eve',
+        real_name: 'Eve',
+        deleted: false,
+        is_bot: false,
+        is_restricted: false,
+        tz: 'America/Sao_Paulo',
+      },
       { id: 'USLACKBOT', team_id: TEAM, name: 'slackbot', real_name: 'Slackbot', deleted: false, is_bot: false },
     ],
     history: {
@@ -66,9 +107,24 @@ function workspace(): FakeSlackData {
         }),
       ],
       [FAILING]: [message(40)],
-      [PRIVATE]: [message(50, { user: 'U0BOB' })],
+      [PRIVATE]: [message(45, { user: 'U0EVE', user_team: PARTNER, source_team: PARTNER }), message(50, { user: 'U0BOB' })],
     },
     replies: { [THREADS]: { [ts(20)]: threadReplies, [ts(30)]: deletedReplies } },
+  };
+}
+
+/** A users row as stored for a user Slack lists with nothing beyond its names: flags and time zone unknown. */
+function member(id: string, name: string, realName: string): Record<string, unknown> {
+  return {
+    id,
+    team_id: TEAM,
+    name,
+    real_name: realName,
+    is_bot: false,
+    is_deleted: false,
+    is_restricted: null,
+    is_ultra_restricted: null,
+    tz: null,
   };
 }
 
@@ -141,13 +197,18 @@ describe('worker collect', () => {
       { id: THREADS, name: 'threads', kind: 'public', is_private: false, is_archived: false, member_count: 3 },
       { id: PRIVATE, name: 'private', kind: 'private', is_private: true, is_archived: false, member_count: 2 },
     ]);
-    expect(await dataSource.query(`SELECT id, name, real_name, is_bot, is_deleted, tz FROM users ORDER BY id`)).toEqual([
-      { id: 'U0ALICE', name: 'alice', real_name: 'Alice', is_bot: false, is_deleted: false, tz: 'Europe/Paris' },
-      { id: 'U0BOB', name: 'bob', real_name: 'Bob', is_bot: false, is_deleted: false, tz: 'Asia/Tokyo' },
-      { id: 'U0CAROL', name: 'carol', real_name: 'Carol', is_bot: false, is_deleted: true, tz: 'UTC' },
-      { id: 'U0DEPLOYBOT', name: 'deploybot', real_name: 'Deploy Bot', is_bot: true, is_deleted: false, tz: null },
-      { id: 'USLACKBOT', name: 'slackbot', real_name: 'Slackbot', is_bot: false, is_deleted: false, tz: null },
+    const usersQuery = `SELECT id, team_id, name, real_name, is_bot, is_deleted, is_restricted, is_ultra_restricted, tz, xmin::text AS row_version
+      FROM users ORDER BY id`;
+    const users = await dataSource.query(usersQuery);
+    expect(users.map(({ row_version: _version, ...user }: Record<string, unknown>) => user)).toEqual([
+      { ...member('U0ALICE', 'alice', 'Alice'), is_restricted: false, tz: 'Europe/Paris' },
+      { ...member('U0BOB', 'bob', 'Bob'), is_restricted: true, tz: 'Asia/Tokyo' },
+      { ...member('U0CAROL', 'carol', 'Carol'), is_deleted: true, is_restricted: true, is_ultra_restricted: true, tz: 'UTC' },
+      { ...member('U0DEPLOYBOT', 'deploybot', 'Deploy Bot'), is_bot: true },
+      { ...member('U0EVE', 'eve', 'Eve'), team_id: PARTNER, is_restricted: false, tz: 'America/Sao_Paulo' },
+      member('USLACKBOT', 'slackbot', 'Slackbot'),
     ]);
+    expect((await rows()).filter((row) => row.author_team_id === PARTNER).map((row) => row.user_id)).toEqual(['U0EVE']);
     expect(await syncState()).toEqual([
       {
         channel_id: FAILING,
@@ -204,6 +265,10 @@ describe('worker collect', () => {
       [ts(20), undefined, false],
       [ts(20), undefined, true],
     ]);
+
+    // A second run lists the same users again and rewrites none of them.
+    await runWorker(['collect'], env);
+    expect(await dataSource.query(usersQuery)).toEqual(users);
   });
 
   it('leaves out channels, users and messages whose ids are not Slack ids, and stores the rest', async () => {
@@ -221,7 +286,7 @@ describe('worker collect', () => {
     const ids: Array<{ id: string; team_id: string }> = await dataSource.query(
       `SELECT id, team_id FROM channels UNION ALL SELECT id, team_id FROM users`,
     );
-    expect(ids.filter(({ id, team_id }) => !/^[A-Za-z0-9_-]{1,64}$/.test(id) || team_id !== TEAM)).toEqual([]);
+    expect(ids.filter(({ id, team_id }) => !/^[A-Za-z0-9_-]{1,64}$/.test(id) || team_id !== (id === 'U0EVE' ? PARTNER : TEAM))).toEqual([]);
     expect(ids.map(({ id }) => id)).toContain('U0TEAMNUL');
   });
 

@@ -17,6 +17,20 @@ function callback(event: Record<string, unknown>, eventId = `Ev${String(++eventC
   return eventCallback(TEAM, eventId, event);
 }
 
+/** A `message_changed` event at `at` carrying the edited `message` as Slack shows it now. */
+function messageChanged(at: string, message: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return callback({
+    type: 'message',
+    subtype: 'message_changed',
+    hidden: true,
+    channel: CHANNEL,
+    channel_type: 'channel',
+    ts: at,
+    message,
+    ...extra,
+  });
+}
+
 function ts(minutes: number): string {
   return `${1_717_200_000 + minutes * 60}.000200`;
 }
@@ -129,16 +143,11 @@ describe('POST /slack/events', () => {
   });
 
   it('applies an edit, keeping the reply count the edit does not mention', async () => {
-    const edit = callback({
-      type: 'message',
-      subtype: 'message_changed',
-      hidden: true,
-      channel: CHANNEL,
-      channel_type: 'channel',
-      ts: ts(3),
-      message: { type: 'message', user: 'U0ALICE', text: 'hello, edited', ts: ts(1), edited: { user: 'U0ALICE', ts: ts(3) } },
-      previous_message: { type: 'message', user: 'U0ALICE', text: 'hello', ts: ts(1) },
-    });
+    const edit = messageChanged(
+      ts(3),
+      { type: 'message', user: 'U0ALICE', text: 'hello, edited', ts: ts(1), edited: { user: 'U0ALICE', ts: ts(3) } },
+      { previous_message: { type: 'message', user: 'U0ALICE', text: 'hello', ts: ts(1) } },
+    );
     expect((await deliver(api, { body: edit })).status).toBe(200);
     expect(await message(ts(1))).toMatchObject({
       edited_at: isoOfTs(ts(3)),
@@ -228,14 +237,42 @@ describe('POST /slack/events', () => {
       real_name: 'Erin',
       deleted: false,
       is_bot: false,
+      is_restricted: false,
+      is_ultra_restricted: false,
       tz: 'Europe/Berlin',
       profile: { real_name: 'Erin' },
     };
     expect((await deliver(api, { body: callback({ type: 'team_join', user }) })).status).toBe(200);
     const stored = async () =>
-      (await dataSource.query(`SELECT name, real_name, is_bot, is_deleted, tz, updated_at FROM users WHERE id = 'U0ERIN'`))[0];
+      (
+        await dataSource.query(
+          `SELECT name, real_name, is_bot, is_deleted, is_restricted, is_ultra_restricted, tz, updated_at, xmin::text AS row_version
+           FROM users WHERE id = 'U0ERIN'`,
+        )
+      )[0];
     const joined = await stored();
-    expect(joined).toMatchObject({ name: 'erin', real_name: 'Erin', is_bot: false, is_deleted: false, tz: 'Europe/Berlin' });
+    expect(joined).toMatchObject({
+      name: 'erin',
+      real_name: 'Erin',
+      is_bot: false,
+      is_deleted: false,
+      is_restricted: false,
+      is_ultra_restricted: false,
+      tz: 'Europe/Berlin',
+    });
+    // The same user again, under a new event id: nothing to write.
+    expect((await deliver(api, { body: callback({ type: 'user_change', user }) })).status).toBe(200);
+    expect(await stored()).toEqual(joined);
+
+    const asGuest = { ...user, is_restricted: true, is_ultra_restricted: true, tz: 'America/Los_Angeles' };
+    expect((await deliver(api, { body: callback({ type: 'user_change', user: asGuest }) })).status).toBe(200);
+    expect(await stored()).toMatchObject({ is_restricted: true, is_ultra_restricted: true, tz: 'America/Los_Angeles' });
+    // A time zone ICU does not know is unknown; the rest of the change is stored.
+    expect((await deliver(api, { body: callback({ type: 'user_change', user: { ...asGuest, tz: 'Pacific/Atlantis' } }) })).status).toBe(
+      200,
+    );
+    expect(await stored()).toMatchObject({ is_restricted: true, tz: null });
+    expect((await deliver(api, { body: callback({ type: 'user_change', user }) })).status).toBe(200);
 
     expect((await deliver(api, { body: callback({ type: 'user_change', user: { ...user, real_name: 'Erin E.' } }) })).status).toBe(200);
     const renamed = await stored();
@@ -246,6 +283,48 @@ describe('POST /slack/events', () => {
     const deactivated = await stored();
     expect(deactivated.is_deleted).toBe(true);
     expect(deactivated.updated_at.getTime()).toBeGreaterThan(joined.updated_at.getTime());
+  });
+
+  it("keeps a Slack Connect author's team on the message, through an edit that leaves it out and a repeated delivery", async () => {
+    const partner = 'T0PARTNER';
+    const event = {
+      type: 'message',
+      channel: CHANNEL,
+      channel_type: 'channel',
+      user: 'U0FRANK',
+      text: 'hello from the partner',
+      ts: ts(40),
+      team: partner,
+      user_team: partner,
+      source_team: partner,
+    };
+    const delivery = callback(event);
+    expect((await deliver(api, { body: delivery })).status).toBe(200);
+    expect(await message(ts(40))).toEqual(expectedMessageRow(event, { teamId: TEAM, channelId: CHANNEL, storeText: false }));
+    expect(await message(ts(40))).toMatchObject({ team_id: TEAM, author_team_id: partner });
+    // First seen as this message's author: a user of the partner workspace.
+    expect(await dataSource.query(`SELECT team_id FROM users WHERE id = 'U0FRANK'`)).toEqual([{ team_id: partner }]);
+
+    const edit = messageChanged(ts(41), {
+      type: 'message',
+      user: 'U0FRANK',
+      text: 'hello, edited',
+      ts: ts(40),
+      edited: { user: 'U0FRANK', ts: ts(41) },
+    });
+    expect((await deliver(api, { body: edit })).status).toBe(200);
+    expect(await message(ts(40))).toMatchObject({ edited_at: isoOfTs(ts(41)), author_team_id: partner });
+
+    const rowVersion = async () =>
+      dataSource.query(`SELECT author_team_id, xmin::text AS row_version FROM messages WHERE channel_id = $1 AND ts = $2`, [
+        CHANNEL,
+        ts(40),
+      ]);
+    const before = await rowVersion();
+    // Slack's retry of the same delivery, and the same message under another event id: the row is not rewritten.
+    expect((await deliver(api, { body: delivery, retryNumber: 1 })).status).toBe(200);
+    expect((await deliver(api, { body: callback(event) })).status).toBe(200);
+    expect(await rowVersion()).toEqual(before);
   });
 
   it('acknowledges event types it does not store, and refuses a body that is no Slack delivery', async () => {

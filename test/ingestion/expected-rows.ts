@@ -23,6 +23,7 @@ export interface MessageRow {
   file_count: number;
   text: string | null;
   edited_at: string | null;
+  author_team_id: string | null;
   deleted: boolean;
 }
 
@@ -38,6 +39,8 @@ interface SlackLikeMessage {
   files?: unknown[];
   text?: string;
   edited?: { ts: string };
+  user_team?: string;
+  source_team?: string;
 }
 
 /** `1700000000.000100` → `2023-11-14T22:13:20.000100Z`, as PostgreSQL prints to_timestamp(ts) in UTC. */
@@ -70,6 +73,7 @@ export function expectedMessageRow(
     file_count: message.files?.length ?? 0,
     text: where.storeText ? (message.text ?? null) : null,
     edited_at: message.edited ? isoOfTs(message.edited.ts) : null,
+    author_team_id: message.user_team ?? message.source_team ?? null,
     deleted: where.deleted ?? false,
   };
 }
@@ -81,7 +85,7 @@ export async function storedMessageRows(dataSource: DataSource): Promise<Message
             to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS posted_at,
             is_bot, reply_count, latest_reply_ts, reaction_count, reactions, reactors, file_count, text,
             to_char(edited_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS edited_at,
-            deleted_at IS NOT NULL AS deleted
+            author_team_id, deleted_at IS NOT NULL AS deleted
      FROM messages ORDER BY channel_id, ts`,
   );
   return rows;

@@ -88,7 +88,19 @@ describe('signed Slack events carrying values no row can hold', () => {
       }),
       { type: 'channel_created', channel: { id: 'C0CREATED1', name: 'new\u0000s', created: 1e300, num_members: -5 } },
       { type: 'channel_created', channel: { id: 'C0CREATED2', name: 'n'.repeat(300), created: 1_717_200_000, num_members: 1.5 } },
-      { type: 'team_join', user: { id: 'U0ARRAY', team_id: TEAM, name: 'ar\u0000ray', real_name: ['Array', 'Name'], tz: { zone: 'UTC' } } },
+      {
+        type: 'team_join',
+        user: {
+          id: 'U0ARRAY',
+          team_id: TEAM,
+          name: 'ar\u0000ray',
+          real_name: ['Array', 'Name'],
+          is_restricted: 'false',
+          is_ultra_restricted: [true],
+          tz: { zone: 'UTC' },
+        },
+      },
+      { type: 'team_join', user: { id: 'U0ZONE', team_id: TEAM, tz: 'Europe/Berlin\u0000' } },
       { type: 'channel_rename', channel: { id: 'C0CREATED1', name: 'gen\u0000eral' } },
     ];
     for (const event of deliveries) expect((await deliver(eventCallback(TEAM, nextEventId(), event))).status).toBe(200);
@@ -114,8 +126,13 @@ describe('signed Slack events carrying values no row can hold', () => {
       { id: 'C0CREATED1', name: 'general', created: null, member_count: null },
       { id: 'C0CREATED2', name: null, created: new Date('2024-06-01T00:00:00Z'), member_count: null },
     ]);
-    expect(await dataSource.query(`SELECT name, real_name, tz FROM users WHERE id = 'U0ARRAY'`)).toEqual([
-      { name: 'array', real_name: null, tz: null },
+    expect(
+      await dataSource.query(
+        `SELECT id, name, real_name, is_restricted, is_ultra_restricted, tz FROM users WHERE id IN ('U0ARRAY', 'U0ZONE') ORDER BY id`,
+      ),
+    ).toEqual([
+      { id: 'U0ARRAY', name: 'array', real_name: null, is_restricted: null, is_ultra_restricted: null, tz: null },
+      { id: 'U0ZONE', name: null, real_name: null, is_restricted: null, is_ultra_restricted: null, tz: null },
     ]);
   });
 

@@ -7,6 +7,7 @@ import {
   createSlackExportFixture,
   ExportFixtureOptions,
   FixtureMessage,
+  PARTNER_TEAM_ID,
   SlackExportFixture,
   writeExportDirectory,
   writeExportZip,
@@ -100,6 +101,10 @@ describe('worker import', () => {
     expect(stored.some((row) => row.file_count > 0 && row.subtype === 'file_share')).toBe(true);
     expect(stored.some((row) => row.edited_at !== null)).toBe(true);
     expect(stored.some((row) => row.reactors.length > 1)).toBe(true);
+    expect(stored.filter((row) => row.author_team_id === PARTNER_TEAM_ID).map((row) => row.user_id)).toEqual(
+      Array(FIXTURE.days).fill('U0PARTNER1'),
+    );
+    expect(stored.some((row) => row.author_team_id === 'T0FIXTURE')).toBe(true);
     expect(first.stdout).toContain(`messages read:      ${written}`);
     expect(first.stdout).toContain(`messages stored:    ${written} (new or changed)`);
     expect(first.stdout).toContain('skipped:            none');
@@ -113,7 +118,7 @@ describe('worker import', () => {
       { id: 'G90000001', name: expect.stringMatching(/^mpdm-/), kind: 'mpim', is_private: true, is_archived: false, member_count: 3 },
     ]);
     const users = await dataSource.query(`SELECT id, team_id, is_bot, is_deleted FROM users ORDER BY id`);
-    expect(users).toHaveLength(9);
+    expect(users).toHaveLength(10);
     expect(users).toEqual(
       expect.arrayContaining([
         { id: 'U0000006', team_id: 'T0FIXTURE', is_bot: false, is_deleted: true },
@@ -121,6 +126,15 @@ describe('worker import', () => {
         { id: 'USLACKBOT', team_id: 'T0FIXTURE', is_bot: false, is_deleted: false },
       ]),
     );
+    const audienceQuery = `SELECT id, team_id, is_restricted, is_ultra_restricted, tz, xmin::text AS row_version FROM users
+      WHERE id IN ('U0000001', 'U0000002', 'U0000003', 'U0PARTNER1') ORDER BY id`;
+    const audience = await dataSource.query(audienceQuery);
+    expect(audience.map(({ row_version: _version, ...user }: Record<string, unknown>) => user)).toEqual([
+      { id: 'U0000001', team_id: 'T0FIXTURE', is_restricted: false, is_ultra_restricted: false, tz: 'Europe/Paris' },
+      { id: 'U0000002', team_id: 'T0FIXTURE', is_restricted: true, is_ultra_restricted: false, tz: 'Europe/Paris' },
+      { id: 'U0000003', team_id: 'T0FIXTURE', is_restricted: true, is_ultra_restricted: true, tz: 'Europe/Paris' },
+      { id: 'U0PARTNER1', team_id: PARTNER_TEAM_ID, is_restricted: false, is_ultra_restricted: false, tz: 'Asia/Tokyo' },
+    ]);
     expect(await dataSource.query(`SELECT id FROM workspaces`)).toEqual([{ id: 'T0FIXTURE' }]);
 
     const updatedBefore = await dataSource.query(`SELECT channel_id, ts, updated_at FROM messages ORDER BY channel_id, ts`);
@@ -130,6 +144,8 @@ describe('worker import', () => {
     expect(second.stdout).toContain(`messages unchanged: ${written}`);
     expect(await rows()).toEqual(expected);
     expect(await dataSource.query(`SELECT channel_id, ts, updated_at FROM messages ORDER BY channel_id, ts`)).toEqual(updatedBefore);
+    // Not rewritten at all: the same row version.
+    expect(await dataSource.query(audienceQuery)).toEqual(audience);
   });
 
   it('reads an unpacked directory with folders named by id, and keeps text when STORE_MESSAGE_TEXT=true', async () => {
@@ -183,11 +199,21 @@ describe('worker import', () => {
       },
       { ...base, ts: '1709510403.000100', user: '\u0000' },
       { ...base, ts: '1709510404.000100', user: `U${'x'.repeat(100_000)}` },
+      { ...base, ts: '1709510405.000100', user_team: `T${'x'.repeat(100)}`, source_team: '\u0000' },
     );
     await writeFile(dayFile, JSON.stringify(messages));
     const users = [
       ...fixture.users,
-      { id: 'U0POISON1', team_id: fixture.teamId, name: 'nul\u0000name', real_name: ['not', 'a', 'name'] },
+      {
+        id: 'U0POISON1',
+        team_id: fixture.teamId,
+        name: 'nul\u0000name',
+        real_name: ['not', 'a', 'name'],
+        is_restricted: 'true',
+        is_ultra_restricted: 1,
+        tz: 'Europe/Nowhere',
+      },
+      { id: 'U0POISON2', team_id: 'T0\u0000OTHER', tz: `Europe/${'x'.repeat(100_000)}` },
       { id: 'U'.repeat(100_000) },
     ];
     await writeFile(join(directory, 'users.json'), JSON.stringify(users));
@@ -202,18 +228,34 @@ describe('worker import', () => {
     const result = await runWorker(['import', directory], env);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`messages read:      ${total + 6}`);
+    expect(result.stdout).toContain(`messages read:      ${total + 7}`);
     expect(result.stdout).toContain('skipped:            2 invalid id, 2 no valid ts, 1 user or channel without a valid id');
-    expect((await tableCounts()).messages).toBe(total + 2);
+    expect((await tableCounts()).messages).toBe(total + 3);
     const stored = await dataSource.query(
-      `SELECT ts, reply_count, subtype, reaction_count FROM messages WHERE ts IN ('1709510401.000100', '1709510402.000100') ORDER BY ts`,
+      `SELECT ts, reply_count, subtype, reaction_count, author_team_id FROM messages
+       WHERE ts IN ('1709510401.000100', '1709510402.000100', '1709510405.000100') ORDER BY ts`,
     );
     expect(stored).toEqual([
-      { ts: '1709510401.000100', reply_count: 2_147_483_647, subtype: 'botmessage', reaction_count: 0 },
-      { ts: '1709510402.000100', reply_count: 0, subtype: null, reaction_count: 2_147_483_647 },
+      { ts: '1709510401.000100', reply_count: 2_147_483_647, subtype: 'botmessage', reaction_count: 0, author_team_id: null },
+      { ts: '1709510402.000100', reply_count: 0, subtype: null, reaction_count: 2_147_483_647, author_team_id: null },
+      // An author team that is no Slack id is unknown; the message is kept.
+      { ts: '1709510405.000100', reply_count: 0, subtype: null, reaction_count: 0, author_team_id: null },
     ]);
-    expect(await dataSource.query(`SELECT name, real_name FROM users WHERE id = 'U0POISON1'`)).toEqual([
-      { name: 'nulname', real_name: null },
+    expect(
+      await dataSource.query(
+        `SELECT id, team_id, name, real_name, is_restricted, is_ultra_restricted, tz FROM users WHERE id LIKE 'U0POISON%' ORDER BY id`,
+      ),
+    ).toEqual([
+      {
+        id: 'U0POISON1',
+        team_id: fixture.teamId,
+        name: 'nulname',
+        real_name: null,
+        is_restricted: null,
+        is_ultra_restricted: null,
+        tz: null,
+      },
+      { id: 'U0POISON2', team_id: fixture.teamId, name: null, real_name: null, is_restricted: null, is_ultra_restricted: null, tz: null },
     ]);
     expect(
       await dataSource.query(`SELECT id, name, created, member_count FROM channels WHERE id IN ($1, 'C0POISON1') ORDER BY id`, [

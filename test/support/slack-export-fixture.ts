@@ -5,8 +5,10 @@
  * `YYYY-MM-DD.json` array of messages per day (UTC).
  *
  * The same options and seed give byte-identical files. What it contains:
- * - users: humans (one of them deleted), bot users, and `USLACKBOT` (which
- *   Slack lists with `is_bot: false`);
+ * - users: humans (one of them deleted, one a multi-channel and one a
+ *   single-channel guest), bot users, `USLACKBOT` (which Slack lists with
+ *   `is_bot: false`), and a Slack Connect user of another workspace
+ *   (`PARTNER_TEAM_ID`) who posts in the general channel;
  * - public and private channels (folders named by channel name, or by id with
  *   `folderNames: 'id'`), direct messages (folders named by id) and
  *   multi-party DMs (named `mpdm-…`);
@@ -59,6 +61,8 @@ export interface FixtureUser {
   deleted: boolean;
   is_bot: boolean;
   is_app_user: boolean;
+  is_restricted: boolean;
+  is_ultra_restricted: boolean;
   tz: string;
   profile: { real_name: string; display_name: string };
 }
@@ -114,6 +118,9 @@ const DEFAULTS: Required<ExportFixtureOptions> = {
   folderNames: 'name',
 };
 
+/** The workspace of the fixture's Slack Connect user. */
+export const PARTNER_TEAM_ID = 'T0PARTNER';
+
 const DAY_SECONDS = 86_400;
 const EMOJI = ['thumbsup', 'tada', 'eyes', 'white_check_mark', 'heart', 'joy', 'rocket', 'pray'];
 const WORDS = ['deploy', 'review', 'ticket', 'release', 'lunch', 'meeting', 'incident', 'design', 'draft', 'metrics', 'thanks', 'question'];
@@ -130,21 +137,32 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
 
   const humans: FixtureUser[] = Array.from({ length: settings.humans }, (_, index) => {
     const name = `member${pad(index + 1, 3)}`;
-    return user(`U${pad(index + 1, 7)}`, name, `Member ${index + 1}`, { deleted: index === settings.humans - 1 && settings.humans > 2 });
+    return user(`U${pad(index + 1, 7)}`, name, `Member ${index + 1}`, {
+      deleted: index === settings.humans - 1 && settings.humans > 2,
+      guest: index === 1 ? 'multi-channel' : index === 2 ? 'single-channel' : undefined,
+    });
   });
   const bots: FixtureUser[] = Array.from({ length: settings.botUsers }, (_, index) =>
     user(`UB${pad(index + 1, 6)}`, `bot${index + 1}`, `Bot ${index + 1}`, { is_bot: true }),
   );
   const slackbot = user('USLACKBOT', 'slackbot', 'Slackbot', {});
-  function user(id: string, name: string, realName: string, flags: { deleted?: boolean; is_bot?: boolean }): FixtureUser {
+  const partner = user('U0PARTNER1', 'partner', 'Partner Person', { team: PARTNER_TEAM_ID });
+  function user(
+    id: string,
+    name: string,
+    realName: string,
+    flags: { deleted?: boolean; is_bot?: boolean; guest?: 'multi-channel' | 'single-channel'; team?: string },
+  ): FixtureUser {
     return {
       id,
-      team_id: teamId,
+      team_id: flags.team ?? teamId,
       name,
       real_name: realName,
       deleted: flags.deleted ?? false,
       is_bot: flags.is_bot ?? false,
       is_app_user: false,
+      is_restricted: flags.guest !== undefined,
+      is_ultra_restricted: flags.guest === 'single-channel',
       tz: ['Europe/Paris', 'America/New_York', 'Asia/Tokyo', 'UTC'][id.length % 4],
       profile: { real_name: realName, display_name: name },
     };
@@ -258,6 +276,8 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
             addThread(message, seconds, day, random, posters, nextTs, scheduled, messages);
           messages.push(message);
         }
+        // Before anyone else's messages of the day (8:00 on), so no ts can coincide; no random draw, so the rest stays as it was.
+        if (entry.is_general) messages.push(partnerMessage(`${dayStart + 7 * 3600}.000001`));
         if (messages.length === 0) continue;
         messages.sort((left, right) => Number(left.ts) - Number(right.ts));
         yield { path: `${folder}/${isoDate(dayStart)}.json`, channelId: entry.id, messages };
@@ -291,6 +311,19 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
         is_restricted: false,
         is_ultra_restricted: false,
       },
+    };
+  }
+
+  /** Slack Connect: the author's own workspace is another one than the channel's. */
+  function partnerMessage(ts: string): FixtureMessage {
+    return {
+      type: 'message',
+      text: 'Hello from the partner workspace',
+      user: partner.id,
+      ts,
+      team: PARTNER_TEAM_ID,
+      user_team: PARTNER_TEAM_ID,
+      source_team: PARTNER_TEAM_ID,
     };
   }
 
@@ -359,7 +392,7 @@ export function createSlackExportFixture(options: ExportFixtureOptions = {}): Sl
 
   return {
     teamId,
-    users: [...humans, ...bots, slackbot],
+    users: [...humans, ...bots, slackbot, partner],
     lists: { 'channels.json': publicChannels, 'groups.json': privateChannels, 'dms.json': directMessages, 'mpims.json': multiParty },
     dayFiles,
   };

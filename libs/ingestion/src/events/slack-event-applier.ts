@@ -217,7 +217,8 @@ export class SlackEventApplier {
 
   /** Returns whether the message row was created or changed. */
   private async storeMessage(store: ActivityStore, record: MessageRecord, payload: SlackMessage): Promise<boolean> {
-    if (record.userId) await store.ensureUser(record.userId, record.teamId);
+    // A Slack Connect author belongs to the team the message names, not to the channel's.
+    if (record.userId) await store.ensureUser(record.userId, record.authorTeamId ?? record.teamId);
     const { inserted, changed } = await store.recordMessageEvent(record, 'events', {
       hasThreadInfo: payload.reply_count !== undefined,
       hasReactions: payload.reactions !== undefined,
