@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { COLLECT_LOCK_KEY } from '@app/db';
+import { ROLLUP_TABLES } from '@app/metrics';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { FakeMessage, FakeSlackData, FakeSlackServer } from './support/fake-slack-server';
@@ -17,14 +18,6 @@ const RAW_TABLES: Record<string, string> = {
              FROM messages ORDER BY channel_id, ts`,
   sync: 'SELECT channel_id, newest_ts, pending_cursor, last_error FROM channel_sync_state ORDER BY channel_id',
 };
-const ROLLUP_TABLES = [
-  'channel_day_rollups',
-  'thread_rollups',
-  'member_channel_day_rollups',
-  'member_day_rollups',
-  'team_activity_rollups',
-  'team_hour_rollups',
-];
 
 async function query<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });

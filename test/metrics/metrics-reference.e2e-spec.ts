@@ -1,3 +1,4 @@
+import { ROLLUP_TABLES } from '@app/metrics';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, migratedDataSource, TestDatabase } from '../support/database';
 import { ApiHarness, startApiHarness } from './api-harness';
@@ -199,16 +200,8 @@ describe('metrics API against an independent reference computation', () => {
 
   it('re-running gives identical rows: the incremental result equals a full rebuild', async () => {
     const snapshot = async () => {
-      const tables = [
-        'channel_day_rollups',
-        'thread_rollups',
-        'member_channel_day_rollups',
-        'member_day_rollups',
-        'team_activity_rollups',
-        'team_hour_rollups',
-      ];
       const result: Record<string, unknown[]> = {};
-      for (const table of tables) result[table] = await dataSource.query(`SELECT * FROM ${table} ORDER BY 1, 2, 3`);
+      for (const table of ROLLUP_TABLES) result[table] = await dataSource.query(`SELECT * FROM ${table} ORDER BY 1, 2, 3`);
       return JSON.parse(JSON.stringify(result));
     };
     const incremental = await snapshot();

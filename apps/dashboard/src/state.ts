@@ -1,3 +1,5 @@
+import { CHANNEL_METRIC_SORT_FIELDS, USER_METRIC_SORT_FIELDS } from '../../../libs/metrics/src/queries/sorting';
+
 /**
  * What is on screen lives in the page's query string, so a view can be bookmarked and shared.
  * The token never does: it stays in sessionStorage.
@@ -8,18 +10,9 @@ export const PRESET_DAYS = [7, 30, 90, 365] as const;
 export const GRANULARITIES = ['day', 'week', 'month'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 
-export const CHANNEL_SORTS = [
-  'name',
-  'messages',
-  'humanMessages',
-  'threadReplies',
-  'threadsStarted',
-  'reactions',
-  'activePosters',
-  'firstReplyP50Seconds',
-  'firstReplyP90Seconds',
-] as const;
-export const MEMBER_SORTS = ['name', 'messages', 'reactionsAdded', 'channelsActive', 'daysActive'] as const;
+// The API's own lists, so a sort the page offers is one the API takes.
+export const CHANNEL_SORTS = CHANNEL_METRIC_SORT_FIELDS;
+export const MEMBER_SORTS = USER_METRIC_SORT_FIELDS;
 const DEFAULT_SORT = '-messages';
 const DEFAULT_DAYS = 30;
 const MAX_RANGE_DAYS = 366;

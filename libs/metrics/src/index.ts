@@ -1,4 +1,5 @@
 export * from './aggregation/aggregation.service';
+export { ROLLUP_TABLES } from './aggregation/rollup-statements';
 export * from './calendar';
 export * from './definitions';
 export * from './metrics.module';
