@@ -112,6 +112,17 @@ describe('REST API v1 contract', () => {
         message: 'property everything should not exist',
       });
       expect((await api.post('/api/v1/admin/aggregations', { from: '2025-13-01' })).status).toBe(400);
+      for (const [body, kind] of [
+        [null, 'null'],
+        [[], 'an array'],
+        [7, 'a number'],
+        ['2025-02-20', 'a string'],
+      ] as const)
+        expect((await api.post('/api/v1/admin/aggregations', body)).json()).toEqual({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: `the request body must be a JSON object, not ${kind}`,
+        });
       expect((await api.post('/api/v1/admin/aggregations', { from: QUIET_DAY, to: null })).json()).toMatchObject({
         statusCode: 400,
         message: expect.stringContaining('to must be a calendar date'),

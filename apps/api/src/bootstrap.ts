@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { installDashboard } from './dashboard/dashboard-routes';
 import { setupOpenApi } from './common/openapi';
 import { ApiExceptionFilter } from './common/api-exception.filter';
+import { JsonObjectBodyPipe } from './common/json-object-body.pipe';
 import { installReusedJsonSerializer } from './common/reused-json';
 import { installHttpTelemetry } from './observability/http-telemetry';
 
@@ -120,6 +121,6 @@ async function installRateLimit(app: NestFastifyApplication, perMinute: number):
 
 function configureApiApplication(app: NestFastifyApplication): void {
   app.useGlobalFilters(new ApiExceptionFilter());
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new JsonObjectBodyPipe(), new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   setupOpenApi(app);
 }
