@@ -1,7 +1,7 @@
 /**
- * Shared by the aggregation and API benchmarks: a PostgreSQL of their own,
- * the built worker, and a generated workspace of ≥ 1,000,000 messages over
- * 90 days, made with generate_series in SQL so that it takes seconds.
+ * Shared by the metrics benchmarks: a PostgreSQL of their own, the built
+ * worker, and a generated workspace (by default ≥ 1,000,000 messages over
+ * 90 days), made with generate_series in SQL so that it takes seconds.
  */
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
@@ -38,10 +38,19 @@ export function runWorker(args: string[], env: Record<string, string>): Promise<
   });
 }
 
+/** How many members and channels a generated workspace has; both benchmarks of 90 days use the defaults. */
+export interface WorkspaceShape {
+  members: number;
+  channels: number;
+}
+
+export const DEFAULT_SHAPE: WorkspaceShape = { members: 2000, channels: 200 };
+
 /**
  * Top-level messages spread over the days with a heavy-tailed choice of
  * author (a few members post most), mostly in each member's few home
- * channels; 200 channels, 2,000 members plus 20 bot users and Slackbot,
+ * channels; the shape's channels and members (2,000 and 200 by default;
+ * replies need at least as many members as channels) plus 20 bot users and Slackbot,
  * system subtypes and deletions; about 30% of the volume are thread replies
  * by channel members minutes to two days after their parent; 30% of
  * messages carry reactions. updated_at is an hour in the past, as for
@@ -49,10 +58,13 @@ export function runWorker(args: string[], env: Record<string, string>): Promise<
  */
 export async function generateMessages(
   client: Client,
-  options: { topLevel: number; replies: number; firstDay: string; days: number; seed: number },
+  options: { topLevel: number; replies: number; firstDay: string; days: number; seed: number; shape?: WorkspaceShape },
 ): Promise<void> {
+  const { members, channels } = options.shape ?? DEFAULT_SHAPE;
+  // A channel's own members: the 1 in `channels` members whose home it is, found as (channel * 143) mod channels + channels * k.
+  const membersPerChannel = Math.floor(members / channels);
   await client.query('SELECT setseed($1)', [options.seed]);
-  // Members mostly post in a few "home" channels (member u's are (7u + 0..2) mod 200); one post in five goes anywhere.
+  // Members mostly post in a few "home" channels (member u's are (7u + 0..2) mod channels); one post in five goes anywhere.
   await client.query(
     `
     CREATE TEMPORARY TABLE new_parents AS
@@ -64,10 +76,10 @@ export async function generateMessages(
                 ELSE 'UB' || lpad(member::text, 5, '0') END AS user_id,
            CASE WHEN random() < 0.03 THEN 'channel_join' WHEN random() < 0.02 THEN 'bot_message' WHEN random() < 0.02 THEN 'file_share' END AS subtype
     FROM (
-      SELECT n, member, CASE WHEN random() < 0.8 THEN (member * 7 + floor(random() * 3)::int) % 200 ELSE floor(random() * 200)::int END AS channel
-      FROM (SELECT n, floor(2000 * power(random(), 3))::int AS member FROM generate_series(1, $3::int) AS n) members
+      SELECT n, member, CASE WHEN random() < 0.8 THEN (member * 7 + floor(random() * 3)::int) % $5 ELSE floor(random() * $5)::int END AS channel
+      FROM (SELECT n, floor($4 * power(random(), 3))::int AS member FROM generate_series(1, $3::int) AS n) members
     ) placed`,
-    [options.firstDay, options.days, options.topLevel],
+    [options.firstDay, options.days, options.topLevel, members, channels],
   );
   await client.query(`ALTER TABLE new_parents ADD COLUMN ts text`);
   await client.query(`UPDATE new_parents SET ts = seconds::text || '.' || lpad((n % 1000000)::text, 6, '0')`);
@@ -77,10 +89,10 @@ export async function generateMessages(
     CREATE TEMPORARY TABLE new_replies AS
     SELECT r, p.channel, p.channel_id, p.ts AS thread_ts,
            p.seconds + floor(CASE WHEN random() < 0.8 THEN random() * 3600 ELSE random() * 172800 END)::bigint AS seconds,
-           'UB' || lpad(((p.channel * 143) % 200 + 200 * floor(random() * 10)::int)::text, 5, '0') AS user_id
+           'UB' || lpad(((p.channel * 143) % $3 + $3 * floor(random() * $4)::int)::text, 5, '0') AS user_id
     FROM (SELECT r, 1 + floor(random() * $2::int)::int AS parent FROM generate_series(1, $1::int) AS r) picked
     JOIN new_parents p ON p.n = picked.parent AND p.subtype IS NULL`,
-    [options.replies, options.topLevel],
+    [options.replies, options.topLevel, channels, membersPerChannel],
   );
   const insert = (source: string) => `
     INSERT INTO messages (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count,
@@ -93,7 +105,7 @@ export async function generateMessages(
     ON CONFLICT DO NOTHING`;
   // Reactions on 30% of messages, by one to three of the channel's members.
   const reactors = `CASE WHEN random() < 0.3 THEN ARRAY(
-      SELECT DISTINCT 'UB' || lpad(((channel * 143) % 200 + 200 * floor(random() * 10)::int)::text, 5, '0')
+      SELECT DISTINCT 'UB' || lpad(((channel * 143) % ${channels} + ${channels} * floor(random() * ${membersPerChannel})::int)::text, 5, '0')
       FROM generate_series(1, 1 + floor(random() * 3)::int) AS pick WHERE pick > 0 AND channel IS NOT NULL) END`;
   // In posting order, as collection and imports write them: a day's messages sit together on disk.
   await client.query(
@@ -112,21 +124,34 @@ export async function generateMessages(
   await client.query('DROP TABLE new_parents, new_replies');
 }
 
-/** The workspace over DAYS days from `firstDay`. */
-export async function generateWorkspace(url: string, firstDay = FIRST_DAY): Promise<number> {
+/** How much a generated workspace holds: the 90-day benchmarks' by default. */
+export interface WorkspaceSize extends WorkspaceShape {
+  topLevel: number;
+  replies: number;
+  days: number;
+}
+
+export const DEFAULT_SIZE: WorkspaceSize = { ...DEFAULT_SHAPE, topLevel: 760_000, replies: 300_000, days: DAYS };
+
+/** The workspace over `size.days` days from `firstDay`. */
+export async function generateWorkspace(url: string, firstDay = FIRST_DAY, size: WorkspaceSize = DEFAULT_SIZE): Promise<number> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(`INSERT INTO workspaces (id, name) VALUES ('${TEAM}', 'Bench')`);
     await client.query(
-      `INSERT INTO channels (id, team_id, name, member_count) SELECT 'CB' || lpad(n::text, 4, '0'), '${TEAM}', 'channel-' || n, 50 FROM generate_series(0, 199) n`,
+      `INSERT INTO channels (id, team_id, name, member_count) SELECT 'CB' || lpad(n::text, 4, '0'), '${TEAM}', 'channel-' || n, 50 FROM generate_series(0, $1::int - 1) n`,
+      [size.channels],
     );
-    await client.query(`
+    await client.query(
+      `
       INSERT INTO users (id, team_id, name, is_bot)
-      SELECT 'UB' || lpad(n::text, 5, '0'), '${TEAM}', 'member-' || n, false FROM generate_series(0, 1999) n
+      SELECT 'UB' || lpad(n::text, 5, '0'), '${TEAM}', 'member-' || n, false FROM generate_series(0, $1::int - 1) n
       UNION ALL SELECT 'UBOT' || lpad(n::text, 4, '0'), '${TEAM}', 'bot-' || n, true FROM generate_series(0, 19) n
-      UNION ALL SELECT 'USLACKBOT', '${TEAM}', 'slackbot', false`);
-    await generateMessages(client, { topLevel: 760_000, replies: 300_000, firstDay, days: DAYS, seed: 0.42 });
+      UNION ALL SELECT 'USLACKBOT', '${TEAM}', 'slackbot', false`,
+      [size.members],
+    );
+    await generateMessages(client, { topLevel: size.topLevel, replies: size.replies, firstDay, days: size.days, seed: 0.42, shape: size });
     await client.query('VACUUM ANALYZE');
     const [{ count }] = (await client.query('SELECT count(*)::int AS count FROM messages')).rows;
     return count;
