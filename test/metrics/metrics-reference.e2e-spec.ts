@@ -69,6 +69,16 @@ describe('metrics API against an independent reference computation', () => {
         Math.min(2, reference.userMetrics(TEAM, from, to).length),
       );
       expect((await get(`/api/v1/metrics/heatmap?${range}`)).data).toEqual(reference.heatmap(TEAM, from, to));
+      for (const granularity of ['week', 'month'] as const) {
+        expect((await get(`/api/v1/metrics/retention?${range}&granularity=${granularity}`)).data).toEqual(
+          reference.retention(TEAM, from, to, granularity),
+        );
+      }
+      for (const granularity of GRANULARITIES) {
+        expect((await get(`/api/v1/metrics/members-flow?${range}&granularity=${granularity}`)).data).toEqual(
+          reference.membersFlow(TEAM, from, to, granularity),
+        );
+      }
     }
     for (const granularity of GRANULARITIES) {
       const query = `from=${ALL.from}&to=${ALL.to}&granularity=${granularity}`;
