@@ -194,13 +194,13 @@ describe('REST API v1 contract', () => {
     it('serves retention cohorts and the members flow as CSV, periods counted whole', async () => {
       const retention = await api.get(`/api/v1/metrics/retention?${RANGE}&format=csv`);
       expect(retention.headers['content-disposition']).toBe('attachment; filename="retention.csv"');
-      // The quiet day is a Thursday and the latest active day: the cohort of its ISO week, period 0 only.
+      // The quiet day is a Thursday, and the late replies to its threads over the two days after are the latest activity: one cohort, period 0 only.
       expect(retention.body).toBe(`cohort,cohortSize,period,date,active,share\r\n2025-02-17,5,0,2025-02-17,5,1\r\n`);
       const flow = await api.get(`/api/v1/metrics/members-flow?teamId=${TEAM}&from=${QUIET_DAY}&to=2025-02-21&granularity=day`, {
         authorization: `Bearer ${READ_TOKEN}`,
         accept: 'text/csv',
       });
-      expect(flow.body).toBe(`date,new,returning,churned,active\r\n${QUIET_DAY},5,0,0,5\r\n2025-02-21,0,0,5,0\r\n`);
+      expect(flow.body).toBe(`date,new,returning,churned,active\r\n${QUIET_DAY},5,0,0,5\r\n2025-02-21,0,2,3,2\r\n`);
       const weekly = (await api.get(`/api/v1/metrics/members-flow?${RANGE}`)).json();
       expect(weekly).toEqual({
         teamId: TEAM,
