@@ -55,7 +55,7 @@ describe('rollup statements', () => {
     expect(applyNewRows('member_first_days', KEPT_ROWS_OF_SCOPE_MEMBERS).removeChanged.sql).toMatch(
       /WHERE \(kept\.team_id, kept\.user_id\) IN \(SELECT team_id, user_id FROM scope_members\)/,
     );
-    expect(firstDaysStatement(PARTIAL_RUN, 'scope_members').sql).toMatch(/JOIN scope_members USING \(team_id, user_id\)/);
+    expect(firstDaysStatement(PARTIAL_RUN, 'scope_members').sql).toMatch(/FROM scope_members member\s+CROSS JOIN LATERAL/);
     expect(firstDaysStatement(FULL_RUN).sql).not.toMatch(/scope_members/);
   });
 

@@ -351,14 +351,20 @@ export const KEPT_ROWS_OF_SCOPE_MEMBERS = statement('(kept.team_id, kept.user_id
  * Each member's first active day per workspace over every stored day, read
  * from member_day_rollups once the run has written them: a day in scope can
  * make a member's first day earlier or, when its activity is gone, later.
- * A partial run recomputes only the members listed in `members`.
+ * A full run groups every member day; a partial run looks up only the members
+ * listed in `members`, each the first entry of its (user, day) index.
  */
 export function firstDaysStatement(shape: RunShape, members?: string): Statement {
-  return shape.write(
-    'member_first_days',
-    `
-    SELECT member.team_id, member.user_id, min(member.day) AS first_day
-    FROM member_day_rollups member${members ? ` JOIN ${members} USING (team_id, user_id)` : ''}
-    GROUP BY member.team_id, member.user_id`,
-  );
+  const select = members
+    ? `
+    SELECT member.team_id, member.user_id, first.day AS first_day
+    FROM ${members} member
+    CROSS JOIN LATERAL (
+      SELECT day FROM member_day_rollups active WHERE active.user_id = member.user_id AND active.team_id = member.team_id ORDER BY day LIMIT 1
+    ) first`
+    : `
+    SELECT team_id, user_id, min(day) AS first_day
+    FROM member_day_rollups
+    GROUP BY team_id, user_id`;
+  return shape.write('member_first_days', select);
 }
