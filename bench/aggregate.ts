@@ -2,7 +2,8 @@
  * Aggregation benchmark. On a generated workspace of ≥ 1,000,000 messages
  * over 90 days, in one run against one PostgreSQL:
  *  - a single hand-written SQL GROUP BY producing the per-channel-day counts
- *    (messages, human messages, thread replies, threads started, reactions);
+ *    (messages, human messages, thread replies, threads started, reactions),
+ *    and one producing each member's first active day per workspace;
  *  - `worker aggregate --full`, which builds those and every other rollup;
  *  - after one new day of data, an incremental `worker aggregate`.
  * Targets: full ≤ 2 × the GROUP BY, incremental ≤ 2 s. Exit code 1 if missed.
@@ -37,12 +38,27 @@ const HAND_WRITTEN_GROUP_BY = `
   WHERE m.deleted_at IS NULL AND (m.subtype IS NULL OR m.subtype IN ('thread_broadcast', 'file_share', 'me_message', 'bot_message'))
   GROUP BY 1, 2`;
 
+/** The baseline of member_first_days: each human's first day of posting or reacting, per workspace. */
+const HAND_WRITTEN_FIRST_DAYS = `
+  SELECT m.team_id, who.user_id, min((m.posted_at AT TIME ZONE 'UTC')::date) AS first_day
+  FROM messages m
+  LEFT JOIN users u ON u.id = m.user_id
+  CROSS JOIN LATERAL (
+    SELECT m.user_id WHERE NOT coalesce(m.subtype = 'bot_message' OR m.bot_id IS NOT NULL OR m.user_id = 'USLACKBOT' OR u.is_bot, false)
+    UNION ALL
+    SELECT jsonb_array_elements_text(reaction -> 'users') FROM jsonb_array_elements(CASE WHEN m.reaction_count > 0 THEN m.reactions END) reaction
+  ) who(user_id)
+  WHERE m.deleted_at IS NULL AND (m.subtype IS NULL OR m.subtype IN ('thread_broadcast', 'file_share', 'me_message', 'bot_message'))
+    AND who.user_id IS NOT NULL AND who.user_id <> 'USLACKBOT' AND NOT EXISTS (SELECT 1 FROM users b WHERE b.id = who.user_id AND b.is_bot)
+  GROUP BY 1, 2`;
+
 async function timeBaseline(client: Client): Promise<{ ms: number; rows: number }> {
   await client.query('BEGIN');
   // The same memory the aggregation grants itself, so neither spills where the other does not.
   await client.query(`SET LOCAL work_mem = '64MB'`);
   const started = performance.now();
   const result = await client.query(HAND_WRITTEN_GROUP_BY);
+  await client.query(HAND_WRITTEN_FIRST_DAYS);
   const ms = performance.now() - started;
   await client.query('COMMIT');
   return { ms, rows: result.rowCount ?? 0 };
@@ -89,6 +105,13 @@ async function main(): Promise<void> {
          OR r.reactions IS DISTINCT FROM b.reactions::int`)
     ).rows[0].n;
     if (mismatches !== 0) throw new Error(`${mismatches} channel-days differ between the rollup and the GROUP BY`);
+    const firstDayMismatches = (
+      await client.query(`
+      SELECT count(*)::int AS n FROM (${HAND_WRITTEN_FIRST_DAYS}) b
+      FULL JOIN member_first_days r ON r.team_id = b.team_id AND r.user_id = b.user_id
+      WHERE r.first_day IS DISTINCT FROM b.first_day`)
+    ).rows[0].n;
+    if (firstDayMismatches !== 0) throw new Error(`${firstDayMismatches} first active days differ between the rollup and the GROUP BY`);
 
     // One more day: new messages and their replies (some landing the next day), and late reactions on five older messages.
     const nextDay = new Date(Date.parse(`${FIRST_DAY}T00:00:00Z`) + DAYS * 86_400_000).toISOString().slice(0, 10);

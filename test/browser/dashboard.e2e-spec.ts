@@ -394,6 +394,43 @@ describe('dashboard in Chromium', () => {
     await screenshots('when');
   });
 
+  it('shows retention cohorts as coloured shares and the members flow with its numbers, as the API answers them', async () => {
+    await page.goto(`${api.url}/dashboard/?view=retention&days=90&granularity=week`);
+    await loaded();
+    const range = `from=${addDays(today, -89)}&to=${today}&granularity=week`;
+    const [cohorts, flow] = await Promise.all([apiGet(`metrics/retention?${range}`), apiGet(`metrics/members-flow?${range}`)]);
+    expect(cohorts.data.length).toBeGreaterThan(0);
+    const shown = await page.$$eval('span.share', (cells) =>
+      cells.map((cell) => ({
+        cohort: cell.getAttribute('data-cohort'),
+        period: Number(cell.getAttribute('data-period')),
+        active: Number(cell.getAttribute('data-active')),
+        text: cell.textContent,
+      })),
+    );
+    const percent = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 0 });
+    expect(shown).toEqual(
+      cohorts.data.map((cell: Json) => ({
+        cohort: cell.cohort,
+        period: cell.period,
+        active: cell.active,
+        text: percent.format(cell.share),
+      })),
+    );
+    const sizes = await page.$$eval('main table tbody tr > :nth-child(2)', (cells) => cells.map((cell) => cell.textContent));
+    const cohortSizes = [...new Map(cohorts.data.map((cell: Json) => [cell.cohort, numbers.format(cell.cohortSize)])).values()];
+    expect(sizes.slice(0, cohortSizes.length)).toEqual(cohortSizes);
+    const flowRows = await page.$$eval('figure.chart details tbody tr', (rows) =>
+      rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent)),
+    );
+    expect(flowRows).toEqual(
+      flow.data.map((row: Json) => [row.new, row.returning, row.churned, row.active].map((value) => numbers.format(value))),
+    );
+    expect(flow.data.some((row: Json) => row.churned > 0 && row.returning > 0)).toBe(true);
+    await expectNoSeriousAccessibilityViolation();
+    await screenshots('retention');
+  });
+
   it('is readable in the dark colour scheme', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.click('nav a:has-text("Overview")');

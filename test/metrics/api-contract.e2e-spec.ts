@@ -82,6 +82,10 @@ describe('REST API v1 contract', () => {
       ['/api/v1/channels?includeArchived=maybe', 'includeArchived must be true or false'],
       [`/api/v1/metrics/summary?from=${QUIET_DAY}&to=${QUIET_DAY}`, 'teamId is required: 2 workspaces are stored'],
       ['/api/v1/metrics/users/U%20X', 'userId must be a Slack user id'],
+      [`/api/v1/metrics/retention?${RANGE}&granularity=day`, 'granularity must be one of the following values: week, month'],
+      [`/api/v1/metrics/members-flow?${RANGE}&granularity=year`, 'granularity must be one of the following values: day, week, month'],
+      [`/api/v1/metrics/retention?teamId=${TEAM}&from=2024-01-01&to=2025-03-01`, 'spans 426 days; the maximum is 366'],
+      [`/api/v1/metrics/members-flow?teamId=${TEAM}&from=2025-03-02&to=2025-03-01`, 'to (2025-03-01) is before from (2025-03-02)'],
       ['/api/v1/metrics/summary?from=0099-12-07', 'from must be a calendar date written YYYY-MM-DD from 1970-01-01 to 9999-12-31'],
       ['/api/v1/metrics/summary?to=0100-01-05', 'to must be a calendar date written YYYY-MM-DD from 1970-01-01 to 9999-12-31'],
       ['/api/v1/metrics/summary?to=%2B010000-01-01', 'to must be a calendar date written YYYY-MM-DD'],
@@ -185,6 +189,26 @@ describe('REST API v1 contract', () => {
       expect(byAccept.body).toBe(`date,dau,wau,mau\r\n${QUIET_DAY},5,5,5\r\n`);
       const summary = await api.get(`/api/v1/metrics/summary?${RANGE}&format=csv`);
       expect(summary.body.split('\r\n')[1]).toBe(`${TEAM},${QUIET_DAY},${QUIET_DAY},14,9,4,2,4,5,1`);
+    });
+
+    it('serves retention cohorts and the members flow as CSV, periods counted whole', async () => {
+      const retention = await api.get(`/api/v1/metrics/retention?${RANGE}&format=csv`);
+      expect(retention.headers['content-disposition']).toBe('attachment; filename="retention.csv"');
+      // The quiet day is a Thursday, and the late replies to its threads over the two days after are the latest activity: one cohort, period 0 only.
+      expect(retention.body).toBe(`cohort,cohortSize,period,date,active,share\r\n2025-02-17,5,0,2025-02-17,5,1\r\n`);
+      const flow = await api.get(`/api/v1/metrics/members-flow?teamId=${TEAM}&from=${QUIET_DAY}&to=2025-02-21&granularity=day`, {
+        authorization: `Bearer ${READ_TOKEN}`,
+        accept: 'text/csv',
+      });
+      expect(flow.body).toBe(`date,new,returning,churned,active\r\n${QUIET_DAY},5,0,0,5\r\n2025-02-21,0,2,3,2\r\n`);
+      const weekly = (await api.get(`/api/v1/metrics/members-flow?${RANGE}`)).json();
+      expect(weekly).toEqual({
+        teamId: TEAM,
+        from: QUIET_DAY,
+        to: QUIET_DAY,
+        granularity: 'week',
+        data: [{ date: '2025-02-17', new: 5, returning: 0, churned: 0, active: 5 }],
+      });
     });
 
     it('quotes commas and quotes, and disarms formulas', async () => {
@@ -344,6 +368,8 @@ describe('REST API v1 contract', () => {
         'GET /api/v1/metrics/users',
         'GET /api/v1/metrics/users/{userId}',
         'GET /api/v1/metrics/heatmap',
+        'GET /api/v1/metrics/retention',
+        'GET /api/v1/metrics/members-flow',
         'POST /api/v1/admin/aggregations',
         'GET /api/v1/admin/aggregations',
         'GET /api/v1/admin/sync-status',

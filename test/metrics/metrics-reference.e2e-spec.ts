@@ -32,6 +32,34 @@ const RANGES = [
 const CHANNEL_IDS = ['C1', 'C2', 'C3'];
 const USER_IDS = ['UALICE', 'UBOB', 'UCAROL', 'UDAVE', 'UERIN', GHOST];
 
+/**
+ * Members who come and go, so that cohorts shrink and members churn and return: the generated
+ * days have everyone active every week. Each active on the listed days (noon UTC: the same day in
+ * Tokyo), posting or, with a `+`, only reacting to a message of Alice's.
+ */
+const COMINGS_AND_GOINGS: Record<string, string[]> = {
+  UONCE: ['2025-02-05'],
+  URETURNS: ['2025-02-04', '2025-03-19', '+2025-04-08'],
+  ULEAVES: ['2025-03-03', '2025-03-11'],
+  ULATE: ['2025-04-02', '+2025-04-15'],
+};
+
+function comingsAndGoings(): FixtureMessage[] {
+  return Object.entries(COMINGS_AND_GOINGS).flatMap(([userId, days]) =>
+    days.map((listed): FixtureMessage => {
+      const reacting = listed.startsWith('+');
+      const day = listed.replace('+', '');
+      return {
+        channelId: 'C2',
+        teamId: TEAM,
+        ts: tsAt(`${day}T12:00:00Z`),
+        userId: reacting ? 'UALICE' : userId,
+        reactions: reacting ? reactionsOf(['wave', [userId]]) : undefined,
+      };
+    }),
+  );
+}
+
 /** Percentiles come back as doubles; compare them to the microsecond. */
 function rounded<T>(value: T): T {
   return JSON.parse(JSON.stringify(value), (_key, item) => (typeof item === 'number' ? Math.round(item * 1e6) / 1e6 : item));
@@ -69,6 +97,16 @@ describe('metrics API against an independent reference computation', () => {
         Math.min(2, reference.userMetrics(TEAM, from, to).length),
       );
       expect((await get(`/api/v1/metrics/heatmap?${range}`)).data).toEqual(reference.heatmap(TEAM, from, to));
+      for (const granularity of ['week', 'month'] as const) {
+        expect((await get(`/api/v1/metrics/retention?${range}&granularity=${granularity}`)).data).toEqual(
+          reference.retention(TEAM, from, to, granularity),
+        );
+      }
+      for (const granularity of GRANULARITIES) {
+        expect((await get(`/api/v1/metrics/members-flow?${range}&granularity=${granularity}`)).data).toEqual(
+          reference.membersFlow(TEAM, from, to, granularity),
+        );
+      }
     }
     for (const granularity of GRANULARITIES) {
       const query = `from=${ALL.from}&to=${ALL.to}&granularity=${granularity}`;
@@ -94,7 +132,7 @@ describe('metrics API against an independent reference computation', () => {
     await insertWorkspace(dataSource);
     quiet = quietDay();
     generated = generatedDays();
-    await insertMessages(dataSource, [...quiet.messages, ...generated]);
+    await insertMessages(dataSource, [...quiet.messages, ...generated, ...comingsAndGoings()]);
     api = await startApiHarness(database.url, TIMEZONE);
     const first = await api.aggregation.run({ trigger: 'test' });
     expect(first).toMatchObject({ status: 'succeeded', run: { mode: 'full' } });
@@ -184,7 +222,13 @@ describe('metrics API against an independent reference computation', () => {
         reactions: reactionsOf(['ok', ['UBOB', 'UBOT']]),
       },
       { channelId: 'C3', teamId: TEAM, ts: at('2025-02-11T13:00:00Z'), userId: 'UALICE', subtype: 'channel_leave', source: 'import' },
+      // Older history of a newcomer: her first active day moves back by seven weeks, into another cohort.
+      { channelId: 'C2', teamId: TEAM, ts: at('2025-02-12T12:00:00Z'), userId: 'ULATE', source: 'import' },
     ]);
+    // A member's first message deleted: his first active day moves later.
+    await dataSource.query(
+      `UPDATE messages SET deleted_at = now(), updated_at = now() WHERE user_id = 'ULEAVES' AND posted_at < '2025-03-05'`,
+    );
     // Erin turns out to be a bot: every day she posted or reacted on changes.
     await dataSource.query(`UPDATE users SET is_bot = true, updated_at = now() WHERE id = 'UERIN'`);
 

@@ -52,6 +52,14 @@ function periodsOf(from: string, to: string, granularity: Granularity): string[]
   return [...new Set(daysOf(from, to).map((day) => periodOf(day, granularity)))];
 }
 
+/** First day of the period after the one starting on `date`. */
+function nextPeriod(date: string, granularity: Granularity): string {
+  if (granularity === 'day') return addDays(date, 1);
+  if (granularity === 'week') return addDays(date, 7);
+  const [year, month] = date.split('-').map(Number);
+  return month === 12 ? `${year + 1}-01-01` : `${year}-${String(month + 1).padStart(2, '0')}-01`;
+}
+
 /** Linear interpolation between closest ranks, as PostgreSQL's percentile_cont, in whole milliseconds as the API reports it. */
 function percentile(values: number[], fraction: number): number | null {
   if (values.length === 0) return null;
@@ -282,6 +290,57 @@ export class Reference {
       date,
       ...this.userCounts(userId, (entry) => this.inRange(entry.day, from, to) && periodOf(entry.day, granularity) === date),
     }));
+  }
+
+  /** Each member's first active day in the workspace ever, the periods of `granularity` each was active in, and the latest active day. */
+  private memberHistory(teamId: string, granularity: Granularity) {
+    const firstDays = new Map<string, string>();
+    const activePeriods = new Map<string, Set<string>>();
+    let latestDay = '';
+    for (const entry of this.activities().filter((activity) => activity.teamId === teamId)) {
+      const first = firstDays.get(entry.userId);
+      if (first === undefined || entry.day < first) firstDays.set(entry.userId, entry.day);
+      const periods = activePeriods.get(entry.userId) ?? new Set<string>();
+      periods.add(periodOf(entry.day, granularity));
+      activePeriods.set(entry.userId, periods);
+      if (entry.day > latestDay) latestDay = entry.day;
+    }
+    return { firstDays, activePeriods, latestDay };
+  }
+
+  /** Cohorts by the period of their first activity ever, for the periods from..to touches; periods 0..12 up to the latest active day. */
+  retention(teamId: string, from: string, to: string, granularity: 'week' | 'month') {
+    const { firstDays, activePeriods, latestDay } = this.memberHistory(teamId, granularity);
+    const rows = [];
+    for (const cohort of periodsOf(from, to, granularity)) {
+      const members = [...firstDays].filter(([, first]) => periodOf(first, granularity) === cohort).map(([userId]) => userId);
+      if (members.length === 0) continue;
+      let date = cohort;
+      for (let period = 0; period <= 12 && date <= latestDay; period++) {
+        const active = members.filter((userId) => activePeriods.get(userId)!.has(date)).length;
+        rows.push({ cohort, cohortSize: members.length, period, date, active, share: active / members.length });
+        date = nextPeriod(date, granularity);
+      }
+    }
+    return rows;
+  }
+
+  /** New, returning and churned members of each whole period from..to touches. */
+  membersFlow(teamId: string, from: string, to: string, granularity: Granularity) {
+    const { firstDays, activePeriods } = this.memberHistory(teamId, granularity);
+    const activeIn = (date: string) => new Set([...activePeriods].filter(([, periods]) => periods.has(date)).map(([userId]) => userId));
+    return periodsOf(from, to, granularity).map((date) => {
+      const now = activeIn(date);
+      const before = activeIn(periodOf(addDays(date, -1), granularity));
+      const newcomers = [...now].filter((userId) => periodOf(firstDays.get(userId)!, granularity) === date).length;
+      return {
+        date,
+        new: newcomers,
+        returning: now.size - newcomers,
+        churned: [...before].filter((userId) => !now.has(userId)).length,
+        active: now.size,
+      };
+    });
   }
 
   heatmap(teamId: string, from: string, to: string) {

@@ -28,7 +28,7 @@ export interface ViewContext {
 
 const PERIOD_NAMES = { day: 'Day', week: 'Week', month: 'Month' } as const;
 
-function teamQuery(context: ViewContext): Query {
+export function teamQuery(context: ViewContext): Query {
   return { teamId: context.teamId, from: context.range.from, to: context.range.to };
 }
 
@@ -53,11 +53,11 @@ export function csvButton(context: ViewContext, path: string, query: Query, what
   return button;
 }
 
-function section(title: string, ...children: Child[]): HTMLElement {
+export function section(title: string, ...children: Child[]): HTMLElement {
   return h('section', { class: 'panel' }, h('h2', {}, title), ...children);
 }
 
-function emptyNote(range: DayRange, what = 'activity'): HTMLElement {
+export function emptyNote(range: DayRange, what = 'activity'): HTMLElement {
   return h('p', { class: 'empty', role: 'status' }, `No ${what} between ${dayLabel(range.from)} and ${dayLabel(range.to)}.`);
 }
 

@@ -4,6 +4,7 @@ export * from './calendar';
 export * from './definitions';
 export * from './metrics.module';
 export * from './queries/catalogue-queries.service';
+export * from './queries/member-flow-queries.service';
 export * from './queries/metrics-queries.service';
 export * from './queries/rollup-cache';
 export * from './queries/sorting';

@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import { MetricsQueries, dayInZone } from '@app/metrics';
+import { MemberFlowQueries, MetricsQueries, dayInZone } from '@app/metrics';
 import { BadRequestException, Get, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiNotFound, ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs';
@@ -7,6 +7,14 @@ import { CsvRows } from '../common/csv.interceptor';
 import { resolveRange } from '../common/date-range';
 import { DEFAULT_LIMIT, TeamRangeQuery } from '../common/query.dto';
 import { MetricsAnswers } from './metrics-answers';
+import {
+  MEMBERS_FLOW_CSV_COLUMNS,
+  MembersFlowQuery,
+  MembersFlowResponse,
+  RETENTION_CSV_COLUMNS,
+  RetentionQuery,
+  RetentionResponse,
+} from './members-flow.dto';
 import {
   ACTIVE_MEMBERS_CSV_COLUMNS,
   ActiveMembersResponse,
@@ -37,6 +45,7 @@ export class MetricsController {
     private readonly queries: MetricsQueries,
     private readonly config: AppConfig,
     private readonly answers: MetricsAnswers,
+    private readonly memberFlow: MemberFlowQueries,
   ) {}
 
   @Get('summary')
@@ -154,6 +163,40 @@ export class MetricsController {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     return this.answers.heatmap(teamId, range);
+  }
+
+  @Get('retention')
+  @ApiOperation({ summary: 'Cohorts by the week or month of their first activity, and the share of each active in the 12 periods after' })
+  @ApiOkJsonOrCsv(RetentionResponse, 'One row per cohort and period')
+  @ApiNotFound('workspace')
+  @CsvRows(RETENTION_CSV_COLUMNS, 'retention')
+  async retention(@Query() query: RetentionQuery): Promise<RetentionResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    const granularity = query.granularity ?? 'week';
+    return this.answers.answer('retention', [teamId, range, granularity], async () => ({
+      teamId,
+      ...range,
+      granularity,
+      data: await this.memberFlow.retention(teamId, range, granularity),
+    }));
+  }
+
+  @Get('members-flow')
+  @ApiOperation({ summary: 'New, returning and churned members of every day, ISO week or month of a range' })
+  @ApiOkJsonOrCsv(MembersFlowResponse, 'One row per period, empty periods included')
+  @ApiNotFound('workspace')
+  @CsvRows(MEMBERS_FLOW_CSV_COLUMNS, 'members-flow')
+  async membersFlow(@Query() query: MembersFlowQuery): Promise<MembersFlowResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    const granularity = query.granularity ?? 'week';
+    return this.answers.answer('members-flow', [teamId, range, granularity], async () => ({
+      teamId,
+      ...range,
+      granularity,
+      data: await this.memberFlow.membersFlow(teamId, range, granularity),
+    }));
   }
 
   private range(query: { from?: string; to?: string }) {

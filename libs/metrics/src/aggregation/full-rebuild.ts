@@ -3,6 +3,7 @@ import { addDays } from '../calendar';
 import { Rebuilt, RebuildStrategy, ROLLUP_STATEMENTS, RUN_SETTINGS, RunStatement, runAll } from './rebuild';
 import {
   activityStatement,
+  firstDaysStatement,
   FULL_RUN,
   ROLLUP_TABLES,
   runMessagesStatement,
@@ -29,6 +30,7 @@ export class FullRebuild implements RebuildStrategy {
     await run(runMessagesStatement(FULL_RUN, timezone));
     let rows = 0;
     for (const { build } of ROLLUP_STATEMENTS) rows += (await run(build(FULL_RUN))).rowCount ?? 0;
+    rows += (await run(firstDaysStatement(FULL_RUN))).rowCount ?? 0;
     await run(statement(`SET LOCAL enable_sort = on`));
 
     const {

@@ -4,11 +4,14 @@ import { Rebuilt, RebuildStrategy, ROLLUP_STATEMENTS, RUN_SETTINGS, RunStatement
 import {
   activityStatement,
   applyNewRows,
+  firstDaysStatement,
   KEPT_ROWS_OF_SCOPE_DAYS,
+  KEPT_ROWS_OF_SCOPE_MEMBERS,
   keptRowsBetween,
   PARTIAL_RUN,
   RollupTable,
   runMessagesStatement,
+  SCOPE_MEMBERS_STATEMENT,
   scopeDaysStatement,
   scopeRangesStatement,
   statement,
@@ -32,8 +35,11 @@ export class PartialRebuild implements RebuildStrategy {
     await run(runMessagesStatement(PARTIAL_RUN, timezone));
     await run(statement('ANALYZE run_messages'));
     for (const { build } of ROLLUP_STATEMENTS) await run(build(PARTIAL_RUN));
+    await run(SCOPE_MEMBERS_STATEMENT);
     let rows = 0;
     for (const { table } of ROLLUP_STATEMENTS) rows += await applyChanges(run, table, KEPT_ROWS_OF_SCOPE_DAYS);
+    await run(firstDaysStatement(PARTIAL_RUN, 'scope_members'));
+    rows += await applyChanges(run, 'member_first_days', KEPT_ROWS_OF_SCOPE_MEMBERS);
 
     const fromDay = this.days[0];
     const toDay = this.days[this.days.length - 1];

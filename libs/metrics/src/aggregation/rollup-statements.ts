@@ -29,6 +29,7 @@ export const ROLLUP_TABLES = [
   'member_day_rollups',
   'team_activity_rollups',
   'team_hour_rollups',
+  'member_first_days',
 ] as const;
 
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
@@ -49,6 +50,7 @@ export const ROLLUP_COLUMNS: Record<RollupTable, RollupColumns> = {
   member_day_rollups: { keys: ['day', 'team_id', 'user_id'], values: ['messages', 'reactions_added', 'channels'] },
   team_activity_rollups: { keys: ['team_id', 'day'], values: ['dau', 'wau', 'mau'] },
   team_hour_rollups: { keys: ['team_id', 'day', 'hour'], values: ['messages'] },
+  member_first_days: { keys: ['team_id', 'user_id'], values: ['first_day'] },
 };
 
 function columnList(table: RollupTable): string {
@@ -329,4 +331,40 @@ export function activityStatement(shape: RunShape, from: string, to: string): St
   WHERE day BETWEEN $1::date AND $2::date AND mau > 0`,
   );
   return statement(written.sql, from, to);
+}
+
+/**
+ * The members a partial run may change the first active day of: those active
+ * on its days before the run or after it. Taken before the run's member days
+ * replace the stored ones.
+ */
+export const SCOPE_MEMBERS_STATEMENT = statement(
+  `CREATE TEMPORARY TABLE scope_members ON COMMIT DROP AS
+   SELECT team_id, user_id FROM member_day_rollups WHERE day IN (SELECT day FROM scope_days)
+   UNION SELECT team_id, user_id FROM next_member_day_rollups`,
+);
+
+/** Which stored first days, aliased `kept`, a partial run replaces. */
+export const KEPT_ROWS_OF_SCOPE_MEMBERS = statement('(kept.team_id, kept.user_id) IN (SELECT team_id, user_id FROM scope_members)');
+
+/**
+ * Each member's first active day per workspace over every stored day, read
+ * from member_day_rollups once the run has written them: a day in scope can
+ * make a member's first day earlier or, when its activity is gone, later.
+ * A full run groups every member day; a partial run looks up only the members
+ * listed in `members`, each the first entry of its (user, day) index.
+ */
+export function firstDaysStatement(shape: RunShape, members?: string): Statement {
+  const select = members
+    ? `
+    SELECT member.team_id, member.user_id, first.day AS first_day
+    FROM ${members} member
+    CROSS JOIN LATERAL (
+      SELECT day FROM member_day_rollups active WHERE active.user_id = member.user_id AND active.team_id = member.team_id ORDER BY day LIMIT 1
+    ) first`
+    : `
+    SELECT team_id, user_id, min(day) AS first_day
+    FROM member_day_rollups
+    GROUP BY team_id, user_id`;
+  return shape.write('member_first_days', select);
 }
