@@ -25,6 +25,7 @@ import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { freePort } from '../libs/db/src/free-port';
 import { API, ROOT, WORKER, argument } from './bench-support';
+import { COHORT_GRANULARITIES } from '../libs/metrics/src/queries/member-flow-queries.service';
 import { CHANNEL_METRIC_SORTS, USER_METRIC_SORTS } from '../libs/metrics/src/queries/sorting';
 import { FIRST_DAY, TEAM, generateMessages, generateWorkspace, startPostgres } from './metrics-dataset';
 
@@ -184,6 +185,12 @@ function endpoints(busiestChannel: string, busiestMember: string): Endpoint[] {
       path: (from, to) => `/api/v1/metrics/users/${busiestMember}?from=${from}&to=${to}&granularity=week`,
     },
     { name: 'heatmap', variants: 1, path: (from, to) => `/api/v1/metrics/heatmap?${range(from, to)}` },
+    {
+      name: 'retention',
+      variants: COHORT_GRANULARITIES.length,
+      path: (from, to, variant) => `/api/v1/metrics/retention?${range(from, to)}&granularity=${COHORT_GRANULARITIES[variant]}`,
+    },
+    { name: 'members-flow (week)', variants: 1, path: (from, to) => `/api/v1/metrics/members-flow?${range(from, to)}&granularity=week` },
   ];
 }
 
