@@ -337,6 +337,14 @@ describe('dashboard in Chromium', () => {
     expect(await page.textContent('main h2')).toBe(series.realName ?? series.name);
     const dailyMessages = await page.$$eval('figure.chart tbody tr', (rows) => rows.map((row) => row.children[1].textContent));
     expect(dailyMessages).toEqual(series.data.map((row: Json) => numbers.format(row.messages)));
+    const memberChannels = await apiGet(`metrics/users/channels?from=${from}&to=${today}&userId=${query().get('id')}&limit=1000`);
+    expect(memberChannels.data.length).toBeGreaterThan(0);
+    const channelTable = await page.$$eval('[role="region"][aria-label$="channels"] tbody tr', (rows) =>
+      rows.map((row) => [...row.children].map((cell) => cell.textContent)),
+    );
+    expect(channelTable).toEqual(
+      memberChannels.data.map((row: Json) => [row.channelId, numbers.format(row.messages), numbers.format(row.reactionsAdded)]),
+    );
     await expectNoSeriousAccessibilityViolation();
     await screenshots('member');
   });

@@ -79,6 +79,15 @@ describe('REST API v1 contract', () => {
       // ["\u0000","C"] and ["general","C\u0000"]
       ['/api/v1/channels?cursor=WyJcdTAwMDAiLCJDIl0', 'cursor is not one this API returned'],
       [`/api/v1/channels?cursor=${Buffer.from('["general","C\\u0000"]').toString('base64url')}`, 'cursor is not one this API returned'],
+      [`/api/v1/metrics/users/channels?${RANGE}&limit=0`, 'limit must not be less than 1'],
+      [`/api/v1/metrics/users/channels?${RANGE}&limit=1001`, 'limit must not be greater than 1000'],
+      [`/api/v1/metrics/users/channels?${RANGE}&userId=U%20X`, 'userId must be a Slack user id'],
+      [`/api/v1/metrics/users/channels?${RANGE}&channelId=C%2F1`, 'channelId must be a Slack channel id'],
+      [`/api/v1/metrics/users/channels?${RANGE}&cursor=bm90LWEtY3Vyc29y`, 'cursor is not one this API returned'],
+      // ["UALICE"], ["UALICE","C 1"] and ["UALICE",1]
+      [`/api/v1/metrics/users/channels?${RANGE}&cursor=WyJVQUxJQ0UiXQ`, 'cursor is not one this API returned'],
+      [`/api/v1/metrics/users/channels?${RANGE}&cursor=WyJVQUxJQ0UiLCJDIDEiXQ`, 'cursor is not one this API returned'],
+      [`/api/v1/metrics/users/channels?${RANGE}&cursor=WyJVQUxJQ0UiLDFd`, 'cursor is not one this API returned'],
       ['/api/v1/channels?includeArchived=maybe', 'includeArchived must be true or false'],
       [`/api/v1/metrics/summary?from=${QUIET_DAY}&to=${QUIET_DAY}`, 'teamId is required: 2 workspaces are stored'],
       ['/api/v1/metrics/users/U%20X', 'userId must be a Slack user id'],
@@ -216,6 +225,66 @@ describe('REST API v1 contract', () => {
       const csv = (await api.get('/api/v1/channels?includeArchived=true&format=csv')).body;
       expect(csv).toContain('C3,T1,"dev, ""ops"" & =sums",public,false,true,7,');
       expect(csv).toContain(`C4,T1,"'=HYPERLINK(""x"")",public,false,false,7,`);
+    });
+  });
+
+  describe('member × channel', () => {
+    type MemberChannelPage = { data: Array<{ userId: string; channelId: string }>; nextCursor: string | null };
+    const path = `/api/v1/metrics/users/channels?${RANGE}`;
+
+    it('pages with an opaque cursor through every row exactly once, in user then channel order', async () => {
+      const whole: MemberChannelPage = (await api.get(`${path}&limit=1000`)).json();
+      expect(whole.nextCursor).toBeNull();
+      expect(whole.data.length).toBeGreaterThan(4);
+      const keys = whole.data.map((row) => `${row.userId}/${row.channelId}`);
+      expect(keys).toEqual([...keys].sort());
+      const seen: unknown[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: MemberChannelPage = (await api.get(`${path}&limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json();
+        expect(page.data.length).toBeLessThanOrEqual(2);
+        seen.push(...page.data);
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual(whole.data);
+      expect(whole.data).toContainEqual({ userId: 'UCAROL', channelId: 'C1', messages: 0, reactionsAdded: expect.any(Number) });
+    });
+
+    it('refuses a cursor whose position was edited, saying so', async () => {
+      const first: MemberChannelPage = (await api.get(`${path}&limit=1`)).json();
+      const [userId] = JSON.parse(Buffer.from(first.nextCursor!, 'base64url').toString('utf8'));
+      const edited = Buffer.from(JSON.stringify([userId, "C1' OR 1=1"])).toString('base64url');
+      expect(await errorOf(`${path}&cursor=${edited}`)).toMatchObject({
+        status: 400,
+        body: { message: 'cursor is not one this API returned (use nextCursor from the previous page)' },
+      });
+      expect(await errorOf(`${path}&cursor=${first.nextCursor!.slice(0, -2)}`)).toMatchObject({ status: 400 });
+    });
+
+    it('serves CSV a page at a time, the next cursor in X-Next-Cursor', async () => {
+      const whole: MemberChannelPage = (await api.get(`${path}&limit=1000`)).json();
+      const rows: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const response = await api.get(`${path}&limit=3&format=csv${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
+        const [header, ...lines] = response.body.split('\r\n');
+        expect(header).toBe('userId,channelId,messages,reactionsAdded');
+        expect(lines.pop()).toBe('');
+        rows.push(...lines);
+        cursor = response.headers['x-next-cursor'] as string | undefined;
+      } while (cursor);
+      expect(rows).toEqual(whole.data.map((row) => Object.values(row).join(',')));
+    });
+
+    it('filters by member and by channel', async () => {
+      const whole: MemberChannelPage = (await api.get(`${path}&limit=1000`)).json();
+      const alice: MemberChannelPage = (await api.get(`${path}&userId=UALICE`)).json();
+      expect(alice.data).toEqual(whole.data.filter((row) => row.userId === 'UALICE'));
+      expect(alice.data.length).toBeGreaterThan(0);
+      const general: MemberChannelPage = (await api.get(`${path}&channelId=C1`)).json();
+      expect(general.data).toEqual(whole.data.filter((row) => row.channelId === 'C1'));
+      expect((await api.get(`${path}&userId=UNOBODY`)).json()).toMatchObject({ data: [], nextCursor: null });
     });
   });
 
@@ -367,6 +436,7 @@ describe('REST API v1 contract', () => {
         'GET /api/v1/metrics/channels/{channelId}',
         'GET /api/v1/metrics/users',
         'GET /api/v1/metrics/users/{userId}',
+        'GET /api/v1/metrics/users/channels',
         'GET /api/v1/metrics/heatmap',
         'GET /api/v1/metrics/retention',
         'GET /api/v1/metrics/members-flow',
@@ -384,6 +454,10 @@ describe('REST API v1 contract', () => {
     }
     const channels = operations.find((entry) => entry.key === 'GET /api/v1/metrics/channels')!.operation;
     expect(channels.parameters!.map((parameter) => parameter.name).sort()).toEqual(['format', 'from', 'limit', 'sort', 'teamId', 'to']);
+    const memberChannels = operations.find((entry) => entry.key === 'GET /api/v1/metrics/users/channels')!.operation;
+    expect(memberChannels.parameters!.map((parameter) => parameter.name).sort()).toEqual(
+      ['channelId', 'cursor', 'format', 'from', 'limit', 'teamId', 'to', 'userId'].sort(),
+    );
     expect(document.components.schemas.ErrorResponse.required).toEqual(['statusCode', 'error', 'message']);
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     const ui = await api.get('/docs', {});

@@ -79,6 +79,19 @@ describe('metrics API against an independent reference computation', () => {
       expect({ path, status: response.status }).toEqual({ path, status: 200 });
       return response.json();
     };
+    /** Every page of /metrics/users/channels, following nextCursor, concatenated. */
+    const everyMemberChannelRow = async (query: string) => {
+      const rows: unknown[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: unknown[]; nextCursor: string | null } = await get(
+          `/api/v1/metrics/users/channels?${query}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        rows.push(...page.data);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return rows;
+    };
     for (const { from, to } of RANGES) {
       const range = `teamId=${TEAM}&from=${from}&to=${to}`;
       expect(rounded(await get(`/api/v1/metrics/summary?${range}`))).toEqual(
@@ -107,6 +120,13 @@ describe('metrics API against an independent reference computation', () => {
           reference.membersFlow(TEAM, from, to, granularity),
         );
       }
+      const memberChannels = reference.memberChannels(TEAM, from, to);
+      expect(memberChannels.length).toBeGreaterThan(0);
+      expect(await everyMemberChannelRow(`${range}&limit=3`)).toEqual(memberChannels);
+      expect(await everyMemberChannelRow(`${range}&userId=UALICE&limit=1`)).toEqual(
+        memberChannels.filter((row) => row.userId === 'UALICE'),
+      );
+      expect(await everyMemberChannelRow(`${range}&channelId=C2`)).toEqual(memberChannels.filter((row) => row.channelId === 'C2'));
     }
     for (const granularity of GRANULARITIES) {
       const query = `from=${ALL.from}&to=${ALL.to}&granularity=${granularity}`;

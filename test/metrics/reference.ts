@@ -343,6 +343,20 @@ export class Reference {
     });
   }
 
+  /** Every (member, channel) pair active in the range, in the API's order: user id, then channel id. */
+  memberChannels(teamId: string, from: string, to: string) {
+    const byPair = new Map<string, { userId: string; channelId: string; messages: number; reactionsAdded: number }>();
+    for (const entry of this.activities().filter((candidate) => candidate.teamId === teamId && this.inRange(candidate.day, from, to))) {
+      const key = `${entry.userId}/${entry.channelId}`;
+      const pair = byPair.get(key) ?? { userId: entry.userId, channelId: entry.channelId, messages: 0, reactionsAdded: 0 };
+      pair.messages += entry.messages;
+      pair.reactionsAdded += entry.reactionsAdded;
+      byPair.set(key, pair);
+    }
+    const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return [...byPair.values()].sort((a, b) => byCodeUnit(a.userId, b.userId) || byCodeUnit(a.channelId, b.channelId));
+  }
+
   heatmap(teamId: string, from: string, to: string) {
     const cells = [];
     const messages = this.messages.filter((message) => message.teamId === teamId && this.inRange(message.day, from, to));

@@ -1,4 +1,13 @@
-import type { ActiveMembersDay, ChannelCounts, ChannelMetrics, HeatmapCell, Summary, UserCounts, UserMetrics } from '@app/metrics';
+import type {
+  ActiveMembersDay,
+  ChannelCounts,
+  ChannelMetrics,
+  HeatmapCell,
+  MemberChannelCounts,
+  Summary,
+  UserCounts,
+  UserMetrics,
+} from '@app/metrics';
 
 /**
  * The dashboard reads only the REST API v1, relative to the page, so it works behind an Ingress
@@ -9,6 +18,7 @@ export type { ChannelCounts, Summary };
 export type ActiveMembersRow = ActiveMembersDay;
 export type ChannelRow = ChannelMetrics;
 export type UserRow = UserMetrics;
+export type MemberChannelRow = MemberChannelCounts;
 
 const API_BASE = new URL('../api/v1/', document.baseURI);
 
@@ -84,4 +94,16 @@ export interface UserSeries {
 export interface Heatmap {
   timezone: string;
   data: HeatmapCell[];
+}
+
+/** Every page of a cursor-paginated list, followed through its nextCursor. */
+export async function getAllPages<Row>(token: string, path: string, query: Query): Promise<Row[]> {
+  const rows: Row[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { data: Row[]; nextCursor: string | null } = await getJson(token, path, { ...query, cursor: cursor ?? undefined });
+    rows.push(...page.data);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return rows;
 }

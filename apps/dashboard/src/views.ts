@@ -3,11 +3,13 @@ import {
   ChannelRow,
   ChannelSeries,
   Heatmap,
+  MemberChannelRow,
   Query,
   SeriesRow,
   Summary,
   UserRow,
   UserSeries,
+  getAllPages,
   getCsv,
   getJson,
 } from './api';
@@ -333,7 +335,11 @@ export async function member(context: ViewContext): Promise<HTMLElement> {
   const id = context.state.id as string;
   const query = { from: context.range.from, to: context.range.to, granularity: context.state.granularity };
   const path = `metrics/users/${encodeURIComponent(id)}`;
-  const series = await getJson<UserSeries>(context.token, path, query);
+  const channelsQuery = { ...teamQuery(context), userId: id, limit: MAX_TABLE_ROWS };
+  const [series, channelRows] = await Promise.all([
+    getJson<UserSeries>(context.token, path, query),
+    getAllPages<MemberChannelRow>(context.token, 'metrics/users/channels', channelsQuery),
+  ]);
   const rows = series.data;
   const title = series.realName || series.name || id;
   const empty = rows.every((row) => row.daysActive === 0);
@@ -359,6 +365,20 @@ export async function member(context: ViewContext): Promise<HTMLElement> {
           { name: 'Days active', values: rows.map((row) => row.daysActive) },
         ],
       }),
+    channelRows.length > 0 &&
+      section(
+        'Channels',
+        h('div', { class: 'section-actions' }, csvButton(context, 'metrics/users/channels', channelsQuery, `${title}'s channels`)),
+        scrollingTable(
+          `${title}'s channels`,
+          ['Channel', 'Messages', 'Reactions added'],
+          channelRows.map((row) => [
+            context.link({ view: 'channel', id: row.channelId }, row.channelId),
+            count(row.messages),
+            count(row.reactionsAdded),
+          ]),
+        ),
+      ),
   );
 }
 

@@ -1,11 +1,22 @@
 import { AppConfig } from '@app/config';
-import { CatalogueQueries, ChannelMetricSort, DayRange, Granularity, MetricsQueries, RollupCache, UserMetricSort } from '@app/metrics';
+import {
+  CatalogueQueries,
+  ChannelMetricSort,
+  DayRange,
+  Granularity,
+  MemberChannelFilter,
+  MetricsQueries,
+  RollupCache,
+  UserMetricSort,
+} from '@app/metrics';
 import { Injectable } from '@nestjs/common';
 import { reusedBody } from '../common/reused-json';
+import { encodeMemberChannelCursor } from './member-channel-cursor';
 import type {
   ActiveMembersResponse,
   ChannelMetricsResponse,
   HeatmapResponse,
+  MemberChannelsResponse,
   SummaryResponse,
   UserMetricsResponse,
   WorkspaceSeriesResponse,
@@ -62,6 +73,13 @@ export class MetricsAnswers {
       sort,
       data: await this.queries.userMetrics(teamId, range, sort, limit),
     }));
+  }
+
+  memberChannels(teamId: string, range: DayRange, filter: MemberChannelFilter): Promise<MemberChannelsResponse> {
+    return this.answer('member-channels', [teamId, range, filter], async () => {
+      const { rows, next } = await this.queries.memberChannels(teamId, range, filter);
+      return { teamId, ...range, data: rows, nextCursor: next ? encodeMemberChannelCursor(next) : null };
+    });
   }
 
   heatmap(teamId: string, range: DayRange): Promise<HeatmapResponse> {

@@ -6,6 +6,7 @@ import { ApiNotFound, ApiOkJsonOrCsv, ApiV1Controller } from '../common/api-docs
 import { CsvRows } from '../common/csv.interceptor';
 import { resolveRange } from '../common/date-range';
 import { DEFAULT_LIMIT, TeamRangeQuery } from '../common/query.dto';
+import { decodeMemberChannelCursor } from './member-channel-cursor';
 import { MetricsAnswers } from './metrics-answers';
 import {
   MEMBERS_FLOW_CSV_COLUMNS,
@@ -26,6 +27,9 @@ import {
   FreshnessResponse,
   HEATMAP_CSV_COLUMNS,
   HeatmapResponse,
+  MEMBER_CHANNEL_CSV_COLUMNS,
+  MemberChannelsQuery,
+  MemberChannelsResponse,
   SUMMARY_CSV_COLUMNS,
   SeriesQuery,
   SummaryResponse,
@@ -134,6 +138,23 @@ export class MetricsController {
     const sort = query.sort ?? '-messages';
     const limit = query.limit ?? DEFAULT_LIMIT;
     return this.answers.users(teamId, range, sort, limit);
+  }
+
+  @Get('users/channels')
+  @ApiOperation({ summary: "Each member's messages and reactions per channel over a range, a page at a time" })
+  @ApiOkJsonOrCsv(MemberChannelsResponse, 'A page of (member, channel) rows')
+  @ApiNotFound('workspace')
+  @CsvRows(MEMBER_CHANNEL_CSV_COLUMNS, 'member-channels')
+  async memberChannels(@Query() query: MemberChannelsQuery): Promise<MemberChannelsResponse> {
+    const range = this.range(query);
+    const after = query.cursor ? decodeMemberChannelCursor(query.cursor) : undefined;
+    const teamId = await this.workspace(query.teamId);
+    return this.answers.memberChannels(teamId, range, {
+      userId: query.userId,
+      channelId: query.channelId,
+      after,
+      limit: query.limit ?? DEFAULT_LIMIT,
+    });
   }
 
   @Get('users/:userId')

@@ -3,7 +3,7 @@ import { CHANNEL_METRIC_FIELDS, CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC
 import type { ChannelMetricSort, Granularity, UserMetricSort } from '@app/metrics';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { SLACK_ID_PATTERN } from '@app/slack';
 import { RangeQuery, TeamRangeLimitQuery, TeamRangeQuery } from '../common/query.dto';
 
@@ -303,4 +303,50 @@ export class HeatmapResponse extends TeamRangeEcho {
 
   @ApiProperty({ type: [HeatmapCellDto], description: 'All 168 cells, Monday 00 first' })
   data: HeatmapCellDto[];
+}
+
+export class MemberChannelsQuery extends TeamRangeLimitQuery {
+  @ApiPropertyOptional({ description: "Only this member's rows", example: 'U0123ABCD', pattern: SLACK_ID_PATTERN.source })
+  @IsOptional()
+  @Matches(SLACK_ID_PATTERN, { message: 'userId must be a Slack user id' })
+  userId?: string;
+
+  @ApiPropertyOptional({ description: "Only this channel's rows", example: 'C0123ABCD', pattern: SLACK_ID_PATTERN.source })
+  @IsOptional()
+  @Matches(SLACK_ID_PATTERN, { message: 'channelId must be a Slack channel id' })
+  channelId?: string;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page, asked with the same other parameters', maxLength: 1024 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  cursor?: string;
+}
+
+export const MEMBER_CHANNEL_CSV_COLUMNS = ['userId', 'channelId', 'messages', 'reactionsAdded'] as const;
+
+export class MemberChannelRow {
+  @ApiProperty()
+  userId: string;
+
+  @ApiProperty()
+  channelId: string;
+
+  @ApiProperty({ description: 'Human messages the member posted in the channel' })
+  messages: number;
+
+  @ApiProperty({ description: 'Reactions the member added in the channel to messages of the range (one per emoji per message)' })
+  reactionsAdded: number;
+}
+
+export class MemberChannelsResponse extends TeamRangeEcho {
+  @ApiProperty({ type: [MemberChannelRow], description: 'Members active in a channel in the range, ordered by userId, then channelId' })
+  data: MemberChannelRow[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page (CSV: X-Next-Cursor header)',
+  })
+  nextCursor: string | null;
 }

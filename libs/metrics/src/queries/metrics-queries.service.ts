@@ -56,6 +56,32 @@ export interface UserMetrics extends UserCounts {
   realName: string | null;
 }
 
+export interface MemberChannelCounts {
+  userId: string;
+  channelId: string;
+  messages: number;
+  reactionsAdded: number;
+}
+
+/** Where a page of member × channel rows starts: after this (userId, channelId). */
+export interface MemberChannelPosition {
+  userId: string;
+  channelId: string;
+}
+
+export interface MemberChannelFilter {
+  userId?: string;
+  channelId?: string;
+  after?: MemberChannelPosition;
+  limit: number;
+}
+
+export interface MemberChannelPage {
+  rows: MemberChannelCounts[];
+  /** Where the next page starts; undefined on the last page. */
+  next?: MemberChannelPosition;
+}
+
 export interface HeatmapCell {
   weekday: number;
   hour: number;
@@ -277,6 +303,38 @@ export class MetricsQueries {
        ORDER BY periods.date`,
       [userId, from, to, granularity],
     );
+  }
+
+  /**
+   * A page of (member, channel) totals over the range, ordered by user id, then channel id (both
+   * compare byte by byte: the rollup's ids are collation "C"). One row more than asked tells
+   * whether another page follows.
+   */
+  async memberChannels(teamId: string, { from, to }: DayRange, filter: MemberChannelFilter): Promise<MemberChannelPage> {
+    const rows: MemberChannelCounts[] = await this.dataSource.query(
+      `SELECT user_id AS "userId", channel_id AS "channelId",
+              sum(messages)::int AS messages, sum(reactions_added)::int AS "reactionsAdded"
+       FROM member_channel_day_rollups
+       WHERE team_id = $1 AND day BETWEEN $2 AND $3
+         AND ($4::text IS NULL OR user_id = $4) AND ($5::text IS NULL OR channel_id = $5)
+         AND ($6::text IS NULL OR (user_id, channel_id) > ($6::text, $7::text))
+       GROUP BY user_id, channel_id
+       ORDER BY user_id, channel_id
+       LIMIT $8`,
+      [
+        teamId,
+        from,
+        to,
+        filter.userId ?? null,
+        filter.channelId ?? null,
+        filter.after?.userId ?? null,
+        filter.after?.channelId ?? null,
+        filter.limit + 1,
+      ],
+    );
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return { rows: page, next: rows.length > filter.limit ? { userId: last.userId, channelId: last.channelId } : undefined };
   }
 
   /** All 168 weekday (ISO, 1 = Monday) × local hour cells, zeros included. */
