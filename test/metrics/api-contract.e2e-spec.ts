@@ -75,6 +75,9 @@ describe('REST API v1 contract', () => {
       [`/api/v1/metrics/users?${RANGE}&limit=1001`, 'limit must not be greater than 1000'],
       [`/api/v1/metrics/users?${RANGE}&limit=ten`, 'limit must be an integer number'],
       [`/api/v1/metrics/summary?${RANGE}&format=xml`, 'format must be one of the following values: json, csv'],
+      [`/api/v1/metrics/time-zones?teamId=${TEAM}&from=2025-03-02&to=2025-03-01`, 'to (2025-03-01) is before from (2025-03-02)'],
+      [`/api/v1/metrics/time-zones?teamId=${TEAM}&from=2024-01-01&to=2025-03-01`, 'spans 426 days; the maximum is 366'],
+      [`/api/v1/metrics/time-zones?from=${QUIET_DAY}&to=${QUIET_DAY}`, 'teamId is required: 2 workspaces are stored'],
       ['/api/v1/channels?cursor=bm90LWEtY3Vyc29y', 'cursor is not one this API returned'],
       // ["\u0000","C"] and ["general","C\u0000"]
       ['/api/v1/channels?cursor=WyJcdTAwMDAiLCJDIl0', 'cursor is not one this API returned'],
@@ -185,6 +188,24 @@ describe('REST API v1 contract', () => {
       expect(byAccept.body).toBe(`date,dau,wau,mau\r\n${QUIET_DAY},5,5,5\r\n`);
       const summary = await api.get(`/api/v1/metrics/summary?${RANGE}&format=csv`);
       expect(summary.body.split('\r\n')[1]).toBe(`${TEAM},${QUIET_DAY},${QUIET_DAY},14,9,4,2,4,5,1`);
+    });
+
+    it('serves members per time zone, an unknown zone as an empty cell', async () => {
+      const response = await api.get(`/api/v1/metrics/time-zones?${RANGE}&format=csv`);
+      expect(response.status).toBe(200);
+      expect(response.headers['content-disposition']).toBe('attachment; filename="time-zones.csv"');
+      expect(response.body).toBe('timezone,members,share\r\nAsia/Tokyo,2,0.4\r\n,2,0.4\r\nEurope/Berlin,1,0.2\r\n');
+      expect((await api.get(`/api/v1/metrics/time-zones?${RANGE}`)).json()).toEqual({
+        teamId: TEAM,
+        from: QUIET_DAY,
+        to: QUIET_DAY,
+        data: [
+          { timezone: 'Asia/Tokyo', members: 2, share: 0.4 },
+          { timezone: null, members: 2, share: 0.4 },
+          { timezone: 'Europe/Berlin', members: 1, share: 0.2 },
+        ],
+      });
+      expect((await api.get(`/api/v1/metrics/time-zones?teamId=${TEAM}&from=2025-01-01&to=2025-01-31`)).json().data).toEqual([]);
     });
 
     it('quotes commas and quotes, and disarms formulas', async () => {
@@ -344,6 +365,7 @@ describe('REST API v1 contract', () => {
         'GET /api/v1/metrics/users',
         'GET /api/v1/metrics/users/{userId}',
         'GET /api/v1/metrics/heatmap',
+        'GET /api/v1/metrics/time-zones',
         'POST /api/v1/admin/aggregations',
         'GET /api/v1/admin/aggregations',
         'GET /api/v1/admin/sync-status',

@@ -17,15 +17,16 @@ export const GENERATED_FROM = '2025-03-01';
 export const GENERATED_DAYS = 45;
 
 export const USERS = [
-  { id: 'UALICE', name: 'alice', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UBOB', name: 'bob', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UCAROL', name: 'carol', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UDAVE', name: 'dave', isBot: false, isDeleted: true, team: TEAM },
-  { id: 'UERIN', name: 'erin', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UBOT', name: 'deploy-bot', isBot: true, isDeleted: false, team: TEAM },
+  { id: 'UALICE', name: 'alice', isBot: false, isDeleted: false, team: TEAM, tz: 'Asia/Tokyo' },
+  { id: 'UBOB', name: 'bob', isBot: false, isDeleted: false, team: TEAM, tz: 'Europe/Berlin' },
+  { id: 'UCAROL', name: 'carol', isBot: false, isDeleted: false, team: TEAM, tz: 'Asia/Tokyo' },
+  // No valid zone in the profile: stored as NULL.
+  { id: 'UDAVE', name: 'dave', isBot: false, isDeleted: true, team: TEAM, tz: null },
+  { id: 'UERIN', name: 'erin', isBot: false, isDeleted: false, team: TEAM, tz: 'America/New_York' },
+  { id: 'UBOT', name: 'deploy-bot', isBot: true, isDeleted: false, team: TEAM, tz: 'Asia/Tokyo' },
   // Slack's users.json lists Slackbot with is_bot false; it is still a bot.
-  { id: 'USLACKBOT', name: 'slackbot', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UOTHER', name: 'other', isBot: false, isDeleted: false, team: OTHER_TEAM },
+  { id: 'USLACKBOT', name: 'slackbot', isBot: false, isDeleted: false, team: TEAM, tz: 'America/Los_Angeles' },
+  { id: 'UOTHER', name: 'other', isBot: false, isDeleted: false, team: OTHER_TEAM, tz: 'Europe/Berlin' },
 ];
 /** Posts and reacts but is missing from users.json: counts as a human. */
 export const GHOST = 'UGHOST';
@@ -214,13 +215,14 @@ export async function insertWorkspace(dataSource: DataSource): Promise<void> {
     ]);
   }
   for (const user of USERS) {
-    await dataSource.query(`INSERT INTO users (id, team_id, name, real_name, is_bot, is_deleted) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    await dataSource.query(`INSERT INTO users (id, team_id, name, real_name, is_bot, is_deleted, tz) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
       user.id,
       user.team,
       user.name,
       user.name.toUpperCase(),
       user.isBot,
       user.isDeleted,
+      user.tz,
     ]);
   }
 }

@@ -69,6 +69,7 @@ describe('metrics API against an independent reference computation', () => {
         Math.min(2, reference.userMetrics(TEAM, from, to).length),
       );
       expect((await get(`/api/v1/metrics/heatmap?${range}`)).data).toEqual(reference.heatmap(TEAM, from, to));
+      expect(rounded((await get(`/api/v1/metrics/time-zones?${range}`)).data)).toEqual(rounded(reference.timeZones(TEAM, from, to)));
     }
     for (const granularity of GRANULARITIES) {
       const query = `from=${ALL.from}&to=${ALL.to}&granularity=${granularity}`;
@@ -123,6 +124,12 @@ describe('metrics API against an independent reference computation', () => {
       reactionsAdded: 2,
       daysActive: 1,
     });
+    // Dave has no valid zone and the unknown author no profile: both unknown, listed after Tokyo's equal count.
+    expect((await api.get(`/api/v1/metrics/time-zones?teamId=${TEAM}&from=${QUIET_DAY}&to=${QUIET_DAY}`)).json().data).toEqual([
+      { timezone: 'Asia/Tokyo', members: 2, share: 0.4 },
+      { timezone: null, members: 2, share: 0.4 },
+      { timezone: 'Europe/Berlin', members: 1, share: 0.2 },
+    ]);
     const general = (await api.get(`/api/v1/metrics/channels/C1?from=${QUIET_DAY}&to=${QUIET_DAY}`)).json().data[0];
     // The first reply by another human came 25 hours later, on the 21st; the author's own replies and the bot's do not count.
     expect(general.threadsStarted).toBe(2);
@@ -185,6 +192,8 @@ describe('metrics API against an independent reference computation', () => {
       },
       { channelId: 'C3', teamId: TEAM, ts: at('2025-02-11T13:00:00Z'), userId: 'UALICE', subtype: 'channel_leave', source: 'import' },
     ]);
+    // Bob moves: his time zone is read when asked, on every day he was active, without recounting.
+    await dataSource.query(`UPDATE users SET tz = 'Asia/Kolkata', updated_at = now() WHERE id = 'UBOB'`);
     // Erin turns out to be a bot: every day she posted or reacted on changes.
     await dataSource.query(`UPDATE users SET is_bot = true, updated_at = now() WHERE id = 'UERIN'`);
 

@@ -85,6 +85,7 @@ export class Reference {
     private readonly messages: Derived[],
     private readonly channelNames: Map<string, string | null>,
     private readonly userNames: Map<string, { name: string | null; realName: string | null }>,
+    private readonly userZones: Map<string, string | null>,
     private readonly botUsers: Set<string>,
   ) {}
 
@@ -94,9 +95,8 @@ export class Reference {
               subtype, posted_at AS "postedAt", reaction_count AS "reactionCount", reactions, reactors, deleted_at AS "deletedAt"
        FROM messages`,
     );
-    const users: Array<{ id: string; name: string | null; realName: string | null; isBot: boolean }> = await dataSource.query(
-      `SELECT id, name, real_name AS "realName", is_bot AS "isBot" FROM users`,
-    );
+    const users: Array<{ id: string; name: string | null; realName: string | null; isBot: boolean; tz: string | null }> =
+      await dataSource.query(`SELECT id, name, real_name AS "realName", is_bot AS "isBot", tz FROM users`);
     const channels: Array<{ id: string; name: string | null }> = await dataSource.query('SELECT id, name FROM channels');
     const botUsers = new Set(users.filter((user) => user.isBot).map((user) => user.id));
     botUsers.add('USLACKBOT');
@@ -114,6 +114,7 @@ export class Reference {
       messages,
       new Map(channels.map((channel) => [channel.id, channel.name])),
       new Map(users.map((user) => [user.id, { name: user.name, realName: user.realName }])),
+      new Map(users.map((user) => [user.id, user.tz])),
       botUsers,
     );
   }
@@ -282,6 +283,27 @@ export class Reference {
       date,
       ...this.userCounts(userId, (entry) => this.inRange(entry.day, from, to) && periodOf(entry.day, granularity) === date),
     }));
+  }
+
+  /** Members active over the range per current profile time zone; most members first, then by zone, unknown last. */
+  timeZones(teamId: string, from: string, to: string) {
+    const members = new Set(
+      this.activities()
+        .filter((entry) => entry.teamId === teamId && this.inRange(entry.day, from, to))
+        .map((entry) => entry.userId),
+    );
+    const byZone = new Map<string | null, number>();
+    for (const userId of members) {
+      const timezone = this.userZones.get(userId) ?? null;
+      byZone.set(timezone, (byZone.get(timezone) ?? 0) + 1);
+    }
+    return [...byZone.entries()]
+      .map(([timezone, count]) => ({ timezone, members: count, share: count / members.size }))
+      .sort((a, b) => {
+        if (a.members !== b.members) return b.members - a.members;
+        if (a.timezone === null || b.timezone === null) return a.timezone === null ? 1 : -1;
+        return a.timezone < b.timezone ? -1 : 1;
+      });
   }
 
   heatmap(teamId: string, from: string, to: string) {

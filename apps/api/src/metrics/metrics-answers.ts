@@ -7,6 +7,7 @@ import type {
   ChannelMetricsResponse,
   HeatmapResponse,
   SummaryResponse,
+  TimeZonesResponse,
   UserMetricsResponse,
   WorkspaceSeriesResponse,
 } from './metrics.dto';
@@ -70,6 +71,14 @@ export class MetricsAnswers {
       ...range,
       timezone: this.config.metrics.timezone,
       data: await this.queries.heatmap(teamId, range),
+    }));
+  }
+
+  timeZones(teamId: string, range: DayRange): Promise<TimeZonesResponse> {
+    return this.answer('time-zones', [teamId, range], async () => ({
+      teamId,
+      ...range,
+      data: await this.queries.timeZones(teamId, range),
     }));
   }
 

@@ -21,6 +21,8 @@ import {
   SUMMARY_CSV_COLUMNS,
   SeriesQuery,
   SummaryResponse,
+  TIME_ZONE_CSV_COLUMNS,
+  TimeZonesResponse,
   USER_COUNT_CSV_COLUMNS,
   UserIdParam,
   UserMetricsQuery,
@@ -154,6 +156,17 @@ export class MetricsController {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     return this.answers.heatmap(teamId, range);
+  }
+
+  @Get('time-zones')
+  @ApiOperation({ summary: 'Distinct active members over a range by their current profile time zone' })
+  @ApiOkJsonOrCsv(TimeZonesResponse, 'One row per time zone, most members first')
+  @ApiNotFound('workspace')
+  @CsvRows(TIME_ZONE_CSV_COLUMNS, 'time-zones')
+  async timeZones(@Query() query: TeamRangeQuery): Promise<TimeZonesResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    return this.answers.timeZones(teamId, range);
   }
 
   private range(query: { from?: string; to?: string }) {

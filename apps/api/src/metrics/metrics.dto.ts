@@ -304,3 +304,26 @@ export class HeatmapResponse extends TeamRangeEcho {
   @ApiProperty({ type: [HeatmapCellDto], description: 'All 168 cells, Monday 00 first' })
   data: HeatmapCellDto[];
 }
+
+export const TIME_ZONE_CSV_COLUMNS = ['timezone', 'members', 'share'] as const;
+
+export class TimeZoneMembersRow {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'Europe/Berlin',
+    description: "The member's current profile time zone (IANA); null when unknown",
+  })
+  timezone: string | null;
+
+  @ApiProperty({ description: 'Distinct members active over the whole range with that time zone' })
+  members: number;
+
+  @ApiProperty({ minimum: 0, maximum: 1, description: 'Their part of all active members of the range' })
+  share: number;
+}
+
+export class TimeZonesResponse extends TeamRangeEcho {
+  @ApiProperty({ type: [TimeZoneMembersRow], description: 'One row per time zone with active members, most members first' })
+  data: TimeZoneMembersRow[];
+}

@@ -56,6 +56,12 @@ export interface UserMetrics extends UserCounts {
   realName: string | null;
 }
 
+export interface TimeZoneMembers {
+  timezone: string | null;
+  members: number;
+  share: number;
+}
+
 export interface HeatmapCell {
   weekday: number;
   hour: number;
@@ -276,6 +282,26 @@ export class MetricsQueries {
        LEFT JOIN channels USING (date)
        ORDER BY periods.date`,
       [userId, from, to, granularity],
+    );
+  }
+
+  /**
+   * Distinct members active over the whole range per profile time zone, as the
+   * users table holds it now (a member who moved counts in their current zone);
+   * members missing from users or without a valid zone under null.
+   */
+  timeZones(teamId: string, { from, to }: DayRange): Promise<TimeZoneMembers[]> {
+    return this.dataSource.query(
+      `WITH active AS (
+         SELECT DISTINCT user_id FROM member_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3
+       ),
+       zones AS (
+         SELECT u.tz AS timezone, count(*)::int AS members FROM active LEFT JOIN users u ON u.id = active.user_id GROUP BY u.tz
+       )
+       SELECT timezone, members, (members::float8 / sum(members) OVER ())::float8 AS share
+       FROM zones
+       ORDER BY members DESC, timezone COLLATE "C" NULLS LAST`,
+      [teamId, from, to],
     );
   }
 
