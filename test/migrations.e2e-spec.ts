@@ -68,6 +68,7 @@ describe('schema migrations', () => {
     await aggregationRun.connect();
     try {
       await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
       expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
       expect(await revertLastMigration(dataSource)).toBe('RecountTeamHours1764912000000');
@@ -77,7 +78,12 @@ describe('schema migrations', () => {
       // The run commits its state while the migration waits for it.
       await aggregationRun.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
       await aggregationRun.query('SELECT pg_advisory_unlock($1)', [AGGREGATION_LOCK_KEY]);
-      expect(await migrated).toEqual(['RecountTeamHours1764912000000', 'WideReactionTotals1764998400000', 'AudienceFacts1765084800000']);
+      expect(await migrated).toEqual([
+        'RecountTeamHours1764912000000',
+        'WideReactionTotals1764998400000',
+        'AudienceFacts1765084800000',
+        'AudienceRollups1765257600000',
+      ]);
       expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
     } finally {
       await aggregationRun.end();
@@ -93,6 +99,7 @@ describe('schema migrations', () => {
       const row = `('C1', '2025-01-01', 'T1', 2, 2, 0, 0, 4000000000, now())`;
       await dataSource.query(`INSERT INTO channel_day_rollups VALUES ${row}`);
       expect(await dataSource.query(`SELECT reactions::text FROM channel_day_rollups`)).toEqual([{ reactions: '4000000000' }]);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
       expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
       expect(await dataSource.query(`SELECT reactions FROM channel_day_rollups`)).toEqual([{ reactions: 2147483647 }]);
@@ -111,6 +118,7 @@ describe('schema migrations', () => {
         AND NOT attisdropped ORDER BY 1, 2`;
     try {
       await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
       expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await dataSource.query(audienceColumns)).toEqual([]);
       await dataSource.query(`INSERT INTO users (id, team_id, tz) VALUES ('U1', 'T1', 'Europe/Paris')`);
@@ -118,7 +126,7 @@ describe('schema migrations', () => {
         `INSERT INTO messages (channel_id, ts, team_id, user_id, posted_at, source) VALUES ('C1', '1700000000.000100', 'T1', 'U1', now(), 'import')`,
       );
 
-      expect(await runPendingMigrations(dataSource)).toEqual(['AudienceFacts1765084800000']);
+      expect(await runPendingMigrations(dataSource)).toEqual(['AudienceFacts1765084800000', 'AudienceRollups1765257600000']);
       expect(await dataSource.query(`SELECT team_id, is_restricted, is_ultra_restricted, tz FROM users`)).toEqual([
         { team_id: 'T1', is_restricted: null, is_ultra_restricted: null, tz: 'Europe/Paris' },
       ]);
@@ -126,12 +134,37 @@ describe('schema migrations', () => {
 
       await dataSource.query(`UPDATE users SET is_restricted = true, is_ultra_restricted = false`);
       await dataSource.query(`UPDATE messages SET author_team_id = 'T2'`);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
       expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await dataSource.query(audienceColumns)).toEqual([]);
       expect(await dataSource.query(`SELECT id, team_id, tz FROM users`)).toEqual([{ id: 'U1', team_id: 'T1', tz: 'Europe/Paris' }]);
       expect(await dataSource.query(`SELECT ts, user_id FROM messages`)).toEqual([{ ts: '1700000000.000100', user_id: 'U1' }]);
       await runPendingMigrations(dataSource);
       await dataSource.query(`TRUNCATE users, messages`);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('AudienceRollups adds who started a thread and the team of a member day, and makes the next run a full one', async () => {
+    const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
+    await dataSource.initialize();
+    const rollupColumns = `SELECT attrelid::regclass::text AS "table", attname AS name FROM pg_attribute
+      WHERE attrelid IN ('thread_rollups'::regclass, 'member_channel_day_rollups'::regclass, 'member_day_rollups'::regclass)
+        AND attname IN ('starter_user_id', 'starter_team_id', 'author_team_id') AND NOT attisdropped ORDER BY 1, 2`;
+    try {
+      await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
+      expect(await dataSource.query(rollupColumns)).toEqual([]);
+      await dataSource.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
+      expect(await runPendingMigrations(dataSource)).toEqual(['AudienceRollups1765257600000']);
+      expect(await dataSource.query(rollupColumns)).toEqual([
+        { table: 'member_channel_day_rollups', name: 'author_team_id' },
+        { table: 'member_day_rollups', name: 'author_team_id' },
+        { table: 'thread_rollups', name: 'starter_team_id' },
+        { table: 'thread_rollups', name: 'starter_user_id' },
+      ]);
+      expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
     } finally {
       await dataSource.destroy();
     }

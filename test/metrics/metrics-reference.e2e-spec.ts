@@ -9,6 +9,7 @@ import {
   QuietDay,
   TEAM,
   TIMEZONE,
+  VISITOR,
   generatedDays,
   insertMessages,
   insertWorkspace,
@@ -30,7 +31,7 @@ const RANGES = [
   { from: '2025-03-27', to: '2025-04-03' },
 ];
 const CHANNEL_IDS = ['C1', 'C2', 'C3'];
-const USER_IDS = ['UALICE', 'UBOB', 'UCAROL', 'UDAVE', 'UERIN', GHOST];
+const USER_IDS = ['UALICE', 'UBOB', 'UCAROL', 'UDAVE', 'UERIN', GHOST, 'UGUEST', 'UPARTNER', VISITOR];
 
 /** Percentiles come back as doubles; compare them to the microsecond. */
 function rounded<T>(value: T): T {
@@ -70,6 +71,7 @@ describe('metrics API against an independent reference computation', () => {
       );
       expect((await get(`/api/v1/metrics/heatmap?${range}`)).data).toEqual(reference.heatmap(TEAM, from, to));
       expect(rounded((await get(`/api/v1/metrics/time-zones?${range}`)).data)).toEqual(rounded(reference.timeZones(TEAM, from, to)));
+      expect(rounded((await get(`/api/v1/metrics/audience?${range}`)).data)).toEqual(rounded(reference.audience(TEAM, from, to)));
     }
     for (const granularity of GRANULARITIES) {
       const query = `from=${ALL.from}&to=${ALL.to}&granularity=${granularity}`;
@@ -137,6 +139,25 @@ describe('metrics API against an independent reference computation', () => {
     expect(general.firstReplyP90Seconds).toBeCloseTo(90000, 3);
   });
 
+  it('tells members, guests and external people apart, whichever source says who is external', async () => {
+    const audience = (await api.get(`/api/v1/metrics/audience?teamId=${TEAM}&from=${ALL.from}&to=${ALL.to}`)).json().data;
+    expect(audience.map((row: { audience: string }) => row.audience)).toEqual(['member', 'guest', 'external']);
+    for (const row of audience) {
+      expect(row).toMatchObject({ messages: expect.any(Number), threadsStarted: expect.any(Number) });
+      expect({
+        audience: row.audience,
+        quiet: row.messages === 0 || row.threadsStarted === 0 || row.firstReplyP50Seconds === null,
+      }).toEqual({
+        audience: row.audience,
+        quiet: false,
+      });
+    }
+    // The two guests, and the partner (by profile) and the visitor (by message) outside the team.
+    expect(audience.map((row: { activePeople: number }) => row.activePeople).slice(1)).toEqual([2, 2]);
+    const summary = (await api.get(`/api/v1/metrics/summary?teamId=${TEAM}&from=${ALL.from}&to=${ALL.to}`)).json();
+    expect(audience.reduce((sum: number, row: { activePeople: number }) => sum + row.activePeople, 0)).toBe(summary.activeMembers);
+  });
+
   it('reports first-reply times in whole milliseconds', async () => {
     const channels = (await api.get(`/api/v1/metrics/channels?teamId=${TEAM}&from=${ALL.from}&to=${ALL.to}`)).json().data;
     const times = channels
@@ -194,6 +215,8 @@ describe('metrics API against an independent reference computation', () => {
     ]);
     // Bob moves: his time zone is read when asked, on every day he was active, without recounting.
     await dataSource.query(`UPDATE users SET tz = 'Asia/Kolkata', updated_at = now() WHERE id = 'UBOB'`);
+    // The guest becomes a member: her messages, threads and days count as a member's without recounting.
+    await dataSource.query(`UPDATE users SET is_restricted = false, updated_at = now() WHERE id = 'UGUEST'`);
     // Erin turns out to be a bot: every day she posted or reacted on changes.
     await dataSource.query(`UPDATE users SET is_bot = true, updated_at = now() WHERE id = 'UERIN'`);
 

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { reusedBody } from '../common/reused-json';
 import type {
   ActiveMembersResponse,
+  AudienceResponse,
   ChannelMetricsResponse,
   HeatmapResponse,
   SummaryResponse,
@@ -79,6 +80,14 @@ export class MetricsAnswers {
       teamId,
       ...range,
       data: await this.queries.timeZones(teamId, range),
+    }));
+  }
+
+  audience(teamId: string, range: DayRange): Promise<AudienceResponse> {
+    return this.answer('audience', [teamId, range], async () => ({
+      teamId,
+      ...range,
+      data: await this.queries.audience(teamId, range),
     }));
   }
 

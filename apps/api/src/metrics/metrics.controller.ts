@@ -10,6 +10,8 @@ import { MetricsAnswers } from './metrics-answers';
 import {
   ACTIVE_MEMBERS_CSV_COLUMNS,
   ActiveMembersResponse,
+  AUDIENCE_CSV_COLUMNS,
+  AudienceResponse,
   CHANNEL_COUNT_CSV_COLUMNS,
   ChannelIdParam,
   ChannelMetricsQuery,
@@ -167,6 +169,17 @@ export class MetricsController {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     return this.answers.timeZones(teamId, range);
+  }
+
+  @Get('audience')
+  @ApiOperation({ summary: 'Members, guests and external people: messages, active people, threads started and their first replies' })
+  @ApiOkJsonOrCsv(AudienceResponse, 'One row per audience')
+  @ApiNotFound('workspace')
+  @CsvRows(AUDIENCE_CSV_COLUMNS, 'audience')
+  async audience(@Query() query: TeamRangeQuery): Promise<AudienceResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    return this.answers.audience(teamId, range);
   }
 
   private range(query: { from?: string; to?: string }) {

@@ -1,6 +1,6 @@
-import { CHANNEL_METRIC_FIELDS, CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC_SORTS } from '@app/metrics';
+import { AUDIENCES, CHANNEL_METRIC_FIELDS, CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC_SORTS } from '@app/metrics';
 // Type-only: decorator metadata must not reference them at run time.
-import type { ChannelMetricSort, Granularity, UserMetricSort } from '@app/metrics';
+import type { Audience, ChannelMetricSort, Granularity, UserMetricSort } from '@app/metrics';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
@@ -326,4 +326,46 @@ export class TimeZoneMembersRow {
 export class TimeZonesResponse extends TeamRangeEcho {
   @ApiProperty({ type: [TimeZoneMembersRow], description: 'One row per time zone with active members, most members first' })
   data: TimeZoneMembersRow[];
+}
+
+export const AUDIENCE_CSV_COLUMNS = [
+  'audience',
+  'messages',
+  'activePeople',
+  'threadsStarted',
+  'firstReplyP50Seconds',
+  'firstReplyP90Seconds',
+] as const;
+
+export class AudienceRow {
+  @ApiProperty({
+    enum: AUDIENCES,
+    description:
+      "external: the author's team is not the workspace's; guest: a single- or multi-channel guest of the workspace; member: everyone else",
+  })
+  audience: Audience;
+
+  @ApiProperty({ description: 'Human messages by people of the audience' })
+  messages: number;
+
+  @ApiProperty({ description: 'Distinct people of the audience who posted or reacted over the whole range' })
+  activePeople: number;
+
+  @ApiProperty({ description: 'Threads started in the range by people of the audience' })
+  threadsStarted: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Median seconds to the first reply by another human, over the threads they started',
+  })
+  firstReplyP50Seconds: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: '90th percentile of the same (linear interpolation)' })
+  firstReplyP90Seconds: number | null;
+}
+
+export class AudienceResponse extends TeamRangeEcho {
+  @ApiProperty({ type: [AudienceRow], description: 'member, guest and external, in that order, empty ones included' })
+  data: AudienceRow[];
 }

@@ -6,6 +6,7 @@ import { RollupKeyCollation1764825600000 } from './1764825600000-rollup-key-coll
 import { RecountTeamHours1764912000000 } from './1764912000000-recount-team-hours';
 import { WideReactionTotals1764998400000 } from './1764998400000-wide-reaction-totals';
 import { AudienceFacts1765084800000 } from './1765084800000-audience-facts';
+import { AudienceRollups1765257600000 } from './1765257600000-audience-rollups';
 
 /** Every migration, oldest first. Listed explicitly so bundling keeps them. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   RecountTeamHours1764912000000,
   WideReactionTotals1764998400000,
   AudienceFacts1765084800000,
+  AudienceRollups1765257600000,
 ];
