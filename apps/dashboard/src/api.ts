@@ -1,4 +1,13 @@
-import type { ActiveMembersDay, ChannelCounts, ChannelMetrics, HeatmapCell, Summary, UserCounts, UserMetrics } from '@app/metrics';
+import type {
+  ActiveMembersDay,
+  AudienceCounts,
+  ChannelCounts,
+  ChannelMetrics,
+  HeatmapCell,
+  Summary,
+  UserCounts,
+  UserMetrics,
+} from '@app/metrics';
 
 /**
  * The dashboard reads only the REST API v1, relative to the page, so it works behind an Ingress
@@ -84,4 +93,8 @@ export interface UserSeries {
 export interface Heatmap {
   timezone: string;
   data: HeatmapCell[];
+}
+
+export interface AudienceSplit {
+  data: AudienceCounts[];
 }

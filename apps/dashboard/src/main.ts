@@ -3,7 +3,7 @@ import { ApiError, Freshness, Workspace, getJson } from './api';
 import { Child, h } from './dom';
 import { ago, dayLabel } from './format';
 import { GRANULARITIES, PRESET_DAYS, TABLE_PAGE_ROWS, ViewState, daysBetween, parseState, rangeOf, serializeState } from './state';
-import { ViewContext, channel, channels, member, members, overview, when } from './views';
+import { ViewContext, audience, channel, channels, member, members, overview, when } from './views';
 
 /** sessionStorage: gone with the tab, never in a URL, a log or another site's reach. */
 const TOKEN_KEY = 'slack-metrics.read-token';
@@ -13,12 +13,13 @@ const MAX_RANGE_DAYS = 366;
 
 const root = document.getElementById('app') as HTMLElement;
 
-const VIEWS = { overview, channels, channel, members, member, when };
+const VIEWS = { overview, channels, channel, members, member, when, audience };
 const TABS: Array<[ViewState['view'], string]> = [
   ['overview', 'Overview'],
   ['channels', 'Channels'],
   ['members', 'Members'],
   ['when', 'When'],
+  ['audience', 'Audience'],
 ];
 const SERIES_VIEWS = new Set<ViewState['view']>(['overview', 'channel', 'member']);
 
