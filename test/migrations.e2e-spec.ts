@@ -68,6 +68,7 @@ describe('schema migrations', () => {
     await aggregationRun.connect();
     try {
       await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
       expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
       expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
@@ -83,6 +84,7 @@ describe('schema migrations', () => {
         'WideReactionTotals1764998400000',
         'AudienceFacts1765084800000',
         'MemberFirstDays1765171200000',
+        'AudienceRollups1765257600000',
       ]);
       expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
     } finally {
@@ -99,6 +101,7 @@ describe('schema migrations', () => {
       const row = `('C1', '2025-01-01', 'T1', 2, 2, 0, 0, 4000000000, now())`;
       await dataSource.query(`INSERT INTO channel_day_rollups VALUES ${row}`);
       expect(await dataSource.query(`SELECT reactions::text FROM channel_day_rollups`)).toEqual([{ reactions: '4000000000' }]);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
       expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
       expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
@@ -118,6 +121,7 @@ describe('schema migrations', () => {
         AND NOT attisdropped ORDER BY 1, 2`;
     try {
       await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
       expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
       expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await dataSource.query(audienceColumns)).toEqual([]);
@@ -126,7 +130,11 @@ describe('schema migrations', () => {
         `INSERT INTO messages (channel_id, ts, team_id, user_id, posted_at, source) VALUES ('C1', '1700000000.000100', 'T1', 'U1', now(), 'import')`,
       );
 
-      expect(await runPendingMigrations(dataSource)).toEqual(['AudienceFacts1765084800000', 'MemberFirstDays1765171200000']);
+      expect(await runPendingMigrations(dataSource)).toEqual([
+        'AudienceFacts1765084800000',
+        'MemberFirstDays1765171200000',
+        'AudienceRollups1765257600000',
+      ]);
       expect(await dataSource.query(`SELECT team_id, is_restricted, is_ultra_restricted, tz FROM users`)).toEqual([
         { team_id: 'T1', is_restricted: null, is_ultra_restricted: null, tz: 'Europe/Paris' },
       ]);
@@ -134,6 +142,7 @@ describe('schema migrations', () => {
 
       await dataSource.query(`UPDATE users SET is_restricted = true, is_ultra_restricted = false`);
       await dataSource.query(`UPDATE messages SET author_team_id = 'T2'`);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
       expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
       expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
       expect(await dataSource.query(audienceColumns)).toEqual([]);
@@ -152,12 +161,37 @@ describe('schema migrations', () => {
     const table = `SELECT to_regclass('member_first_days')::text AS name`;
     try {
       await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
       expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
       expect(await dataSource.query(table)).toEqual([{ name: null }]);
       await dataSource.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
-      expect(await runPendingMigrations(dataSource)).toEqual(['MemberFirstDays1765171200000']);
+      expect(await runPendingMigrations(dataSource)).toEqual(['MemberFirstDays1765171200000', 'AudienceRollups1765257600000']);
       expect(await dataSource.query(table)).toEqual([{ name: 'member_first_days' }]);
       expect(await dataSource.query(`SELECT count(*)::int AS n FROM aggregation_state`)).toEqual([{ n: 0 }]);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('AudienceRollups adds who started a thread and the team of a member day, and makes the next run a full one', async () => {
+    const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
+    await dataSource.initialize();
+    const rollupColumns = `SELECT attrelid::regclass::text AS "table", attname AS name FROM pg_attribute
+      WHERE attrelid IN ('thread_rollups'::regclass, 'member_channel_day_rollups'::regclass, 'member_day_rollups'::regclass)
+        AND attname IN ('starter_user_id', 'starter_team_id', 'author_team_id') AND NOT attisdropped ORDER BY 1, 2`;
+    try {
+      await runPendingMigrations(dataSource);
+      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
+      expect(await dataSource.query(rollupColumns)).toEqual([]);
+      await dataSource.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
+      expect(await runPendingMigrations(dataSource)).toEqual(['AudienceRollups1765257600000']);
+      expect(await dataSource.query(rollupColumns)).toEqual([
+        { table: 'member_channel_day_rollups', name: 'author_team_id' },
+        { table: 'member_day_rollups', name: 'author_team_id' },
+        { table: 'thread_rollups', name: 'starter_team_id' },
+        { table: 'thread_rollups', name: 'starter_user_id' },
+      ]);
+      expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
     } finally {
       await dataSource.destroy();
     }

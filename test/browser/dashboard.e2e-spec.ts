@@ -439,6 +439,20 @@ describe('dashboard in Chromium', () => {
     await screenshots('retention');
   });
 
+  it('splits activity into members, guests and external people with the API values', async () => {
+    await page.click('nav a:has-text("Audience")');
+    await loaded();
+    expect(query().get('view')).toBe('audience');
+    const split = await apiGet(`metrics/audience?from=${addDays(today, -29)}&to=${today}`);
+    expect(await tableColumn(1)).toEqual(['Members', 'Guests', 'External (Slack Connect)']);
+    expect(await tableColumn(2)).toEqual(split.data.map((row: Json) => numbers.format(row.messages)));
+    expect(await tableColumn(3)).toEqual(split.data.map((row: Json) => numbers.format(row.activePeople)));
+    expect(await tableColumn(4)).toEqual(split.data.map((row: Json) => numbers.format(row.threadsStarted)));
+    expect(split.data[0].activePeople).toBeGreaterThan(0);
+    await expectNoSeriousAccessibilityViolation();
+    await screenshots('audience');
+  });
+
   it('is readable in the dark colour scheme', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.click('nav a:has-text("Overview")');

@@ -75,6 +75,12 @@ describe('REST API v1 contract', () => {
       [`/api/v1/metrics/users?${RANGE}&limit=1001`, 'limit must not be greater than 1000'],
       [`/api/v1/metrics/users?${RANGE}&limit=ten`, 'limit must be an integer number'],
       [`/api/v1/metrics/summary?${RANGE}&format=xml`, 'format must be one of the following values: json, csv'],
+      [`/api/v1/metrics/time-zones?teamId=${TEAM}&from=2025-03-02&to=2025-03-01`, 'to (2025-03-01) is before from (2025-03-02)'],
+      [`/api/v1/metrics/time-zones?teamId=${TEAM}&from=2024-01-01&to=2025-03-01`, 'spans 426 days; the maximum is 366'],
+      [`/api/v1/metrics/time-zones?from=${QUIET_DAY}&to=${QUIET_DAY}`, 'teamId is required: 2 workspaces are stored'],
+      [`/api/v1/metrics/audience?teamId=${TEAM}&from=2025-03-02&to=2025-03-01`, 'to (2025-03-01) is before from (2025-03-02)'],
+      [`/api/v1/metrics/audience?teamId=${TEAM}&from=2024-01-01&to=2025-03-01`, 'spans 426 days; the maximum is 366'],
+      [`/api/v1/metrics/audience?${RANGE}&format=pdf`, 'format must be one of the following values: json, csv'],
       ['/api/v1/channels?cursor=bm90LWEtY3Vyc29y', 'cursor is not one this API returned'],
       // ["\u0000","C"] and ["general","C\u0000"]
       ['/api/v1/channels?cursor=WyJcdTAwMDAiLCJDIl0', 'cursor is not one this API returned'],
@@ -217,6 +223,45 @@ describe('REST API v1 contract', () => {
         to: QUIET_DAY,
         granularity: 'week',
         data: [{ date: '2025-02-17', new: 5, returning: 0, churned: 0, active: 5 }],
+      });
+    });
+
+    it('serves members per time zone, an unknown zone as an empty cell', async () => {
+      const response = await api.get(`/api/v1/metrics/time-zones?${RANGE}&format=csv`);
+      expect(response.status).toBe(200);
+      expect(response.headers['content-disposition']).toBe('attachment; filename="time-zones.csv"');
+      expect(response.body).toBe('timezone,members,share\r\nAsia/Tokyo,2,0.4\r\n,2,0.4\r\nEurope/Berlin,1,0.2\r\n');
+      expect((await api.get(`/api/v1/metrics/time-zones?${RANGE}`)).json()).toEqual({
+        teamId: TEAM,
+        from: QUIET_DAY,
+        to: QUIET_DAY,
+        data: [
+          { timezone: 'Asia/Tokyo', members: 2, share: 0.4 },
+          { timezone: null, members: 2, share: 0.4 },
+          { timezone: 'Europe/Berlin', members: 1, share: 0.2 },
+        ],
+      });
+      expect((await api.get(`/api/v1/metrics/time-zones?teamId=${TEAM}&from=2025-01-01&to=2025-01-31`)).json().data).toEqual([]);
+    });
+
+    it('serves the audience split, every audience listed, members only on the quiet day', async () => {
+      const response = await api.get(`/api/v1/metrics/audience?${RANGE}`, { authorization: `Bearer ${READ_TOKEN}`, accept: 'text/csv' });
+      expect(response.status).toBe(200);
+      expect(response.headers['content-disposition']).toBe('attachment; filename="audience.csv"');
+      // 9 human messages by Alice, Bob and the unknown author; Carol and Dave by reacting; Alice's and Bob's threads.
+      expect(response.body).toBe(
+        'audience,messages,activePeople,threadsStarted,firstReplyP50Seconds,firstReplyP90Seconds\r\n' +
+          'member,9,5,2,90000,90000\r\nguest,0,0,0,,\r\nexternal,0,0,0,,\r\n',
+      );
+      expect((await api.get(`/api/v1/metrics/audience?${RANGE}`)).json()).toMatchObject({
+        teamId: TEAM,
+        from: QUIET_DAY,
+        to: QUIET_DAY,
+        data: [
+          { audience: 'member', messages: 9, activePeople: 5, threadsStarted: 2 },
+          { audience: 'guest', messages: 0, activePeople: 0, threadsStarted: 0, firstReplyP50Seconds: null, firstReplyP90Seconds: null },
+          { audience: 'external', messages: 0, activePeople: 0, threadsStarted: 0, firstReplyP50Seconds: null, firstReplyP90Seconds: null },
+        ],
       });
     });
 
@@ -440,6 +485,8 @@ describe('REST API v1 contract', () => {
         'GET /api/v1/metrics/heatmap',
         'GET /api/v1/metrics/retention',
         'GET /api/v1/metrics/members-flow',
+        'GET /api/v1/metrics/time-zones',
+        'GET /api/v1/metrics/audience',
         'POST /api/v1/admin/aggregations',
         'GET /api/v1/admin/aggregations',
         'GET /api/v1/admin/sync-status',

@@ -11,22 +11,31 @@ import { seededRandom } from '../../apps/worker/src/demo/seeded-random';
  */
 export const TEAM = 'T1';
 export const OTHER_TEAM = 'T2';
+/** A Slack Connect partner's team: stored in no workspace here. */
+export const EXTERNAL_TEAM = 'TPARTNER';
 export const TIMEZONE = 'Asia/Tokyo';
 export const QUIET_DAY = '2025-02-20';
 export const GENERATED_FROM = '2025-03-01';
 export const GENERATED_DAYS = 45;
 
 export const USERS = [
-  { id: 'UALICE', name: 'alice', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UBOB', name: 'bob', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UCAROL', name: 'carol', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UDAVE', name: 'dave', isBot: false, isDeleted: true, team: TEAM },
-  { id: 'UERIN', name: 'erin', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UBOT', name: 'deploy-bot', isBot: true, isDeleted: false, team: TEAM },
+  { id: 'UALICE', name: 'alice', isBot: false, isDeleted: false, team: TEAM, tz: 'Asia/Tokyo' },
+  { id: 'UBOB', name: 'bob', isBot: false, isDeleted: false, team: TEAM, tz: 'Europe/Berlin' },
+  { id: 'UCAROL', name: 'carol', isBot: false, isDeleted: false, team: TEAM, tz: 'Asia/Tokyo' },
+  // No valid zone in the profile: stored as NULL.
+  { id: 'UDAVE', name: 'dave', isBot: false, isDeleted: true, team: TEAM, tz: null },
+  { id: 'UERIN', name: 'erin', isBot: false, isDeleted: false, team: TEAM, tz: 'America/New_York' },
+  { id: 'UBOT', name: 'deploy-bot', isBot: true, isDeleted: false, team: TEAM, tz: 'Asia/Tokyo' },
   // Slack's users.json lists Slackbot with is_bot false; it is still a bot.
-  { id: 'USLACKBOT', name: 'slackbot', isBot: false, isDeleted: false, team: TEAM },
-  { id: 'UOTHER', name: 'other', isBot: false, isDeleted: false, team: OTHER_TEAM },
+  { id: 'USLACKBOT', name: 'slackbot', isBot: false, isDeleted: false, team: TEAM, tz: 'America/Los_Angeles' },
+  { id: 'UOTHER', name: 'other', isBot: false, isDeleted: false, team: OTHER_TEAM, tz: 'Europe/Berlin' },
+  { id: 'UGUEST', name: 'guest', isBot: false, isDeleted: false, team: TEAM, tz: 'Europe/Berlin', restricted: true },
+  { id: 'UULTRA', name: 'ultra', isBot: false, isDeleted: false, team: TEAM, tz: null, restricted: false, ultraRestricted: true },
+  // A Slack Connect user listed by users.list, whose old collected messages carry no author team.
+  { id: 'UPARTNER', name: 'partner', isBot: false, isDeleted: false, team: EXTERNAL_TEAM, tz: 'America/New_York' },
 ];
+/** A Slack Connect author missing from users.json: only the messages' author team tells. */
+export const VISITOR = 'UVISITOR';
 /** Posts and reacts but is missing from users.json: counts as a human. */
 export const GHOST = 'UGHOST';
 
@@ -55,6 +64,7 @@ export interface FixtureMessage {
   reactions?: Reaction[];
   deleted?: boolean;
   source?: 'collect' | 'events' | 'import';
+  authorTeamId?: string | null;
 }
 
 let sequence = 0;
@@ -143,8 +153,12 @@ const POSTERS: Array<[string, number]> = [
   ['UERIN', 1],
   [GHOST, 0.5],
   ['UBOT', 1],
+  ['UGUEST', 1],
+  ['UULTRA', 0.5],
+  ['UPARTNER', 1],
+  [VISITOR, 0.5],
 ];
-const REACTORS = ['UALICE', 'UBOB', 'UCAROL', 'UDAVE', 'UERIN', 'UBOT', GHOST, 'USLACKBOT'];
+const REACTORS = ['UALICE', 'UBOB', 'UCAROL', 'UDAVE', 'UERIN', 'UBOT', GHOST, 'USLACKBOT', 'UGUEST', 'UPARTNER'];
 
 /** 45 days of uneven activity in C1..C3 with threads and reactions spanning days. */
 export function generatedDays(): FixtureMessage[] {
@@ -185,6 +199,8 @@ export function generatedDays(): FixtureMessage[] {
         subtype: next() < 0.05 ? 'channel_join' : next() < 0.05 ? 'file_share' : null,
         botId: userId === 'UBOT' ? 'BDEPLOY' : null,
         deleted: next() < 0.03,
+        // Newer rows carry the author's team; the partner's older ones do not.
+        authorTeamId: userId === VISITOR ? EXTERNAL_TEAM : userId === 'UPARTNER' ? null : day % 2 === 0 ? TEAM : null,
       };
       if (next() < 0.4) {
         const who = [...new Set(Array.from({ length: 1 + Math.floor(next() * 3) }, () => pick(REACTORS)))];
@@ -214,14 +230,21 @@ export async function insertWorkspace(dataSource: DataSource): Promise<void> {
     ]);
   }
   for (const user of USERS) {
-    await dataSource.query(`INSERT INTO users (id, team_id, name, real_name, is_bot, is_deleted) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      user.id,
-      user.team,
-      user.name,
-      user.name.toUpperCase(),
-      user.isBot,
-      user.isDeleted,
-    ]);
+    await dataSource.query(
+      `INSERT INTO users (id, team_id, name, real_name, is_bot, is_deleted, tz, is_restricted, is_ultra_restricted)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        user.id,
+        user.team,
+        user.name,
+        user.name.toUpperCase(),
+        user.isBot,
+        user.isDeleted,
+        user.tz,
+        'restricted' in user ? user.restricted : false,
+        'ultraRestricted' in user ? user.ultraRestricted : false,
+      ],
+    );
   }
 }
 
@@ -231,8 +254,8 @@ export async function insertMessages(dataSource: DataSource, messages: FixtureMe
     const reactions = message.reactions ?? [];
     await dataSource.query(
       `INSERT INTO messages (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count,
-                             reaction_count, reactions, reactors, deleted_at, source)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $14)`,
+                             reaction_count, reactions, reactors, deleted_at, source, author_team_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $14, $15)`,
       [
         message.channelId,
         message.ts,
@@ -248,6 +271,7 @@ export async function insertMessages(dataSource: DataSource, messages: FixtureMe
         [...new Set(reactions.flatMap((reaction) => reaction.users))],
         message.deleted ? postedAtOf(message.ts) : null,
         message.source ?? 'collect',
+        message.authorTeamId ?? null,
       ],
     );
   }

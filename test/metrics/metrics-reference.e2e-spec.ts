@@ -9,6 +9,7 @@ import {
   QuietDay,
   TEAM,
   TIMEZONE,
+  VISITOR,
   generatedDays,
   insertMessages,
   insertWorkspace,
@@ -30,7 +31,7 @@ const RANGES = [
   { from: '2025-03-27', to: '2025-04-03' },
 ];
 const CHANNEL_IDS = ['C1', 'C2', 'C3'];
-const USER_IDS = ['UALICE', 'UBOB', 'UCAROL', 'UDAVE', 'UERIN', GHOST];
+const USER_IDS = ['UALICE', 'UBOB', 'UCAROL', 'UDAVE', 'UERIN', GHOST, 'UGUEST', 'UPARTNER', VISITOR];
 
 /**
  * Members who come and go, so that cohorts shrink and members churn and return: the generated
@@ -127,6 +128,8 @@ describe('metrics API against an independent reference computation', () => {
         memberChannels.filter((row) => row.userId === 'UALICE'),
       );
       expect(await everyMemberChannelRow(`${range}&channelId=C2`)).toEqual(memberChannels.filter((row) => row.channelId === 'C2'));
+      expect(rounded((await get(`/api/v1/metrics/time-zones?${range}`)).data)).toEqual(rounded(reference.timeZones(TEAM, from, to)));
+      expect(rounded((await get(`/api/v1/metrics/audience?${range}`)).data)).toEqual(rounded(reference.audience(TEAM, from, to)));
     }
     for (const granularity of GRANULARITIES) {
       const query = `from=${ALL.from}&to=${ALL.to}&granularity=${granularity}`;
@@ -181,11 +184,36 @@ describe('metrics API against an independent reference computation', () => {
       reactionsAdded: 2,
       daysActive: 1,
     });
+    // Dave has no valid zone and the unknown author no profile: both unknown, listed after Tokyo's equal count.
+    expect((await api.get(`/api/v1/metrics/time-zones?teamId=${TEAM}&from=${QUIET_DAY}&to=${QUIET_DAY}`)).json().data).toEqual([
+      { timezone: 'Asia/Tokyo', members: 2, share: 0.4 },
+      { timezone: null, members: 2, share: 0.4 },
+      { timezone: 'Europe/Berlin', members: 1, share: 0.2 },
+    ]);
     const general = (await api.get(`/api/v1/metrics/channels/C1?from=${QUIET_DAY}&to=${QUIET_DAY}`)).json().data[0];
     // The first reply by another human came 25 hours later, on the 21st; the author's own replies and the bot's do not count.
     expect(general.threadsStarted).toBe(2);
     expect(general.firstReplyP50Seconds).toBeCloseTo(90000, 3);
     expect(general.firstReplyP90Seconds).toBeCloseTo(90000, 3);
+  });
+
+  it('tells members, guests and external people apart, whichever source says who is external', async () => {
+    const audience = (await api.get(`/api/v1/metrics/audience?teamId=${TEAM}&from=${ALL.from}&to=${ALL.to}`)).json().data;
+    expect(audience.map((row: { audience: string }) => row.audience)).toEqual(['member', 'guest', 'external']);
+    for (const row of audience) {
+      expect(row).toMatchObject({ messages: expect.any(Number), threadsStarted: expect.any(Number) });
+      expect({
+        audience: row.audience,
+        quiet: row.messages === 0 || row.threadsStarted === 0 || row.firstReplyP50Seconds === null,
+      }).toEqual({
+        audience: row.audience,
+        quiet: false,
+      });
+    }
+    // The two guests, and the partner (by profile) and the visitor (by message) outside the team.
+    expect(audience.map((row: { activePeople: number }) => row.activePeople).slice(1)).toEqual([2, 2]);
+    const summary = (await api.get(`/api/v1/metrics/summary?teamId=${TEAM}&from=${ALL.from}&to=${ALL.to}`)).json();
+    expect(audience.reduce((sum: number, row: { activePeople: number }) => sum + row.activePeople, 0)).toBe(summary.activeMembers);
   });
 
   it('reports first-reply times in whole milliseconds', async () => {
@@ -249,6 +277,10 @@ describe('metrics API against an independent reference computation', () => {
     await dataSource.query(
       `UPDATE messages SET deleted_at = now(), updated_at = now() WHERE user_id = 'ULEAVES' AND posted_at < '2025-03-05'`,
     );
+    // Bob moves: his time zone is read when asked, on every day he was active, without recounting.
+    await dataSource.query(`UPDATE users SET tz = 'Asia/Kolkata', updated_at = now() WHERE id = 'UBOB'`);
+    // The guest becomes a member: her messages, threads and days count as a member's without recounting.
+    await dataSource.query(`UPDATE users SET is_restricted = false, updated_at = now() WHERE id = 'UGUEST'`);
     // Erin turns out to be a bot: every day she posted or reacted on changes.
     await dataSource.query(`UPDATE users SET is_bot = true, updated_at = now() WHERE id = 'UERIN'`);
 

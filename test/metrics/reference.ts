@@ -20,6 +20,13 @@ interface RawMessage {
   reactions: Array<{ name: string; count: number; users?: string[] }>;
   reactors: string[];
   deletedAt: Date | null;
+  authorTeamId: string | null;
+}
+
+interface Profile {
+  teamId: string | null;
+  isRestricted: boolean | null;
+  isUltraRestricted: boolean | null;
 }
 
 interface Derived extends RawMessage {
@@ -93,18 +100,24 @@ export class Reference {
     private readonly messages: Derived[],
     private readonly channelNames: Map<string, string | null>,
     private readonly userNames: Map<string, { name: string | null; realName: string | null }>,
+    private readonly userZones: Map<string, string | null>,
+    private readonly profiles: Map<string, Profile>,
     private readonly botUsers: Set<string>,
   ) {}
 
   static async load(dataSource: DataSource, timeZone: string): Promise<Reference> {
     const rows: RawMessage[] = await dataSource.query(
       `SELECT channel_id AS "channelId", ts, team_id AS "teamId", user_id AS "userId", bot_id AS "botId", thread_ts AS "threadTs",
-              subtype, posted_at AS "postedAt", reaction_count AS "reactionCount", reactions, reactors, deleted_at AS "deletedAt"
+              subtype, posted_at AS "postedAt", reaction_count AS "reactionCount", reactions, reactors, deleted_at AS "deletedAt",
+              author_team_id AS "authorTeamId"
        FROM messages`,
     );
-    const users: Array<{ id: string; name: string | null; realName: string | null; isBot: boolean }> = await dataSource.query(
-      `SELECT id, name, real_name AS "realName", is_bot AS "isBot" FROM users`,
-    );
+    const users: Array<{ id: string; name: string | null; realName: string | null; isBot: boolean; tz: string | null } & Profile> =
+      await dataSource.query(
+        `SELECT id, name, real_name AS "realName", is_bot AS "isBot", tz, team_id AS "teamId",
+                is_restricted AS "isRestricted", is_ultra_restricted AS "isUltraRestricted"
+         FROM users`,
+      );
     const channels: Array<{ id: string; name: string | null }> = await dataSource.query('SELECT id, name FROM channels');
     const botUsers = new Set(users.filter((user) => user.isBot).map((user) => user.id));
     botUsers.add('USLACKBOT');
@@ -122,6 +135,8 @@ export class Reference {
       messages,
       new Map(channels.map((channel) => [channel.id, channel.name])),
       new Map(users.map((user) => [user.id, { name: user.name, realName: user.realName }])),
+      new Map(users.map((user) => [user.id, user.tz])),
+      new Map(users.map((user) => [user.id, user])),
       botUsers,
     );
   }
@@ -339,6 +354,73 @@ export class Reference {
         returning: now.size - newcomers,
         churned: [...before].filter((userId) => !now.has(userId)).length,
         active: now.size,
+      };
+    });
+  }
+
+  /** Members active over the range per current profile time zone; most members first, then by zone, unknown last. */
+  timeZones(teamId: string, from: string, to: string) {
+    const members = new Set(
+      this.activities()
+        .filter((entry) => entry.teamId === teamId && this.inRange(entry.day, from, to))
+        .map((entry) => entry.userId),
+    );
+    const byZone = new Map<string | null, number>();
+    for (const userId of members) {
+      const timezone = this.userZones.get(userId) ?? null;
+      byZone.set(timezone, (byZone.get(timezone) ?? 0) + 1);
+    }
+    return [...byZone.entries()]
+      .map(([timezone, count]) => ({ timezone, members: count, share: count / members.size }))
+      .sort((a, b) => {
+        if (a.members !== b.members) return b.members - a.members;
+        if (a.timezone === null || b.timezone === null) return a.timezone === null ? 1 : -1;
+        return a.timezone < b.timezone ? -1 : 1;
+      });
+  }
+
+  /**
+   * external when the team a person's messages carry (the least id among those of the range), else
+   * their profile's team, is another one; else guest by a guest flag; else member.
+   */
+  private audienceOf(workspaceId: string, userId: string, authorTeams: Array<string | null>): 'member' | 'guest' | 'external' {
+    const profile = this.profiles.get(userId);
+    const carried = authorTeams.filter((team): team is string => team !== null).sort()[0];
+    const team = carried ?? profile?.teamId ?? null;
+    if (team !== null && team !== workspaceId) return 'external';
+    if (profile?.isRestricted || profile?.isUltraRestricted) return 'guest';
+    return 'member';
+  }
+
+  audience(teamId: string, from: string, to: string) {
+    const inScope = (message: Derived) => message.teamId === teamId && this.inRange(message.day, from, to);
+    const people = new Set(
+      this.activities()
+        .filter((entry) => entry.teamId === teamId && this.inRange(entry.day, from, to))
+        .map((entry) => entry.userId),
+    );
+    const humanMessages = this.messages.filter((message) => inScope(message) && !message.bot && message.userId !== null);
+    const audienceOfUser = new Map(
+      [...people].map((userId) => [
+        userId,
+        this.audienceOf(
+          teamId,
+          userId,
+          humanMessages.filter((message) => message.userId === userId).map((message) => message.authorTeamId),
+        ),
+      ]),
+    );
+    const threads = this.threads().filter(({ parent }) => inScope(parent) && !parent.bot && parent.userId !== null);
+    return (['member', 'guest', 'external'] as const).map((audience) => {
+      const started = threads.filter(({ parent }) => this.audienceOf(teamId, parent.userId!, [parent.authorTeamId]) === audience);
+      const replyTimes = started.map((thread) => thread.firstReplySeconds).filter((seconds): seconds is number => seconds !== null);
+      return {
+        audience,
+        messages: humanMessages.filter((message) => audienceOfUser.get(message.userId!) === audience).length,
+        activePeople: [...audienceOfUser.values()].filter((each) => each === audience).length,
+        threadsStarted: started.length,
+        firstReplyP50Seconds: percentile(replyTimes, 0.5),
+        firstReplyP90Seconds: percentile(replyTimes, 0.9),
       };
     });
   }

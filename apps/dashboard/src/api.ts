@@ -1,5 +1,6 @@
 import type {
   ActiveMembersDay,
+  AudienceCounts,
   ChannelCounts,
   ChannelMetrics,
   HeatmapCell,
@@ -106,4 +107,8 @@ export async function getAllPages<Row>(token: string, path: string, query: Query
     cursor = page.nextCursor;
   } while (cursor);
   return rows;
+}
+
+export interface AudienceSplit {
+  data: AudienceCounts[];
 }

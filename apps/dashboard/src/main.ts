@@ -4,7 +4,7 @@ import { Child, h } from './dom';
 import { ago, dayLabel } from './format';
 import { GRANULARITIES, PRESET_DAYS, TABLE_PAGE_ROWS, ViewState, daysBetween, parseState, rangeOf, serializeState } from './state';
 import { retention } from './retention';
-import { ViewContext, channel, channels, member, members, overview, when } from './views';
+import { ViewContext, audience, channel, channels, member, members, overview, when } from './views';
 
 /** sessionStorage: gone with the tab, never in a URL, a log or another site's reach. */
 const TOKEN_KEY = 'slack-metrics.read-token';
@@ -14,13 +14,14 @@ const MAX_RANGE_DAYS = 366;
 
 const root = document.getElementById('app') as HTMLElement;
 
-const VIEWS = { overview, channels, channel, members, member, when, retention };
+const VIEWS = { overview, channels, channel, members, member, when, retention, audience };
 const TABS: Array<[ViewState['view'], string]> = [
   ['overview', 'Overview'],
   ['channels', 'Channels'],
   ['members', 'Members'],
   ['when', 'When'],
   ['retention', 'Retention'],
+  ['audience', 'Audience'],
 ];
 const SERIES_VIEWS = new Set<ViewState['view']>(['overview', 'channel', 'member', 'retention']);
 

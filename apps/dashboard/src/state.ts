@@ -4,7 +4,7 @@ import { CHANNEL_METRIC_SORT_FIELDS, USER_METRIC_SORT_FIELDS } from '../../../li
  * What is on screen lives in the page's query string, so a view can be bookmarked and shared.
  * The token never does: it stays in sessionStorage.
  */
-export const VIEWS = ['overview', 'channels', 'channel', 'members', 'member', 'when', 'retention'] as const;
+export const VIEWS = ['overview', 'channels', 'channel', 'members', 'member', 'when', 'retention', 'audience'] as const;
 export type View = (typeof VIEWS)[number];
 export const PRESET_DAYS = [7, 30, 90, 365] as const;
 export const GRANULARITIES = ['day', 'week', 'month'] as const;

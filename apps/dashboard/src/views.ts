@@ -1,5 +1,6 @@
 import {
   ActiveMembersRow,
+  AudienceSplit,
   ChannelRow,
   ChannelSeries,
   Heatmap,
@@ -397,5 +398,36 @@ export async function when(context: ViewContext): Promise<HTMLElement> {
         )
       : emptyNote(context.range),
     heatmap(map.data, map.timezone, [csvButton(context, 'metrics/heatmap', query, 'the heatmap')]),
+  );
+}
+
+const AUDIENCE_NAMES: Record<string, string> = { member: 'Members', guest: 'Guests', external: 'External (Slack Connect)' };
+
+export async function audience(context: ViewContext): Promise<HTMLElement> {
+  const query = teamQuery(context);
+  const split = await getJson<AudienceSplit>(context.token, 'metrics/audience', query);
+  const empty = split.data.every((row) => row.activePeople === 0);
+  return section(
+    'Audience',
+    h(
+      'p',
+      {},
+      'Members of the workspace, its guests, and people of other teams in shared channels, by their profiles as they are now. First replies are to the threads each group started.',
+    ),
+    h('div', { class: 'section-actions' }, csvButton(context, 'metrics/audience', query, 'the audience split')),
+    empty
+      ? emptyNote(context.range)
+      : scrollingTable(
+          'Members, guests and external people',
+          ['Audience', 'Messages', 'Active people', 'Threads started', 'First reply, median', 'First reply, 90th percentile'],
+          split.data.map((row) => [
+            AUDIENCE_NAMES[row.audience],
+            count(row.messages),
+            count(row.activePeople),
+            count(row.threadsStarted),
+            duration(row.firstReplyP50Seconds),
+            duration(row.firstReplyP90Seconds),
+          ]),
+        ),
   );
 }

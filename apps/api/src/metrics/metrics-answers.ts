@@ -14,10 +14,12 @@ import { reusedBody } from '../common/reused-json';
 import { encodeMemberChannelCursor } from './member-channel-cursor';
 import type {
   ActiveMembersResponse,
+  AudienceResponse,
   ChannelMetricsResponse,
   HeatmapResponse,
   MemberChannelsResponse,
   SummaryResponse,
+  TimeZonesResponse,
   UserMetricsResponse,
   WorkspaceSeriesResponse,
 } from './metrics.dto';
@@ -88,6 +90,22 @@ export class MetricsAnswers {
       ...range,
       timezone: this.config.metrics.timezone,
       data: await this.queries.heatmap(teamId, range),
+    }));
+  }
+
+  timeZones(teamId: string, range: DayRange): Promise<TimeZonesResponse> {
+    return this.answer('time-zones', [teamId, range], async () => ({
+      teamId,
+      ...range,
+      data: await this.queries.timeZones(teamId, range),
+    }));
+  }
+
+  audience(teamId: string, range: DayRange): Promise<AudienceResponse> {
+    return this.answer('audience', [teamId, range], async () => ({
+      teamId,
+      ...range,
+      data: await this.queries.audience(teamId, range),
     }));
   }
 

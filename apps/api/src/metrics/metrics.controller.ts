@@ -19,6 +19,8 @@ import {
 import {
   ACTIVE_MEMBERS_CSV_COLUMNS,
   ActiveMembersResponse,
+  AUDIENCE_CSV_COLUMNS,
+  AudienceResponse,
   CHANNEL_COUNT_CSV_COLUMNS,
   ChannelIdParam,
   ChannelMetricsQuery,
@@ -33,6 +35,8 @@ import {
   SUMMARY_CSV_COLUMNS,
   SeriesQuery,
   SummaryResponse,
+  TIME_ZONE_CSV_COLUMNS,
+  TimeZonesResponse,
   USER_COUNT_CSV_COLUMNS,
   UserIdParam,
   UserMetricsQuery,
@@ -218,6 +222,28 @@ export class MetricsController {
       granularity,
       data: await this.memberFlow.membersFlow(teamId, range, granularity),
     }));
+  }
+
+  @Get('time-zones')
+  @ApiOperation({ summary: 'Distinct active members over a range by their current profile time zone' })
+  @ApiOkJsonOrCsv(TimeZonesResponse, 'One row per time zone, most members first')
+  @ApiNotFound('workspace')
+  @CsvRows(TIME_ZONE_CSV_COLUMNS, 'time-zones')
+  async timeZones(@Query() query: TeamRangeQuery): Promise<TimeZonesResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    return this.answers.timeZones(teamId, range);
+  }
+
+  @Get('audience')
+  @ApiOperation({ summary: 'Members, guests and external people: messages, active people, threads started and their first replies' })
+  @ApiOkJsonOrCsv(AudienceResponse, 'One row per audience')
+  @ApiNotFound('workspace')
+  @CsvRows(AUDIENCE_CSV_COLUMNS, 'audience')
+  async audience(@Query() query: TeamRangeQuery): Promise<AudienceResponse> {
+    const range = this.range(query);
+    const teamId = await this.workspace(query.teamId);
+    return this.answers.audience(teamId, range);
   }
 
   private range(query: { from?: string; to?: string }) {

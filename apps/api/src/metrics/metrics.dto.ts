@@ -1,6 +1,6 @@
-import { CHANNEL_METRIC_FIELDS, CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC_SORTS } from '@app/metrics';
+import { AUDIENCES, CHANNEL_METRIC_FIELDS, CHANNEL_METRIC_SORTS, GRANULARITIES, USER_METRIC_SORTS } from '@app/metrics';
 // Type-only: decorator metadata must not reference them at run time.
-import type { ChannelMetricSort, Granularity, UserMetricSort } from '@app/metrics';
+import type { Audience, ChannelMetricSort, Granularity, UserMetricSort } from '@app/metrics';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
@@ -349,4 +349,69 @@ export class MemberChannelsResponse extends TeamRangeEcho {
     description: 'Pass as `cursor` for the next page; null on the last page (CSV: X-Next-Cursor header)',
   })
   nextCursor: string | null;
+}
+
+export const TIME_ZONE_CSV_COLUMNS = ['timezone', 'members', 'share'] as const;
+
+export class TimeZoneMembersRow {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'Europe/Berlin',
+    description: "The member's current profile time zone (IANA); null when unknown",
+  })
+  timezone: string | null;
+
+  @ApiProperty({ description: 'Distinct members active over the whole range with that time zone' })
+  members: number;
+
+  @ApiProperty({ minimum: 0, maximum: 1, description: 'Their part of all active members of the range' })
+  share: number;
+}
+
+export class TimeZonesResponse extends TeamRangeEcho {
+  @ApiProperty({ type: [TimeZoneMembersRow], description: 'One row per time zone with active members, most members first' })
+  data: TimeZoneMembersRow[];
+}
+
+export const AUDIENCE_CSV_COLUMNS = [
+  'audience',
+  'messages',
+  'activePeople',
+  'threadsStarted',
+  'firstReplyP50Seconds',
+  'firstReplyP90Seconds',
+] as const;
+
+export class AudienceRow {
+  @ApiProperty({
+    enum: AUDIENCES,
+    description:
+      "external: the author's team is not the workspace's; guest: a single- or multi-channel guest of the workspace; member: everyone else",
+  })
+  audience: Audience;
+
+  @ApiProperty({ description: 'Human messages by people of the audience' })
+  messages: number;
+
+  @ApiProperty({ description: 'Distinct people of the audience who posted or reacted over the whole range' })
+  activePeople: number;
+
+  @ApiProperty({ description: 'Threads started in the range by people of the audience' })
+  threadsStarted: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Median seconds to the first reply by another human, over the threads they started',
+  })
+  firstReplyP50Seconds: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: '90th percentile of the same (linear interpolation)' })
+  firstReplyP90Seconds: number | null;
+}
+
+export class AudienceResponse extends TeamRangeEcho {
+  @ApiProperty({ type: [AudienceRow], description: 'member, guest and external, in that order, empty ones included' })
+  data: AudienceRow[];
 }

@@ -7,6 +7,7 @@ import { RecountTeamHours1764912000000 } from './1764912000000-recount-team-hour
 import { WideReactionTotals1764998400000 } from './1764998400000-wide-reaction-totals';
 import { AudienceFacts1765084800000 } from './1765084800000-audience-facts';
 import { MemberFirstDays1765171200000 } from './1765171200000-member-first-days';
+import { AudienceRollups1765257600000 } from './1765257600000-audience-rollups';
 
 /** Every migration, oldest first. Listed explicitly so bundling keeps them. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   WideReactionTotals1764998400000,
   AudienceFacts1765084800000,
   MemberFirstDays1765171200000,
+  AudienceRollups1765257600000,
 ];

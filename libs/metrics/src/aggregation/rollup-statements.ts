@@ -45,9 +45,15 @@ export const ROLLUP_COLUMNS: Record<RollupTable, RollupColumns> = {
     keys: ['channel_id', 'day'],
     values: ['team_id', 'messages', 'human_messages', 'thread_replies', 'threads_started', 'reactions', 'last_message_at'],
   },
-  thread_rollups: { keys: ['channel_id', 'day', 'thread_ts'], values: ['team_id', 'first_reply_seconds'] },
-  member_channel_day_rollups: { keys: ['user_id', 'day', 'channel_id'], values: ['team_id', 'messages', 'reactions_added'] },
-  member_day_rollups: { keys: ['day', 'team_id', 'user_id'], values: ['messages', 'reactions_added', 'channels'] },
+  thread_rollups: {
+    keys: ['channel_id', 'day', 'thread_ts'],
+    values: ['team_id', 'first_reply_seconds', 'starter_user_id', 'starter_team_id'],
+  },
+  member_channel_day_rollups: {
+    keys: ['user_id', 'day', 'channel_id'],
+    values: ['team_id', 'messages', 'reactions_added', 'author_team_id'],
+  },
+  member_day_rollups: { keys: ['day', 'team_id', 'user_id'], values: ['messages', 'reactions_added', 'channels', 'author_team_id'] },
   team_activity_rollups: { keys: ['team_id', 'day'], values: ['dau', 'wau', 'mau'] },
   team_hour_rollups: { keys: ['team_id', 'day', 'hour'], values: ['messages'] },
   member_first_days: { keys: ['team_id', 'user_id'], values: ['first_day'] },
@@ -163,6 +169,7 @@ export function runMessagesStatement(shape: RunShape, timezone: string): Stateme
     `
     CREATE TEMPORARY TABLE run_messages ON COMMIT DROP AS
     SELECT m.channel_id COLLATE "C" AS channel_id, m.team_id COLLATE "C" AS team_id, m.user_id COLLATE "C" AS user_id, m.ts,
+           m.author_team_id COLLATE "C" AS author_team_id,
            CASE WHEN ${isThreadReply('m')} THEN m.thread_ts END AS thread_ts,
            m.posted_at,
            ${localDay('m.posted_at')} AS day,
@@ -177,7 +184,12 @@ export function runMessagesStatement(shape: RunShape, timezone: string): Stateme
   );
 }
 
-/** Threads started on the days in scope, with the time to the first reply by another human. */
+/**
+ * Threads started on the days in scope, with the time to the first reply by
+ * another human, and who started them (humans only) with their team as the
+ * message carries it, so that the API can tell threads of members, guests and
+ * external people apart by the starter's current profile.
+ */
 export function threadsStatement(shape: RunShape): Statement {
   return shape.write(
     'thread_rollups',
@@ -185,11 +197,13 @@ export function threadsStatement(shape: RunShape): Statement {
     SELECT parent.channel_id, parent.ts AS thread_ts, parent.team_id, parent.day,
            extract(epoch FROM min(reply.posted_at) FILTER (
              WHERE reply.human AND reply.user_id IS DISTINCT FROM parent.user_id
-           ) - parent.posted_at)::double precision AS first_reply_seconds
+           ) - parent.posted_at)::double precision AS first_reply_seconds,
+           CASE WHEN parent.human THEN parent.user_id END AS starter_user_id,
+           CASE WHEN parent.human THEN parent.author_team_id END AS starter_team_id
     FROM run_messages parent
     JOIN ${shape.replies} reply ON reply.channel_id = parent.channel_id AND reply.thread_ts = parent.ts
     WHERE parent.thread_ts IS NULL
-    GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at, parent.day`,
+    GROUP BY parent.channel_id, parent.ts, parent.team_id, parent.posted_at, parent.day, parent.human, parent.user_id, parent.author_team_id`,
   );
 }
 
@@ -244,16 +258,19 @@ export function memberChannelDaysStatement(shape: RunShape): Statement {
   return shape.write(
     'member_channel_day_rollups',
     `
-  SELECT activity.user_id, activity.channel_id, activity.day, activity.team_id, activity.messages, activity.reactions_added
+  SELECT activity.user_id, activity.channel_id, activity.day, activity.team_id, activity.messages, activity.reactions_added,
+         activity.author_team_id
   FROM (
-    SELECT user_id, channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added
+    SELECT user_id, channel_id, day, min(team_id) AS team_id, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added,
+           -- the team the member's messages carry; a reaction does not say which team its user is in
+           min(author_team_id) AS author_team_id
     FROM (
-      SELECT m.user_id, m.channel_id, m.day, m.team_id, 1 AS messages, 0 AS reactions_added
+      SELECT m.user_id, m.channel_id, m.day, m.team_id, 1 AS messages, 0 AS reactions_added, m.author_team_id
       FROM run_messages m
       WHERE m.human AND m.user_id IS NOT NULL
       UNION ALL
       -- set-returning functions in the select list: no per-row function scan
-      SELECT jsonb_array_elements_text(jsonb_array_elements(m.reactions) -> 'users'), m.channel_id, m.day, m.team_id, 0, 1
+      SELECT jsonb_array_elements_text(jsonb_array_elements(m.reactions) -> 'users'), m.channel_id, m.day, m.team_id, 0, 1, NULL
       FROM run_messages m
       WHERE m.reactions IS NOT NULL
     ) rows
@@ -267,7 +284,8 @@ export function memberDaysStatement(shape: RunShape): Statement {
   return shape.write(
     'member_day_rollups',
     `
-    SELECT team_id, user_id, day, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added, count(*)::int AS channels
+    SELECT team_id, user_id, day, sum(messages)::int AS messages, sum(reactions_added)::int AS reactions_added, count(*)::int AS channels,
+           min(author_team_id) AS author_team_id
     FROM ${shape.rows('member_channel_day_rollups')}
     GROUP BY team_id, user_id, day`,
   );

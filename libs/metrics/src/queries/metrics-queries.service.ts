@@ -82,6 +82,35 @@ export interface MemberChannelPage {
   next?: MemberChannelPosition;
 }
 
+export interface TimeZoneMembers {
+  timezone: string | null;
+  members: number;
+  share: number;
+}
+
+export const AUDIENCES = ['member', 'guest', 'external'] as const;
+export type Audience = (typeof AUDIENCES)[number];
+
+export interface AudienceCounts {
+  audience: Audience;
+  messages: number;
+  activePeople: number;
+  threadsStarted: number;
+  firstReplyP50Seconds: number | null;
+  firstReplyP90Seconds: number | null;
+}
+
+/**
+ * A person's audience for workspace `$1`, from the team their messages carry
+ * (`author_team`, else the profile's team) and the profile `u` as it is now:
+ * another team is external, a guest flag makes a guest, the rest are members.
+ */
+function audienceOf(authorTeam: string): string {
+  return `CASE WHEN coalesce(${authorTeam}, u.team_id) <> $1 THEN 'external'
+               WHEN u.is_restricted OR u.is_ultra_restricted THEN 'guest'
+               ELSE 'member' END`;
+}
+
 export interface HeatmapCell {
   weekday: number;
   hour: number;
@@ -335,6 +364,60 @@ export class MetricsQueries {
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];
     return { rows: page, next: rows.length > filter.limit ? { userId: last.userId, channelId: last.channelId } : undefined };
+  }
+
+  /**
+   * Distinct members active over the whole range per profile time zone, as the
+   * users table holds it now (a member who moved counts in their current zone);
+   * members missing from users or without a valid zone under null.
+   */
+  timeZones(teamId: string, { from, to }: DayRange): Promise<TimeZoneMembers[]> {
+    return this.dataSource.query(
+      `WITH active AS (
+         SELECT DISTINCT user_id FROM member_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3
+       ),
+       zones AS (
+         SELECT u.tz AS timezone, count(*)::int AS members FROM active LEFT JOIN users u ON u.id = active.user_id GROUP BY u.tz
+       )
+       SELECT timezone, members, (members::float8 / sum(members) OVER ())::float8 AS share
+       FROM zones
+       ORDER BY members DESC, timezone COLLATE "C" NULLS LAST`,
+      [teamId, from, to],
+    );
+  }
+
+  /**
+   * Members, guests and external people: their human messages and distinct
+   * active people over the range, and the threads they started with the first
+   * reply times of those threads. Classified when asked, so a changed profile
+   * needs no recomputation. Every audience is listed, empty ones included.
+   */
+  audience(teamId: string, { from, to }: DayRange): Promise<AudienceCounts[]> {
+    return this.dataSource.query(
+      `WITH people AS (
+         SELECT ${audienceOf('active.author_team_id')} AS audience, active.messages
+         FROM (
+           SELECT user_id, sum(messages)::int AS messages, min(author_team_id) AS author_team_id FROM member_day_rollups
+           WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY user_id
+         ) active
+         LEFT JOIN users u ON u.id = active.user_id
+       ),
+       threads AS (
+         SELECT ${audienceOf('thread.starter_team_id')} AS audience, thread.first_reply_seconds
+         FROM thread_rollups thread
+         LEFT JOIN users u ON u.id = thread.starter_user_id
+         WHERE thread.team_id = $1 AND thread.day BETWEEN $2 AND $3 AND thread.starter_user_id IS NOT NULL
+       )
+       SELECT listed.audience, coalesce(counted.messages, 0) AS messages, coalesce(counted.active_people, 0) AS "activePeople",
+              coalesce(started.threads, 0) AS "threadsStarted", started.p50 AS "firstReplyP50Seconds", started.p90 AS "firstReplyP90Seconds"
+       FROM unnest($4::text[]) WITH ORDINALITY AS listed(audience, position)
+       LEFT JOIN (SELECT audience, sum(messages)::int AS messages, count(*)::int AS active_people FROM people GROUP BY audience) counted
+         USING (audience)
+       LEFT JOIN (SELECT audience, count(*)::int AS threads, ${FIRST_REPLY_PERCENTILES} FROM threads GROUP BY audience) started
+         USING (audience)
+       ORDER BY listed.position`,
+      [teamId, from, to, AUDIENCES],
+    );
   }
 
   /** All 168 weekday (ISO, 1 = Monday) × local hour cells, zeros included. */
