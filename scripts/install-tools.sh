@@ -107,7 +107,8 @@ done
 "$BIN/helm" version --short | grep -q '^v3.19.5' || { log "ERROR: helm does not run or is not v3.19.5"; exit 1; }
 
 py_stamp="$STAMPS/venv@$(printf '%s\n' "${PY_TOOLS[@]}" | sha256sum | cut -c1-16)"
-if [[ $FORCE -eq 0 && -f "$py_stamp" && -x "$VENV/bin/python" ]]; then
+# A venv's scripts name its absolute path in their #! line: a checkout moved elsewhere needs a new one.
+if [[ $FORCE -eq 0 && -f "$py_stamp" && -x "$VENV/bin/python" && "$(head -1 "$VENV/bin/pip")" == "#!$VENV/bin/python"* ]]; then
   log "ok      python venv (already installed)"
 else
   t0=$(now)
