@@ -440,6 +440,8 @@ describe('dashboard in Chromium', () => {
   });
 
   it('splits activity into members, guests and external people with the API values', async () => {
+    await page.goto(`${api.url}/dashboard/?days=30`);
+    await loaded();
     await page.click('nav a:has-text("Audience")');
     await loaded();
     expect(query().get('view')).toBe('audience');
