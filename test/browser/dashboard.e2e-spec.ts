@@ -72,8 +72,10 @@ describe('dashboard in Chromium', () => {
     return Object.fromEntries(keys.map((key) => [key, numbers.format(summary[key])]));
   }
 
-  async function tableColumn(column: number): Promise<string[]> {
-    return page.$$eval(`main table tbody tr > :nth-child(${column})`, (cells) => cells.map((cell) => cell.textContent ?? ''));
+  /** The cells of one column of every table on the page, or of the table of the given label. */
+  async function tableColumn(column: number, label?: string): Promise<string[]> {
+    const table = label ? `main [aria-label="${label}"] table` : 'main table';
+    return page.$$eval(`${table} tbody tr > :nth-child(${column})`, (cells) => cells.map((cell) => cell.textContent ?? ''));
   }
 
   beforeAll(async () => {
@@ -446,11 +448,18 @@ describe('dashboard in Chromium', () => {
     await loaded();
     expect(query().get('view')).toBe('audience');
     const split = await apiGet(`metrics/audience?from=${addDays(today, -29)}&to=${today}`);
-    expect(await tableColumn(1)).toEqual(['Members', 'Guests', 'External (Slack Connect)']);
-    expect(await tableColumn(2)).toEqual(split.data.map((row: Json) => numbers.format(row.messages)));
-    expect(await tableColumn(3)).toEqual(split.data.map((row: Json) => numbers.format(row.activePeople)));
-    expect(await tableColumn(4)).toEqual(split.data.map((row: Json) => numbers.format(row.threadsStarted)));
+    const groups = 'Members, guests and external people';
+    expect(await tableColumn(1, groups)).toEqual(['Members', 'Guests', 'External (Slack Connect)']);
+    expect(await tableColumn(2, groups)).toEqual(split.data.map((row: Json) => numbers.format(row.messages)));
+    expect(await tableColumn(3, groups)).toEqual(split.data.map((row: Json) => numbers.format(row.activePeople)));
+    expect(await tableColumn(4, groups)).toEqual(split.data.map((row: Json) => numbers.format(row.threadsStarted)));
     expect(split.data[0].activePeople).toBeGreaterThan(0);
+    const zones = (await apiGet(`metrics/time-zones?from=${addDays(today, -29)}&to=${today}`)).data;
+    expect(zones.length).toBeGreaterThan(0);
+    const byZone = 'Active members by time zone';
+    expect(await tableColumn(1, byZone)).toEqual(zones.map((row: Json) => row.timezone ?? 'Unknown'));
+    expect(await tableColumn(2, byZone)).toEqual(zones.map((row: Json) => numbers.format(row.members)));
+    expect(await tableColumn(3, byZone)).toEqual(zones.map((row: Json) => `${Math.round(row.share * 100)}%`));
     await expectNoSeriousAccessibilityViolation();
     await screenshots('audience');
   });

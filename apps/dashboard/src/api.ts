@@ -5,6 +5,7 @@ import type {
   ChannelMetrics,
   HeatmapCell,
   MemberChannelCounts,
+  TimeZoneMembers,
   Summary,
   UserCounts,
   UserMetrics,
@@ -111,4 +112,8 @@ export async function getAllPages<Row>(token: string, path: string, query: Query
 
 export interface AudienceSplit {
   data: AudienceCounts[];
+}
+
+export interface TimeZoneSplit {
+  data: TimeZoneMembers[];
 }

@@ -6,6 +6,13 @@ export function count(value: number): string {
   return counts.format(value);
 }
 
+const shares = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 });
+
+/** A fraction of 1 as a whole percentage: `0.25` is `25%`. */
+export function share(fraction: number): string {
+  return shares.format(fraction);
+}
+
 /** `45 s`, `12 m 5 s`, `1 h 12 m`, `3 d 4 h`: two units at most; `—` when there is none. */
 export function duration(seconds: number | null): string {
   if (seconds === null) return '—';

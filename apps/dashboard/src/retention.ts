@@ -2,11 +2,10 @@ import type { CohortGranularity, MembersFlowPeriod, RetentionCell } from '@app/m
 import { getJson } from './api';
 import { chart } from './charts';
 import { h, scrollingTable } from './dom';
-import { count, periodLabel } from './format';
+import { count, periodLabel, share } from './format';
 import { ViewContext, csvButton, emptyNote, section, teamQuery } from './views';
 
 const SHARE_LEVELS = 8;
-const shares = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 });
 
 /** Cohorts are weekly or monthly: a day's cohort would hold a handful of members. */
 function cohortGranularity(context: ViewContext): CohortGranularity {
@@ -37,7 +36,7 @@ function cohortTable(cells: RetentionCell[], granularity: CohortGranularity): HT
             'data-active': cell.active,
             title: `${count(cell.active)} of ${count(cell.cohortSize)} active in ${periodLabel(cell.date, granularity)}`,
           },
-          shares.format(cell.share),
+          share(cell.share),
         );
       }),
     ];

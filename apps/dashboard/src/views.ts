@@ -8,6 +8,7 @@ import {
   Query,
   SeriesRow,
   Summary,
+  TimeZoneSplit,
   UserRow,
   UserSeries,
   getAllPages,
@@ -16,7 +17,7 @@ import {
 } from './api';
 import { chart, heatmap } from './charts';
 import { Child, h, scrollingTable } from './dom';
-import { WEEKDAYS, change, count, dayLabel, duration, periodLabel } from './format';
+import { WEEKDAYS, change, count, dayLabel, duration, periodLabel, share } from './format';
 import { DayRange, MAX_TABLE_ROWS, TABLE_PAGE_ROWS, ViewState, daysBetween, previousRange, serializeState } from './state';
 
 export interface ViewContext {
@@ -405,7 +406,10 @@ const AUDIENCE_NAMES: Record<string, string> = { member: 'Members', guest: 'Gues
 
 export async function audience(context: ViewContext): Promise<HTMLElement> {
   const query = teamQuery(context);
-  const split = await getJson<AudienceSplit>(context.token, 'metrics/audience', query);
+  const [split, zones] = await Promise.all([
+    getJson<AudienceSplit>(context.token, 'metrics/audience', query),
+    getJson<TimeZoneSplit>(context.token, 'metrics/time-zones', query),
+  ]);
   const empty = split.data.every((row) => row.activePeople === 0);
   return section(
     'Audience',
@@ -414,20 +418,32 @@ export async function audience(context: ViewContext): Promise<HTMLElement> {
       {},
       'Members of the workspace, its guests, and people of other teams in shared channels, by their profiles as they are now. First replies are to the threads each group started.',
     ),
-    h('div', { class: 'section-actions' }, csvButton(context, 'metrics/audience', query, 'the audience split')),
-    empty
-      ? emptyNote(context.range)
-      : scrollingTable(
-          'Members, guests and external people',
-          ['Audience', 'Messages', 'Active people', 'Threads started', 'First reply, median', 'First reply, 90th percentile'],
-          split.data.map((row) => [
-            AUDIENCE_NAMES[row.audience],
-            count(row.messages),
-            count(row.activePeople),
-            count(row.threadsStarted),
-            duration(row.firstReplyP50Seconds),
-            duration(row.firstReplyP90Seconds),
-          ]),
-        ),
+    h(
+      'div',
+      { class: 'section-actions' },
+      csvButton(context, 'metrics/audience', query, 'the audience split'),
+      csvButton(context, 'metrics/time-zones', query, 'members by time zone'),
+    ),
+    ...(empty
+      ? [emptyNote(context.range)]
+      : [
+          scrollingTable(
+            'Members, guests and external people',
+            ['Audience', 'Messages', 'Active people', 'Threads started', 'First reply, median', 'First reply, 90th percentile'],
+            split.data.map((row) => [
+              AUDIENCE_NAMES[row.audience],
+              count(row.messages),
+              count(row.activePeople),
+              count(row.threadsStarted),
+              duration(row.firstReplyP50Seconds),
+              duration(row.firstReplyP90Seconds),
+            ]),
+          ),
+          scrollingTable(
+            'Active members by time zone',
+            ['Time zone (profile, as now)', 'Active members', 'Share'],
+            zones.data.map((row) => [row.timezone ?? 'Unknown', count(row.members), share(row.share)]),
+          ),
+        ]),
   );
 }
