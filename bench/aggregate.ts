@@ -3,7 +3,9 @@
  * over 90 days, in one run against one PostgreSQL:
  *  - a single hand-written SQL GROUP BY producing the per-channel-day counts
  *    (messages, human messages, thread replies, threads started, reactions),
- *    and one producing each member's first active day per workspace;
+ *    one producing each member's first active day per workspace, and the
+ *    audience split's columns: each thread's starter with their team, each
+ *    member day's author team;
  *  - `worker aggregate --full`, which builds those and every other rollup;
  *  - after one new day of data, an incremental `worker aggregate`.
  * Targets: full ≤ 2 × the GROUP BY, incremental ≤ 2 s. Exit code 1 if missed.
@@ -22,20 +24,29 @@ import { DAYS, FIRST_DAY, generateMessages, generateWorkspace, runWorker, startP
 const TARGET_FULL_RATIO = 2;
 const TARGET_INCREMENTAL_MS = 2000;
 
+/** A message the metrics count: not deleted, and of a subtype people post. */
+function counted(alias: string): string {
+  return `${alias}.deleted_at IS NULL AND (${alias}.subtype IS NULL OR ${alias}.subtype IN ('thread_broadcast', 'file_share', 'me_message', 'bot_message'))`;
+}
+
+/** A message by a bot (the author's profile joined as `u`). */
+function bot(alias: string): string {
+  return `coalesce(${alias}.subtype = 'bot_message' OR ${alias}.bot_id IS NOT NULL OR ${alias}.user_id = 'USLACKBOT' OR u.is_bot, false)`;
+}
+
 /** The baseline: what a person would write to get per-channel-day counts in one statement. */
 const HAND_WRITTEN_GROUP_BY = `
   SELECT m.channel_id, (m.posted_at AT TIME ZONE 'UTC')::date AS day,
          count(*) AS messages,
-         count(*) FILTER (WHERE NOT coalesce(m.subtype = 'bot_message' OR m.bot_id IS NOT NULL OR m.user_id = 'USLACKBOT' OR u.is_bot, false)) AS human_messages,
+         count(*) FILTER (WHERE NOT ${bot('m')}) AS human_messages,
          count(*) FILTER (WHERE m.thread_ts IS NOT NULL AND m.thread_ts <> m.ts) AS thread_replies,
          count(*) FILTER (WHERE (m.thread_ts IS NULL OR m.thread_ts = m.ts) AND EXISTS (
            SELECT 1 FROM messages r
-           WHERE r.channel_id = m.channel_id AND r.thread_ts = m.ts AND r.ts <> m.ts AND r.deleted_at IS NULL
-             AND (r.subtype IS NULL OR r.subtype IN ('thread_broadcast', 'file_share', 'me_message', 'bot_message')))) AS threads_started,
+           WHERE r.channel_id = m.channel_id AND r.thread_ts = m.ts AND r.ts <> m.ts AND ${counted('r')})) AS threads_started,
          sum(m.reaction_count) AS reactions
   FROM messages m
   LEFT JOIN users u ON u.id = m.user_id
-  WHERE m.deleted_at IS NULL AND (m.subtype IS NULL OR m.subtype IN ('thread_broadcast', 'file_share', 'me_message', 'bot_message'))
+  WHERE ${counted('m')}
   GROUP BY 1, 2`;
 
 /** The baseline of member_first_days: each human's first day of posting or reacting, per workspace. */
@@ -44,24 +55,57 @@ const HAND_WRITTEN_FIRST_DAYS = `
   FROM messages m
   LEFT JOIN users u ON u.id = m.user_id
   CROSS JOIN LATERAL (
-    SELECT m.user_id WHERE NOT coalesce(m.subtype = 'bot_message' OR m.bot_id IS NOT NULL OR m.user_id = 'USLACKBOT' OR u.is_bot, false)
+    SELECT m.user_id WHERE NOT ${bot('m')}
     UNION ALL
     SELECT jsonb_array_elements_text(reaction -> 'users') FROM jsonb_array_elements(CASE WHEN m.reaction_count > 0 THEN m.reactions END) reaction
   ) who(user_id)
-  WHERE m.deleted_at IS NULL AND (m.subtype IS NULL OR m.subtype IN ('thread_broadcast', 'file_share', 'me_message', 'bot_message'))
+  WHERE ${counted('m')}
     AND who.user_id IS NOT NULL AND who.user_id <> 'USLACKBOT' AND NOT EXISTS (SELECT 1 FROM users b WHERE b.id = who.user_id AND b.is_bot)
   GROUP BY 1, 2`;
 
-async function timeBaseline(client: Client): Promise<{ ms: number; rows: number }> {
+/** The baseline of the audience split's rollup columns: who started each thread with a reply, with their message's team. */
+const HAND_WRITTEN_THREAD_STARTERS = `
+  SELECT p.channel_id, p.ts AS thread_ts,
+         CASE WHEN NOT ${bot('p')} THEN p.user_id END AS starter_user_id,
+         CASE WHEN NOT ${bot('p')} THEN p.author_team_id END AS starter_team_id
+  FROM messages p
+  LEFT JOIN users u ON u.id = p.user_id
+  WHERE ${counted('p')} AND (p.thread_ts IS NULL OR p.thread_ts = p.ts) AND EXISTS (
+    SELECT 1 FROM messages r
+    WHERE r.channel_id = p.channel_id AND r.thread_ts = p.ts AND r.ts <> p.ts AND ${counted('r')})`;
+
+/** ... and the team each member's messages of a day carry (the least one). */
+const HAND_WRITTEN_AUTHOR_TEAMS = `
+  SELECT m.team_id, m.user_id, (m.posted_at AT TIME ZONE 'UTC')::date AS day, min(m.author_team_id) AS author_team_id
+  FROM messages m
+  LEFT JOIN users u ON u.id = m.user_id
+  WHERE ${counted('m')} AND NOT ${bot('m')} AND m.user_id IS NOT NULL
+  GROUP BY 1, 2, 3`;
+
+const BASELINES = {
+  'channel days': HAND_WRITTEN_GROUP_BY,
+  'first days': HAND_WRITTEN_FIRST_DAYS,
+  'thread starters': HAND_WRITTEN_THREAD_STARTERS,
+  'author teams': HAND_WRITTEN_AUTHOR_TEAMS,
+};
+
+async function timeBaseline(client: Client): Promise<{ ms: number; rows: number; split: string }> {
   await client.query('BEGIN');
   // The same memory the aggregation grants itself, so neither spills where the other does not.
   await client.query(`SET LOCAL work_mem = '64MB'`);
-  const started = performance.now();
-  const result = await client.query(HAND_WRITTEN_GROUP_BY);
-  await client.query(HAND_WRITTEN_FIRST_DAYS);
-  const ms = performance.now() - started;
+  let ms = 0;
+  let rows = 0;
+  const split: string[] = [];
+  for (const [name, sql] of Object.entries(BASELINES)) {
+    const started = performance.now();
+    const result = await client.query(sql);
+    const took = performance.now() - started;
+    ms += took;
+    if (sql === HAND_WRITTEN_GROUP_BY) rows = result.rowCount ?? 0;
+    split.push(`${name} ${took.toFixed(0)}`);
+  }
   await client.query('COMMIT');
-  return { ms, rows: result.rowCount ?? 0 };
+  return { ms, rows, split: split.join(', ') };
 }
 
 async function lastRun(client: Client): Promise<{ mode: string; days: number; rows: number; duration_ms: number; status: string }> {
@@ -92,7 +136,7 @@ async function main(): Promise<void> {
       const run = await lastRun(client);
       fulls.push({ runMs: run.duration_ms, wallMs: full.wallMs });
       console.log(
-        `round ${round + 1}: GROUP BY ${baseline.ms.toFixed(0)} ms (${baseline.rows} channel-days); full aggregation ${run.duration_ms} ms (${run.rows} rollup rows; process ${full.wallMs.toFixed(0)} ms)`,
+        `round ${round + 1}: GROUP BY ${baseline.ms.toFixed(0)} ms (${baseline.rows} channel-days; ${baseline.split}); full aggregation ${run.duration_ms} ms (${run.rows} rollup rows; process ${full.wallMs.toFixed(0)} ms)`,
       );
     }
     // Same counts as the baseline: the per-channel-day rollup is the GROUP BY's result.
@@ -112,6 +156,21 @@ async function main(): Promise<void> {
       WHERE r.first_day IS DISTINCT FROM b.first_day`)
     ).rows[0].n;
     if (firstDayMismatches !== 0) throw new Error(`${firstDayMismatches} first active days differ between the rollup and the GROUP BY`);
+    const starterMismatches = (
+      await client.query(`
+      SELECT count(*)::int AS n FROM (${HAND_WRITTEN_THREAD_STARTERS}) b
+      FULL JOIN thread_rollups r ON r.channel_id = b.channel_id AND r.thread_ts = b.thread_ts
+      WHERE r.starter_user_id IS DISTINCT FROM b.starter_user_id OR r.starter_team_id IS DISTINCT FROM b.starter_team_id`)
+    ).rows[0].n;
+    if (starterMismatches !== 0) throw new Error(`${starterMismatches} thread starters differ between the rollup and the GROUP BY`);
+    const authorTeamMismatches = (
+      await client.query(`
+      SELECT count(*)::int AS n FROM (${HAND_WRITTEN_AUTHOR_TEAMS}) b
+      JOIN member_day_rollups r ON r.team_id = b.team_id AND r.user_id = b.user_id AND r.day = b.day
+      WHERE r.author_team_id IS DISTINCT FROM b.author_team_id`)
+    ).rows[0].n;
+    if (authorTeamMismatches !== 0)
+      throw new Error(`${authorTeamMismatches} member days' author teams differ between the rollup and the GROUP BY`);
 
     // One more day: new messages and their replies (some landing the next day), and late reactions on five older messages.
     const nextDay = new Date(Date.parse(`${FIRST_DAY}T00:00:00Z`) + DAYS * 86_400_000).toISOString().slice(0, 10);

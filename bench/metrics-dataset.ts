@@ -46,6 +46,16 @@ export interface WorkspaceShape {
 
 export const DEFAULT_SHAPE: WorkspaceShape = { members: 2000, channels: 200 };
 
+/** One member in 25 belongs to another team (Slack Connect), one in 20 is a guest; neither draws a random number. */
+const EXTERNAL_EVERY = 25;
+const GUEST_EVERY = 20;
+const EXTERNAL_TEAM = 'TBEXTERN';
+
+/** The other team of an external member's id, as their profile and their messages carry it; NULL for everyone else. */
+function externalTeamOf(userId: string): string {
+  return `CASE WHEN ${userId} ~ '^UB[0-9]{5}$' AND substr(${userId}, 3)::int % ${EXTERNAL_EVERY} = ${EXTERNAL_EVERY - 1} THEN '${EXTERNAL_TEAM}' END`;
+}
+
 /**
  * Top-level messages spread over the days with a heavy-tailed choice of
  * author (a few members post most), mostly in each member's few home
@@ -95,9 +105,9 @@ export async function generateMessages(
     [options.replies, options.topLevel, channels, membersPerChannel],
   );
   const insert = (source: string) => `
-    INSERT INTO messages (channel_id, ts, team_id, user_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count,
+    INSERT INTO messages (channel_id, ts, team_id, user_id, author_team_id, bot_id, thread_ts, subtype, posted_at, is_bot, reply_count,
                           reaction_count, reactions, reactors, deleted_at, source, updated_at)
-    SELECT channel_id, ts, '${TEAM}', user_id, bot_id, thread_ts, subtype, to_timestamp(ts::numeric), bot_id IS NOT NULL, 0,
+    SELECT channel_id, ts, '${TEAM}', user_id, ${externalTeamOf('user_id')}, bot_id, thread_ts, subtype, to_timestamp(ts::numeric), bot_id IS NOT NULL, 0,
            coalesce(array_length(reactors, 1), 0),
            CASE WHEN reactors IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object('name', '+1', 'count', array_length(reactors, 1), 'users', to_jsonb(reactors))) END,
            coalesce(reactors, '{}'), CASE WHEN random() < 0.01 THEN to_timestamp(ts::numeric) END, 'collect', now() - interval '1 hour'
@@ -145,10 +155,12 @@ export async function generateWorkspace(url: string, firstDay = FIRST_DAY, size:
     );
     await client.query(
       `
-      INSERT INTO users (id, team_id, name, is_bot)
-      SELECT 'UB' || lpad(n::text, 5, '0'), '${TEAM}', 'member-' || n, false FROM generate_series(0, $1::int - 1) n
-      UNION ALL SELECT 'UBOT' || lpad(n::text, 4, '0'), '${TEAM}', 'bot-' || n, true FROM generate_series(0, 19) n
-      UNION ALL SELECT 'USLACKBOT', '${TEAM}', 'slackbot', false`,
+      INSERT INTO users (id, team_id, name, is_bot, is_restricted, tz)
+      SELECT id, coalesce(${externalTeamOf('id')}, '${TEAM}'), 'member-' || n, false, n % ${GUEST_EVERY} = ${GUEST_EVERY - 1},
+             (ARRAY['Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'America/Los_Angeles', 'Europe/London'])[1 + n % 5]
+      FROM (SELECT n, 'UB' || lpad(n::text, 5, '0') AS id FROM generate_series(0, $1::int - 1) n) members
+      UNION ALL SELECT 'UBOT' || lpad(n::text, 4, '0'), '${TEAM}', 'bot-' || n, true, false, NULL FROM generate_series(0, 19) n
+      UNION ALL SELECT 'USLACKBOT', '${TEAM}', 'slackbot', false, false, NULL`,
       [size.members],
     );
     await generateMessages(client, { topLevel: size.topLevel, replies: size.replies, firstDay, days: size.days, seed: 0.42, shape: size });
