@@ -7,6 +7,7 @@ import {
   runPendingMigrations,
 } from '@app/db';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { runWorker } from './support/processes';
 
@@ -16,6 +17,19 @@ async function tableNames(url: string): Promise<string[]> {
   const { rows } = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
   await client.end();
   return rows.map((row) => row.tablename);
+}
+
+/** The names of the migration given and of every later one, oldest first. */
+function migrationsFrom(name: string): string[] {
+  const names = MIGRATIONS.map((migration) => migration.name);
+  return names.slice(names.indexOf(name));
+}
+
+/** Reverts the newest migrations down to and including the one given, checking that they go newest first. */
+async function revertThrough(dataSource: DataSource, name: string): Promise<void> {
+  const reverted: Array<string | undefined> = [];
+  for (let count = migrationsFrom(name).length; count > 0; count--) reverted.push(await revertLastMigration(dataSource));
+  expect(reverted).toEqual(migrationsFrom(name).reverse());
 }
 
 describe('schema migrations', () => {
@@ -68,24 +82,14 @@ describe('schema migrations', () => {
     await aggregationRun.connect();
     try {
       await runPendingMigrations(dataSource);
-      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
-      expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
-      expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
-      expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
-      expect(await revertLastMigration(dataSource)).toBe('RecountTeamHours1764912000000');
+      await revertThrough(dataSource, 'RecountTeamHours1764912000000');
       await aggregationRun.query('SELECT pg_advisory_lock($1)', [AGGREGATION_LOCK_KEY]);
       const migrated = runPendingMigrations(dataSource);
       await new Promise((resolve) => setTimeout(resolve, 500));
       // The run commits its state while the migration waits for it.
       await aggregationRun.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
       await aggregationRun.query('SELECT pg_advisory_unlock($1)', [AGGREGATION_LOCK_KEY]);
-      expect(await migrated).toEqual([
-        'RecountTeamHours1764912000000',
-        'WideReactionTotals1764998400000',
-        'AudienceFacts1765084800000',
-        'MemberFirstDays1765171200000',
-        'AudienceRollups1765257600000',
-      ]);
+      expect(await migrated).toEqual(migrationsFrom('RecountTeamHours1764912000000'));
       expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
     } finally {
       await aggregationRun.end();
@@ -101,10 +105,7 @@ describe('schema migrations', () => {
       const row = `('C1', '2025-01-01', 'T1', 2, 2, 0, 0, 4000000000, now())`;
       await dataSource.query(`INSERT INTO channel_day_rollups VALUES ${row}`);
       expect(await dataSource.query(`SELECT reactions::text FROM channel_day_rollups`)).toEqual([{ reactions: '4000000000' }]);
-      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
-      expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
-      expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
-      expect(await revertLastMigration(dataSource)).toBe('WideReactionTotals1764998400000');
+      await revertThrough(dataSource, 'WideReactionTotals1764998400000');
       expect(await dataSource.query(`SELECT reactions FROM channel_day_rollups`)).toEqual([{ reactions: 2147483647 }]);
       await runPendingMigrations(dataSource);
       await dataSource.query(`DELETE FROM channel_day_rollups`);
@@ -121,20 +122,14 @@ describe('schema migrations', () => {
         AND NOT attisdropped ORDER BY 1, 2`;
     try {
       await runPendingMigrations(dataSource);
-      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
-      expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
-      expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
+      await revertThrough(dataSource, 'AudienceFacts1765084800000');
       expect(await dataSource.query(audienceColumns)).toEqual([]);
       await dataSource.query(`INSERT INTO users (id, team_id, tz) VALUES ('U1', 'T1', 'Europe/Paris')`);
       await dataSource.query(
         `INSERT INTO messages (channel_id, ts, team_id, user_id, posted_at, source) VALUES ('C1', '1700000000.000100', 'T1', 'U1', now(), 'import')`,
       );
 
-      expect(await runPendingMigrations(dataSource)).toEqual([
-        'AudienceFacts1765084800000',
-        'MemberFirstDays1765171200000',
-        'AudienceRollups1765257600000',
-      ]);
+      expect(await runPendingMigrations(dataSource)).toEqual(migrationsFrom('AudienceFacts1765084800000'));
       expect(await dataSource.query(`SELECT team_id, is_restricted, is_ultra_restricted, tz FROM users`)).toEqual([
         { team_id: 'T1', is_restricted: null, is_ultra_restricted: null, tz: 'Europe/Paris' },
       ]);
@@ -142,9 +137,7 @@ describe('schema migrations', () => {
 
       await dataSource.query(`UPDATE users SET is_restricted = true, is_ultra_restricted = false`);
       await dataSource.query(`UPDATE messages SET author_team_id = 'T2'`);
-      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
-      expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
-      expect(await revertLastMigration(dataSource)).toBe('AudienceFacts1765084800000');
+      await revertThrough(dataSource, 'AudienceFacts1765084800000');
       expect(await dataSource.query(audienceColumns)).toEqual([]);
       expect(await dataSource.query(`SELECT id, team_id, tz FROM users`)).toEqual([{ id: 'U1', team_id: 'T1', tz: 'Europe/Paris' }]);
       expect(await dataSource.query(`SELECT ts, user_id FROM messages`)).toEqual([{ ts: '1700000000.000100', user_id: 'U1' }]);
@@ -161,11 +154,10 @@ describe('schema migrations', () => {
     const table = `SELECT to_regclass('member_first_days')::text AS name`;
     try {
       await runPendingMigrations(dataSource);
-      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
-      expect(await revertLastMigration(dataSource)).toBe('MemberFirstDays1765171200000');
+      await revertThrough(dataSource, 'MemberFirstDays1765171200000');
       expect(await dataSource.query(table)).toEqual([{ name: null }]);
       await dataSource.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
-      expect(await runPendingMigrations(dataSource)).toEqual(['MemberFirstDays1765171200000', 'AudienceRollups1765257600000']);
+      expect(await runPendingMigrations(dataSource)).toEqual(migrationsFrom('MemberFirstDays1765171200000'));
       expect(await dataSource.query(table)).toEqual([{ name: 'member_first_days' }]);
       expect(await dataSource.query(`SELECT count(*)::int AS n FROM aggregation_state`)).toEqual([{ n: 0 }]);
     } finally {
@@ -181,10 +173,10 @@ describe('schema migrations', () => {
         AND attname IN ('starter_user_id', 'starter_team_id', 'author_team_id') AND NOT attisdropped ORDER BY 1, 2`;
     try {
       await runPendingMigrations(dataSource);
-      expect(await revertLastMigration(dataSource)).toBe('AudienceRollups1765257600000');
+      await revertThrough(dataSource, 'AudienceRollups1765257600000');
       expect(await dataSource.query(rollupColumns)).toEqual([]);
       await dataSource.query(`INSERT INTO aggregation_state (timezone, changes_seen_until, bot_user_ids) VALUES ('UTC', now(), '{}')`);
-      expect(await runPendingMigrations(dataSource)).toEqual(['AudienceRollups1765257600000']);
+      expect(await runPendingMigrations(dataSource)).toEqual(migrationsFrom('AudienceRollups1765257600000'));
       expect(await dataSource.query(rollupColumns)).toEqual([
         { table: 'member_channel_day_rollups', name: 'author_team_id' },
         { table: 'member_day_rollups', name: 'author_team_id' },
@@ -192,6 +184,52 @@ describe('schema migrations', () => {
         { table: 'thread_rollups', name: 'starter_user_id' },
       ]);
       expect(await dataSource.query('SELECT * FROM aggregation_state')).toEqual([]);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('TeamKeyedRollups leads every rollup key with the workspace, keeping the rows, and its revert restores the keys', async () => {
+    const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
+    await dataSource.initialize();
+    const keysAndIndexes = `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index
+      WHERE indrelid IN ('channel_day_rollups'::regclass, 'thread_rollups'::regclass, 'member_channel_day_rollups'::regclass,
+                         'member_day_rollups'::regclass)
+      ORDER BY 1`;
+    const rows = `SELECT (SELECT count(*) FROM channel_day_rollups) AS channel_days, (SELECT count(*) FROM thread_rollups) AS threads,
+      (SELECT count(*) FROM member_channel_day_rollups) AS member_channel_days, (SELECT count(*) FROM member_day_rollups) AS member_days`;
+    try {
+      await runPendingMigrations(dataSource);
+      const teamKeyed = await dataSource.query(keysAndIndexes);
+      await revertThrough(dataSource, 'TeamKeyedRollups1765344000000');
+      const before = await dataSource.query(keysAndIndexes);
+      await dataSource.query(`INSERT INTO channel_day_rollups VALUES ('C1', '2025-01-01', 'T1', 2, 2, 0, 1, 3, now())`);
+      await dataSource.query(`INSERT INTO thread_rollups (channel_id, thread_ts, team_id, day, first_reply_seconds)
+        VALUES ('C1', '1735732800.000100', 'T1', '2025-01-01', 60)`);
+      await dataSource.query(`INSERT INTO member_channel_day_rollups (user_id, channel_id, day, team_id, messages, reactions_added)
+        VALUES ('U1', 'C1', '2025-01-01', 'T1', 2, 1)`);
+      await dataSource.query(`INSERT INTO member_day_rollups (team_id, user_id, day, messages, reactions_added, channels)
+        VALUES ('T1', 'U1', '2025-01-01', 2, 1, 1)`);
+
+      expect(await runPendingMigrations(dataSource)).toEqual(['TeamKeyedRollups1765344000000']);
+      expect(await dataSource.query(keysAndIndexes)).toEqual(teamKeyed);
+      const primaryKeys = teamKeyed.filter((index: { name: string }) => index.name.endsWith('_pkey'));
+      expect(primaryKeys.map((index: { definition: string }) => index.definition.replace(/.*USING btree /, ''))).toEqual([
+        '(team_id, channel_id, day)',
+        '(team_id, user_id, day, channel_id)',
+        '(day, team_id, user_id)',
+        '(team_id, channel_id, day, thread_ts)',
+      ]);
+      expect(
+        teamKeyed.filter(
+          (index: { definition: string }) => !index.definition.includes('(team_id') && !index.definition.includes('(day, team_id'),
+        ),
+      ).toEqual([]);
+      expect(await dataSource.query(rows)).toEqual([{ channel_days: '1', threads: '1', member_channel_days: '1', member_days: '1' }]);
+
+      await revertThrough(dataSource, 'TeamKeyedRollups1765344000000');
+      expect(await dataSource.query(keysAndIndexes)).toEqual(before);
+      expect(await dataSource.query(rows)).toEqual([{ channel_days: '1', threads: '1', member_channel_days: '1', member_days: '1' }]);
     } finally {
       await dataSource.destroy();
     }

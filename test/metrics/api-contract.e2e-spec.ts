@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { createTestDatabase, migratedDataSource, TestDatabase } from '../support/database';
 import { waitFor } from '../support/processes';
 import { ADMIN_TOKEN, ApiHarness, READ_TOKEN, startApiHarness } from './api-harness';
-import { QUIET_DAY, TEAM, TIMEZONE, insertMessages, insertWorkspace, quietDay } from './fixture';
+import { OTHER_TEAM, QUIET_DAY, TEAM, TIMEZONE, insertMessages, insertWorkspace, quietDay } from './fixture';
 
 const RANGE = `teamId=${TEAM}&from=${QUIET_DAY}&to=${QUIET_DAY}`;
 
@@ -97,6 +97,9 @@ describe('REST API v1 contract', () => {
       ['/api/v1/channels?includeArchived=maybe', 'includeArchived must be true or false'],
       [`/api/v1/metrics/summary?from=${QUIET_DAY}&to=${QUIET_DAY}`, 'teamId is required: 2 workspaces are stored'],
       ['/api/v1/metrics/users/U%20X', 'userId must be a Slack user id'],
+      // Of a team that is not stored, so their workspace must be named.
+      [`/api/v1/metrics/users/UPARTNER?from=${QUIET_DAY}&to=${QUIET_DAY}`, 'teamId is required: 2 workspaces are stored'],
+      ['/api/v1/metrics/channels/C1?teamId=T%201', 'teamId must be a Slack team id'],
       [`/api/v1/metrics/retention?${RANGE}&granularity=day`, 'granularity must be one of the following values: week, month'],
       [`/api/v1/metrics/members-flow?${RANGE}&granularity=year`, 'granularity must be one of the following values: day, week, month'],
       [`/api/v1/metrics/retention?teamId=${TEAM}&from=2024-01-01&to=2025-03-01`, 'spans 426 days; the maximum is 366'],
@@ -123,6 +126,32 @@ describe('REST API v1 contract', () => {
       });
       // An author missing from users.json still has metrics.
       expect((await api.get('/api/v1/metrics/users/UGHOST')).status).toBe(200);
+      expect(await errorOf('/api/v1/metrics/channels/C1?teamId=TNOPE')).toMatchObject({
+        status: 404,
+        body: { message: 'no workspace TNOPE' },
+      });
+      expect(await errorOf(`/api/v1/metrics/users/UGHOST?teamId=${OTHER_TEAM}`)).toMatchObject({
+        status: 404,
+        body: { message: 'no user UGHOST' },
+      });
+    });
+
+    it("counts a channel's or a member's series in one workspace: the one named, else the channel's or the profile's", async () => {
+      const range = `from=${QUIET_DAY}&to=${QUIET_DAY}`;
+      const channel = (await api.get(`/api/v1/metrics/channels/C1?${range}`)).json();
+      expect(channel).toMatchObject({ teamId: TEAM, channelId: 'C1' });
+      expect(channel.data[0].messages).toBeGreaterThan(0);
+      const elsewhere = (await api.get(`/api/v1/metrics/channels/C1?teamId=${OTHER_TEAM}&${range}`)).json();
+      expect(elsewhere).toMatchObject({ teamId: OTHER_TEAM, channelId: 'C1' });
+      expect(elsewhere.data.map((row: { messages: number }) => row.messages)).toEqual([0]);
+
+      const member = (await api.get(`/api/v1/metrics/users/UALICE?${range}`)).json();
+      expect(member).toMatchObject({ teamId: TEAM, userId: 'UALICE' });
+      expect((await api.get(`/api/v1/metrics/users/UALICE?teamId=${TEAM}&${range}`)).json()).toEqual(member);
+      // Never listed: found in the rollups of the workspace they were active in.
+      expect((await api.get(`/api/v1/metrics/users/UGHOST?${range}`)).json()).toMatchObject({ teamId: TEAM, name: null });
+      const partner = (await api.get(`/api/v1/metrics/users/UPARTNER?teamId=${TEAM}&${range}`)).json();
+      expect(partner).toMatchObject({ teamId: TEAM, userId: 'UPARTNER' });
     });
 
     it('rejects unknown body fields and bad dates on POST', async () => {

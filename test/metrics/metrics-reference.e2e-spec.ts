@@ -137,13 +137,14 @@ describe('metrics API against an independent reference computation', () => {
         reference.workspaceSeries(TEAM, ALL.from, ALL.to, granularity),
       );
       for (const channelId of CHANNEL_IDS) {
+        // Without a teamId, the channel's own workspace.
         expect(rounded((await get(`/api/v1/metrics/channels/${channelId}?${query}`)).data)).toEqual(
-          rounded(reference.channelSeries(channelId, ALL.from, ALL.to, granularity)),
+          rounded(reference.channelSeries(TEAM, channelId, ALL.from, ALL.to, granularity)),
         );
       }
       for (const userId of USER_IDS) {
-        expect((await get(`/api/v1/metrics/users/${userId}?${query}`)).data).toEqual(
-          reference.userSeries(userId, ALL.from, ALL.to, granularity),
+        expect((await get(`/api/v1/metrics/users/${userId}?teamId=${TEAM}&${query}`)).data).toEqual(
+          reference.userSeries(TEAM, userId, ALL.from, ALL.to, granularity),
         );
       }
     }

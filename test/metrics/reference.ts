@@ -230,10 +230,14 @@ export class Reference {
     }));
   }
 
-  /** Counts of one channel over days accepted by `include`. */
-  private channelCounts(channelId: string, include: (day: string) => boolean) {
-    const messages = this.messages.filter((message) => message.channelId === channelId && include(message.day));
-    const threads = this.threads().filter(({ parent }) => parent.channelId === channelId && include(parent.day));
+  /** Counts of one channel in one workspace over days accepted by `include`. */
+  private channelCounts(teamId: string, channelId: string, include: (day: string) => boolean) {
+    const messages = this.messages.filter(
+      (message) => message.teamId === teamId && message.channelId === channelId && include(message.day),
+    );
+    const threads = this.threads().filter(
+      ({ parent }) => parent.teamId === teamId && parent.channelId === channelId && include(parent.day),
+    );
     const replyTimes = threads.map((thread) => thread.firstReplySeconds).filter((seconds): seconds is number => seconds !== null);
     return {
       messages: messages.length,
@@ -243,7 +247,7 @@ export class Reference {
       reactions: messages.reduce((sum, message) => sum + message.reactionCount, 0),
       activePosters: new Set(
         this.activities()
-          .filter((entry) => entry.channelId === channelId && include(entry.day) && entry.messages > 0)
+          .filter((entry) => entry.teamId === teamId && entry.channelId === channelId && include(entry.day) && entry.messages > 0)
           .map((entry) => entry.userId),
       ).size,
       firstReplyP50Seconds: percentile(replyTimes, 0.5),
@@ -262,14 +266,14 @@ export class Reference {
     return channelIds.map((channelId) => ({
       channelId,
       name: this.channelNames.get(channelId) ?? null,
-      ...this.channelCounts(channelId, (day) => this.inRange(day, from, to)),
+      ...this.channelCounts(teamId, channelId, (day) => this.inRange(day, from, to)),
     }));
   }
 
-  channelSeries(channelId: string, from: string, to: string, granularity: Granularity) {
+  channelSeries(teamId: string, channelId: string, from: string, to: string, granularity: Granularity) {
     return periodsOf(from, to, granularity).map((date) => ({
       date,
-      ...this.channelCounts(channelId, (day) => this.inRange(day, from, to) && periodOf(day, granularity) === date),
+      ...this.channelCounts(teamId, channelId, (day) => this.inRange(day, from, to) && periodOf(day, granularity) === date),
     }));
   }
 
@@ -300,10 +304,13 @@ export class Reference {
     }));
   }
 
-  userSeries(userId: string, from: string, to: string, granularity: Granularity) {
+  userSeries(teamId: string, userId: string, from: string, to: string, granularity: Granularity) {
     return periodsOf(from, to, granularity).map((date) => ({
       date,
-      ...this.userCounts(userId, (entry) => this.inRange(entry.day, from, to) && periodOf(entry.day, granularity) === date),
+      ...this.userCounts(
+        userId,
+        (entry) => entry.teamId === teamId && this.inRange(entry.day, from, to) && periodOf(entry.day, granularity) === date,
+      ),
     }));
   }
 

@@ -276,7 +276,7 @@ function seriesLabels<Row extends { date: string }>(rows: Row[], context: ViewCo
 
 export async function channel(context: ViewContext): Promise<HTMLElement> {
   const id = context.state.id as string;
-  const query = { from: context.range.from, to: context.range.to, granularity: context.state.granularity };
+  const query = { ...teamQuery(context), granularity: context.state.granularity };
   const path = `metrics/channels/${encodeURIComponent(id)}`;
   const series = await getJson<ChannelSeries>(context.token, path, query);
   const rows = series.data;
@@ -335,7 +335,7 @@ export async function channel(context: ViewContext): Promise<HTMLElement> {
 
 export async function member(context: ViewContext): Promise<HTMLElement> {
   const id = context.state.id as string;
-  const query = { from: context.range.from, to: context.range.to, granularity: context.state.granularity };
+  const query = { ...teamQuery(context), granularity: context.state.granularity };
   const path = `metrics/users/${encodeURIComponent(id)}`;
   const channelsQuery = { ...teamQuery(context), userId: id, limit: MAX_TABLE_ROWS };
   const [series, channelRows] = await Promise.all([

@@ -33,7 +33,6 @@ import {
   MemberChannelsQuery,
   MemberChannelsResponse,
   SUMMARY_CSV_COLUMNS,
-  SeriesQuery,
   SummaryResponse,
   TIME_ZONE_CSV_COLUMNS,
   TimeZonesResponse,
@@ -43,7 +42,7 @@ import {
   UserMetricsResponse,
   UserSeriesResponse,
   WORKSPACE_SERIES_CSV_COLUMNS,
-  WorkspaceSeriesQuery,
+  TeamSeriesQuery,
   WorkspaceSeriesResponse,
 } from './metrics.dto';
 
@@ -72,7 +71,7 @@ export class MetricsController {
   @ApiOkJsonOrCsv(WorkspaceSeriesResponse, 'One row per period, empty periods included')
   @ApiNotFound('workspace')
   @CsvRows(WORKSPACE_SERIES_CSV_COLUMNS, 'series')
-  async series(@Query() query: WorkspaceSeriesQuery): Promise<WorkspaceSeriesResponse> {
+  async series(@Query() query: TeamSeriesQuery): Promise<WorkspaceSeriesResponse> {
     const range = this.range(query);
     const teamId = await this.workspace(query.teamId);
     const granularity = query.granularity ?? 'day';
@@ -117,17 +116,21 @@ export class MetricsController {
   @ApiOkJsonOrCsv(ChannelSeriesResponse, 'One row per period, empty periods included')
   @ApiNotFound('channel')
   @CsvRows(['date', ...CHANNEL_COUNT_CSV_COLUMNS], 'channel-series')
-  async channel(@Param() { channelId }: ChannelIdParam, @Query() query: SeriesQuery): Promise<ChannelSeriesResponse> {
+  async channel(@Param() { channelId }: ChannelIdParam, @Query() query: TeamSeriesQuery): Promise<ChannelSeriesResponse> {
     const range = this.range(query);
-    const channel = await this.answers.cached('channel', [channelId], () => this.queries.channelKnown(channelId));
+    const candidates = await this.candidateWorkspaces(query.teamId);
+    const channel = await this.answers.cached('channel', [channelId, candidates], () => this.queries.channelKnown(channelId, candidates));
     if (!channel) throw new NotFoundException(`no channel ${channelId}`);
+    // A channel's numbers are its workspace's unless another workspace it is shared with is asked for.
+    const teamId = query.teamId ?? channel.teamId;
     const granularity = query.granularity ?? 'day';
-    return this.answers.answer('channel-series', [channelId, range, granularity], async () => ({
+    return this.answers.answer('channel-series', [teamId, channelId, range, granularity], async () => ({
+      teamId,
       channelId,
       name: channel.name,
       ...range,
       granularity,
-      data: await this.queries.channelSeries(channelId, range, granularity),
+      data: await this.queries.channelSeries(teamId, channelId, range, granularity),
     }));
   }
 
@@ -166,16 +169,22 @@ export class MetricsController {
   @ApiOkJsonOrCsv(UserSeriesResponse, 'One row per period, empty periods included')
   @ApiNotFound('user')
   @CsvRows(['date', ...USER_COUNT_CSV_COLUMNS], 'user-series')
-  async user(@Param() { userId }: UserIdParam, @Query() query: SeriesQuery): Promise<UserSeriesResponse> {
+  async user(@Param() { userId }: UserIdParam, @Query() query: TeamSeriesQuery): Promise<UserSeriesResponse> {
     const range = this.range(query);
-    const user = await this.answers.cached('user', [userId], () => this.queries.userKnown(userId));
+    const candidates = await this.candidateWorkspaces(query.teamId);
+    const user = await this.answers.cached('user', [userId, candidates], () => this.queries.userKnown(userId, candidates));
     if (!user) throw new NotFoundException(`no user ${userId}`);
+    const { teamId: knownTeamId, ...profile } = user;
+    // Someone of a team that is not stored (Slack Connect) is counted in the workspace asked for, or the only one.
+    const teamId =
+      query.teamId ?? (knownTeamId && (await this.answers.workspaceExists(knownTeamId)) ? knownTeamId : await this.workspace(undefined));
     const granularity = query.granularity ?? 'day';
-    return this.answers.answer('user-series', [userId, range, granularity], async () => ({
-      ...user,
+    return this.answers.answer('user-series', [teamId, userId, range, granularity], async () => ({
+      teamId,
+      ...profile,
       ...range,
       granularity,
-      data: await this.queries.userSeries(userId, range, granularity),
+      data: await this.queries.userSeries(teamId, userId, range, granularity),
     }));
   }
 
@@ -248,6 +257,11 @@ export class MetricsController {
 
   private range(query: { from?: string; to?: string }) {
     return resolveRange(query, this.config.metrics.timezone);
+  }
+
+  /** Where an id never listed is looked for in the rollups: the requested workspace (404 when unknown), else every one stored. */
+  private async candidateWorkspaces(teamId: string | undefined): Promise<string[]> {
+    return teamId ? [await this.workspace(teamId)] : this.answers.workspaceIds();
   }
 
   /** The requested workspace, or the only one stored when none is named. */

@@ -5,7 +5,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { SLACK_ID_PATTERN } from '@app/slack';
-import { RangeQuery, TeamRangeLimitQuery, TeamRangeQuery } from '../common/query.dto';
+import { TeamRangeLimitQuery, TeamRangeQuery } from '../common/query.dto';
 
 export class ChannelMetricsQuery extends TeamRangeLimitQuery {
   @ApiPropertyOptional({
@@ -33,12 +33,7 @@ function GranularityProperty(): PropertyDecorator {
   );
 }
 
-export class SeriesQuery extends RangeQuery {
-  @GranularityProperty()
-  granularity?: Granularity;
-}
-
-export class WorkspaceSeriesQuery extends TeamRangeQuery {
+export class TeamSeriesQuery extends TeamRangeQuery {
   @GranularityProperty()
   granularity?: Granularity;
 }
@@ -213,7 +208,7 @@ export class ChannelSeriesRow extends ChannelCountsDto {
   date: string;
 }
 
-export class ChannelSeriesResponse extends RangeEcho {
+export class ChannelSeriesResponse extends TeamRangeEcho {
   @ApiProperty()
   channelId: string;
 
@@ -267,7 +262,7 @@ export class UserSeriesRow extends UserCountsDto {
   date: string;
 }
 
-export class UserSeriesResponse extends RangeEcho {
+export class UserSeriesResponse extends TeamRangeEcho {
   @ApiProperty()
   userId: string;
 

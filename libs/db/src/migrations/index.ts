@@ -8,6 +8,7 @@ import { WideReactionTotals1764998400000 } from './1764998400000-wide-reaction-t
 import { AudienceFacts1765084800000 } from './1765084800000-audience-facts';
 import { MemberFirstDays1765171200000 } from './1765171200000-member-first-days';
 import { AudienceRollups1765257600000 } from './1765257600000-audience-rollups';
+import { TeamKeyedRollups1765344000000 } from './1765344000000-team-keyed-rollups';
 
 /** Every migration, oldest first. Listed explicitly so bundling keeps them. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AudienceFacts1765084800000,
   MemberFirstDays1765171200000,
   AudienceRollups1765257600000,
+  TeamKeyedRollups1765344000000,
 ];

@@ -42,16 +42,16 @@ interface RollupColumns {
 /** Each rollup table's key and value columns; `next_<table>` holds a partial run's new rows with the same columns. */
 export const ROLLUP_COLUMNS: Record<RollupTable, RollupColumns> = {
   channel_day_rollups: {
-    keys: ['channel_id', 'day'],
-    values: ['team_id', 'messages', 'human_messages', 'thread_replies', 'threads_started', 'reactions', 'last_message_at'],
+    keys: ['team_id', 'channel_id', 'day'],
+    values: ['messages', 'human_messages', 'thread_replies', 'threads_started', 'reactions', 'last_message_at'],
   },
   thread_rollups: {
-    keys: ['channel_id', 'day', 'thread_ts'],
-    values: ['team_id', 'first_reply_seconds', 'starter_user_id', 'starter_team_id'],
+    keys: ['team_id', 'channel_id', 'day', 'thread_ts'],
+    values: ['first_reply_seconds', 'starter_user_id', 'starter_team_id'],
   },
   member_channel_day_rollups: {
-    keys: ['user_id', 'day', 'channel_id'],
-    values: ['team_id', 'messages', 'reactions_added', 'author_team_id'],
+    keys: ['team_id', 'user_id', 'day', 'channel_id'],
+    values: ['messages', 'reactions_added', 'author_team_id'],
   },
   member_day_rollups: { keys: ['day', 'team_id', 'user_id'], values: ['messages', 'reactions_added', 'channels', 'author_team_id'] },
   team_activity_rollups: { keys: ['team_id', 'day'], values: ['dau', 'wau', 'mau'] },

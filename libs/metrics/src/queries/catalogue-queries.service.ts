@@ -100,7 +100,7 @@ export class CatalogueQueries {
               c.member_count AS "memberCount", latest.last_message_at AS "lastActivityAt", coalesce(c.name, '') AS "sortName"
        FROM channels c
        LEFT JOIN LATERAL (
-         SELECT last_message_at FROM channel_day_rollups r WHERE r.channel_id = c.id ORDER BY r.day DESC LIMIT 1
+         SELECT last_message_at FROM channel_day_rollups r WHERE r.team_id = c.team_id AND r.channel_id = c.id ORDER BY r.day DESC LIMIT 1
        ) latest ON true
        WHERE ($1::text IS NULL OR c.team_id = $1)
          AND ($2::boolean OR NOT c.is_archived)

@@ -247,31 +247,46 @@ export class MetricsQueries {
     );
   }
 
-  async channelKnown(channelId: string): Promise<{ channelId: string; name: string | null; teamId: string } | undefined> {
+  /**
+   * The channel as stored with its workspace or, when it was never listed, as the rollups of the
+   * first of `teamIds` that has any know it (one index probe per workspace).
+   */
+  async channelKnown(
+    channelId: string,
+    teamIds: string[],
+  ): Promise<{ channelId: string; name: string | null; teamId: string } | undefined> {
     const rows = await this.dataSource.query(
       `SELECT id AS "channelId", name, team_id AS "teamId" FROM channels WHERE id = $1
        UNION ALL
-       SELECT channel_id, NULL, team_id FROM channel_day_rollups WHERE channel_id = $1 AND NOT EXISTS (SELECT 1 FROM channels WHERE id = $1)
+       (SELECT $1, NULL, team FROM unnest($2::text[]) AS team
+        WHERE NOT EXISTS (SELECT 1 FROM channels WHERE id = $1)
+          AND EXISTS (SELECT 1 FROM channel_day_rollups WHERE team_id = team AND channel_id = $1)
+        ORDER BY team LIMIT 1)
        LIMIT 1`,
-      [channelId],
+      [channelId, teamIds],
     );
     return rows[0];
   }
 
-  channelSeries(channelId: string, { from, to }: DayRange, granularity: Granularity): Promise<Array<ChannelCounts & { date: string }>> {
+  channelSeries(
+    teamId: string,
+    channelId: string,
+    { from, to }: DayRange,
+    granularity: Granularity,
+  ): Promise<Array<ChannelCounts & { date: string }>> {
     return this.dataSource.query(
       `WITH periods AS (${PERIODS}),
        totals AS (
          SELECT ${PERIOD_OF_DAY} AS date, ${CHANNEL_TOTALS} FROM channel_day_rollups
-         WHERE channel_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+         WHERE team_id = $5 AND channel_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
        ),
        posters AS (
          SELECT ${PERIOD_OF_DAY} AS date, ${ACTIVE_POSTERS} FROM member_channel_day_rollups
-         WHERE channel_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+         WHERE team_id = $5 AND channel_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
        ),
        replies AS (
          SELECT ${PERIOD_OF_DAY} AS date, ${FIRST_REPLY_PERCENTILES} FROM thread_rollups
-         WHERE channel_id = $1 AND day BETWEEN $2 AND $3 AND first_reply_seconds IS NOT NULL GROUP BY 1
+         WHERE team_id = $5 AND channel_id = $1 AND day BETWEEN $2 AND $3 AND first_reply_seconds IS NOT NULL GROUP BY 1
        )
        SELECT periods.date::text AS date, ${CHANNEL_COUNT_SELECT_LIST}
        FROM periods
@@ -279,7 +294,7 @@ export class MetricsQueries {
        LEFT JOIN posters USING (date)
        LEFT JOIN replies USING (date)
        ORDER BY periods.date`,
-      [channelId, from, to, granularity],
+      [channelId, from, to, granularity, teamId],
     );
   }
 
@@ -303,34 +318,49 @@ export class MetricsQueries {
     );
   }
 
-  async userKnown(userId: string): Promise<{ userId: string; name: string | null; realName: string | null } | undefined> {
+  /**
+   * The member as stored with their profile's team or, when they were never listed, as the rollups
+   * of the first of `teamIds` that has any know them (one index probe per workspace).
+   */
+  async userKnown(
+    userId: string,
+    teamIds: string[],
+  ): Promise<{ userId: string; name: string | null; realName: string | null; teamId: string | null } | undefined> {
     const rows = await this.dataSource.query(
-      `SELECT id AS "userId", name, real_name AS "realName" FROM users WHERE id = $1
+      `SELECT id AS "userId", name, real_name AS "realName", team_id AS "teamId" FROM users WHERE id = $1
        UNION ALL
-       SELECT user_id, NULL, NULL FROM member_day_rollups WHERE user_id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE id = $1)
+       (SELECT $1, NULL, NULL, team FROM unnest($2::text[]) AS team
+        WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = $1)
+          AND EXISTS (SELECT 1 FROM member_day_rollups WHERE team_id = team AND user_id = $1)
+        ORDER BY team LIMIT 1)
        LIMIT 1`,
-      [userId],
+      [userId, teamIds],
     );
     return rows[0];
   }
 
-  userSeries(userId: string, { from, to }: DayRange, granularity: Granularity): Promise<Array<UserCounts & { date: string }>> {
+  userSeries(
+    teamId: string,
+    userId: string,
+    { from, to }: DayRange,
+    granularity: Granularity,
+  ): Promise<Array<UserCounts & { date: string }>> {
     return this.dataSource.query(
       `WITH periods AS (${PERIODS}),
        days AS (
          SELECT ${PERIOD_OF_DAY} AS date, ${USER_DAY_TOTALS} FROM member_day_rollups
-         WHERE user_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+         WHERE team_id = $5 AND user_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
        ),
        channels AS (
          SELECT ${PERIOD_OF_DAY} AS date, count(DISTINCT channel_id)::int AS channels_active FROM member_channel_day_rollups
-         WHERE user_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+         WHERE team_id = $5 AND user_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
        )
        SELECT periods.date::text AS date, ${USER_COUNT_SELECT_LIST}
        FROM periods
        LEFT JOIN days USING (date)
        LEFT JOIN channels USING (date)
        ORDER BY periods.date`,
-      [userId, from, to, granularity],
+      [userId, from, to, granularity, teamId],
     );
   }
 
