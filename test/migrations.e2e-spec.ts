@@ -211,7 +211,7 @@ describe('schema migrations', () => {
       await dataSource.query(`INSERT INTO member_day_rollups (team_id, user_id, day, messages, reactions_added, channels)
         VALUES ('T1', 'U1', '2025-01-01', 2, 1, 1)`);
 
-      expect(await runPendingMigrations(dataSource)).toEqual(['TeamKeyedRollups1765344000000']);
+      expect(await runPendingMigrations(dataSource)).toEqual(migrationsFrom('TeamKeyedRollups1765344000000'));
       expect(await dataSource.query(keysAndIndexes)).toEqual(teamKeyed);
       const primaryKeys = teamKeyed.filter((index: { name: string }) => index.name.endsWith('_pkey'));
       expect(primaryKeys.map((index: { definition: string }) => index.definition.replace(/.*USING btree /, ''))).toEqual([
@@ -230,6 +230,47 @@ describe('schema migrations', () => {
       await revertThrough(dataSource, 'TeamKeyedRollups1765344000000');
       expect(await dataSource.query(keysAndIndexes)).toEqual(before);
       expect(await dataSource.query(rows)).toEqual([{ channel_days: '1', threads: '1', member_channel_days: '1', member_days: '1' }]);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('TeamDayMembers numbers the members already rolled up and fills their bitsets, so no run is needed; its revert drops both', async () => {
+    const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
+    await dataSource.initialize();
+    const tables = `SELECT to_regclass('member_numbers')::text AS numbers, to_regclass('team_day_members')::text AS bitsets`;
+    try {
+      await runPendingMigrations(dataSource);
+      await revertThrough(dataSource, 'TeamDayMembers1765430400000');
+      expect(await dataSource.query(tables)).toEqual([{ numbers: null, bitsets: null }]);
+      // UB first active on the 1st, UA and UC on the 2nd. T2's 301 members (even ones first active on the 1st, so numbered
+      // first) need more than one 256-bit block.
+      await dataSource.query(`INSERT INTO member_day_rollups (team_id, user_id, day, messages, reactions_added, channels) VALUES
+        ('T1', 'UB', '2025-01-01', 1, 0, 1), ('T1', 'UA', '2025-01-02', 1, 0, 1), ('T1', 'UB', '2025-01-02', 0, 1, 1),
+        ('T1', 'UC', '2025-01-02', 2, 0, 1)`);
+      await dataSource.query(`INSERT INTO member_day_rollups (team_id, user_id, day, messages, reactions_added, channels)
+        SELECT 'T2', 'U' || lpad(n::text, 3, '0'), '2025-01-01'::date + n % 2, 1, 0, 1 FROM generate_series(0, 300) n`);
+      expect(await runPendingMigrations(dataSource)).toEqual(['TeamDayMembers1765430400000']);
+      expect(await dataSource.query(`SELECT user_id, number FROM member_numbers WHERE team_id = 'T1' ORDER BY number`)).toEqual([
+        { user_id: 'UB', number: 0 },
+        { user_id: 'UA', number: 1 },
+        { user_id: 'UC', number: 2 },
+      ]);
+      expect(
+        await dataSource.query(
+          `SELECT team_id, day::text, length(members) AS bits, bit_count(members)::int AS members, substring(members::text, 1, 4) AS first
+           FROM team_day_members ORDER BY 1, 2`,
+        ),
+      ).toEqual([
+        { team_id: 'T1', day: '2025-01-01', bits: 256, members: 1, first: '1000' },
+        { team_id: 'T1', day: '2025-01-02', bits: 256, members: 3, first: '1110' },
+        { team_id: 'T2', day: '2025-01-01', bits: 512, members: 151, first: '1111' },
+        { team_id: 'T2', day: '2025-01-02', bits: 512, members: 150, first: '0000' },
+      ]);
+      await revertThrough(dataSource, 'TeamDayMembers1765430400000');
+      expect(await dataSource.query(tables)).toEqual([{ numbers: null, bitsets: null }]);
+      await dataSource.query(`DELETE FROM member_day_rollups`);
+      await runPendingMigrations(dataSource);
     } finally {
       await dataSource.destroy();
     }

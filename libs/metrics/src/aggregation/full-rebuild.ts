@@ -5,10 +5,12 @@ import {
   activityStatement,
   firstDaysStatement,
   FULL_RUN,
+  newMemberNumbersStatement,
   ROLLUP_TABLES,
   runMessagesStatement,
   statement,
   Statement,
+  teamDayMembersStatement,
   TRUNCATE_ROLLUPS,
 } from './rollup-statements';
 
@@ -31,6 +33,8 @@ export class FullRebuild implements RebuildStrategy {
     let rows = 0;
     for (const { build } of ROLLUP_STATEMENTS) rows += (await run(build(FULL_RUN))).rowCount ?? 0;
     rows += (await run(firstDaysStatement(FULL_RUN))).rowCount ?? 0;
+    rows += (await run(newMemberNumbersStatement(FULL_RUN))).rowCount ?? 0;
+    rows += (await run(teamDayMembersStatement(FULL_RUN))).rowCount ?? 0;
     await run(statement(`SET LOCAL enable_sort = on`));
 
     const {

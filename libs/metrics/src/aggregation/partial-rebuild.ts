@@ -8,6 +8,7 @@ import {
   KEPT_ROWS_OF_SCOPE_DAYS,
   KEPT_ROWS_OF_SCOPE_MEMBERS,
   keptRowsBetween,
+  newMemberNumbersStatement,
   PARTIAL_RUN,
   RollupTable,
   runMessagesStatement,
@@ -16,6 +17,8 @@ import {
   scopeRangesStatement,
   statement,
   Statement,
+  teamDayMembersStatement,
+  WIDEN_MEMBER_BITSETS_STATEMENT,
 } from './rollup-statements';
 
 /**
@@ -40,6 +43,10 @@ export class PartialRebuild implements RebuildStrategy {
     for (const { table } of ROLLUP_STATEMENTS) rows += await applyChanges(run, table, KEPT_ROWS_OF_SCOPE_DAYS);
     await run(firstDaysStatement(PARTIAL_RUN, 'scope_members'));
     rows += await applyChanges(run, 'member_first_days', KEPT_ROWS_OF_SCOPE_MEMBERS);
+    rows += (await run(newMemberNumbersStatement(PARTIAL_RUN))).rowCount ?? 0;
+    await run(WIDEN_MEMBER_BITSETS_STATEMENT);
+    await run(teamDayMembersStatement(PARTIAL_RUN));
+    rows += await applyChanges(run, 'team_day_members', KEPT_ROWS_OF_SCOPE_DAYS);
 
     const fromDay = this.days[0];
     const toDay = this.days[this.days.length - 1];

@@ -30,6 +30,7 @@ export const ROLLUP_TABLES = [
   'team_activity_rollups',
   'team_hour_rollups',
   'member_first_days',
+  'team_day_members',
 ] as const;
 
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
@@ -57,6 +58,7 @@ export const ROLLUP_COLUMNS: Record<RollupTable, RollupColumns> = {
   team_activity_rollups: { keys: ['team_id', 'day'], values: ['dau', 'wau', 'mau'] },
   team_hour_rollups: { keys: ['team_id', 'day', 'hour'], values: ['messages'] },
   member_first_days: { keys: ['team_id', 'user_id'], values: ['first_day'] },
+  team_day_members: { keys: ['team_id', 'day'], values: ['members'] },
 };
 
 function columnList(table: RollupTable): string {
@@ -385,4 +387,71 @@ export function firstDaysStatement(shape: RunShape, members?: string): Statement
     FROM member_day_rollups
     GROUP BY team_id, user_id`;
   return shape.write('member_first_days', select);
+}
+
+/**
+ * Numbers the members a run sees for the first time in a workspace after its
+ * last, in the order of their first day in the run: bit n of the workspace's
+ * bitsets is member number n. No run renumbers or removes anyone (the stored
+ * bitsets hold their numbers), so member_numbers is not a rollup: a full run
+ * keeps it, and full and partial runs write the same bitsets.
+ */
+export function newMemberNumbersStatement(shape: RunShape): Statement {
+  return statement(
+    `INSERT INTO member_numbers (team_id, user_id, number)
+     SELECT new.team_id, new.user_id,
+            (coalesce(last.number, -1) + row_number() OVER (PARTITION BY new.team_id ORDER BY new.first_day, new.user_id))::int
+     FROM (
+       SELECT team_id, user_id, min(day) AS first_day FROM ${shape.rows('member_day_rollups')} active
+       WHERE NOT EXISTS (SELECT 1 FROM member_numbers known WHERE known.team_id = active.team_id AND known.user_id = active.user_id)
+       GROUP BY team_id, user_id
+     ) new
+     LEFT JOIN LATERAL (SELECT max(number) AS number FROM member_numbers WHERE team_id = new.team_id) last ON true`,
+  );
+}
+
+/** Bits per member bitset of a workspace: its numbers rounded up to a whole block, so it grows seldom. */
+const MEMBER_BITS_BLOCK = 256;
+const WORKSPACE_WIDTHS = `
+  SELECT team_id, ((max(number) / ${MEMBER_BITS_BLOCK} + 1) * ${MEMBER_BITS_BLOCK})::int AS bits FROM member_numbers GROUP BY team_id`;
+
+/**
+ * Every bitset of a workspace has the same width, so that the API can OR any
+ * days together; when new members outgrow it, the stored ones are widened
+ * with zeros before the run writes its own.
+ */
+export const WIDEN_MEMBER_BITSETS_STATEMENT = statement(
+  `UPDATE team_day_members stored SET members = stored.members || repeat('0', width.bits - length(stored.members))::bit varying
+   FROM (${WORKSPACE_WIDTHS}) width
+   WHERE stored.team_id = width.team_id AND length(stored.members) < width.bits`,
+);
+
+/**
+ * The members active on each workspace day as a bitset (bit n = member
+ * number n), from the run's member days: the distinct members of any range
+ * are the OR of its days, exact and a few kilobytes a day. Built a byte at a
+ * time as hex: each non-empty byte after the zero bytes since the last.
+ */
+export function teamDayMembersStatement(shape: RunShape): Statement {
+  return shape.write(
+    'team_day_members',
+    `
+    SELECT active.team_id, active.day, (
+      SELECT ('x' || string_agg(repeat('00', byte.gap) || lpad(to_hex(byte.bits), 2, '0'), '' ORDER BY byte.offset_in_set)
+                  || repeat('00', width.bits / 8 - max(byte.offset_in_set) - 1))::bit varying
+      FROM (
+        SELECT offset_in_set, bits, offset_in_set - coalesce(lag(offset_in_set) OVER (ORDER BY offset_in_set), -1) - 1 AS gap
+        FROM (
+          SELECT number / 8 AS offset_in_set, bit_or(128 >> (number % 8)) AS bits FROM unnest(active.numbers) number GROUP BY 1
+        ) bytes
+      ) byte
+    ) AS members
+    FROM (
+      SELECT member_day.team_id, member_day.day, array_agg(member.number) AS numbers
+      FROM ${shape.rows('member_day_rollups')} member_day
+      JOIN member_numbers member ON member.team_id = member_day.team_id AND member.user_id = member_day.user_id
+      GROUP BY member_day.team_id, member_day.day
+    ) active
+    JOIN (${WORKSPACE_WIDTHS}) width ON width.team_id = active.team_id`,
+  );
 }

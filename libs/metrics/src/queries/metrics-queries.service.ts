@@ -133,6 +133,9 @@ const CHANNEL_TOTALS = `
   sum(messages)::int AS messages, sum(human_messages)::int AS human_messages, sum(thread_replies)::int AS thread_replies,
   sum(threads_started)::int AS threads_started, sum(reactions)::float8 AS reactions`;
 
+/** Distinct members active over the days read: the union of their bitsets. */
+const ACTIVE_MEMBERS = `coalesce(bit_count(bit_or(members)), 0)::int`;
+
 const ACTIVE_POSTERS = `count(DISTINCT user_id) FILTER (WHERE messages > 0)::int AS active_posters`;
 
 /**
@@ -167,7 +170,7 @@ export class MetricsQueries {
       `SELECT coalesce(totals.messages, 0) AS messages, coalesce(totals.human_messages, 0) AS "humanMessages",
               coalesce(totals.thread_replies, 0) AS "threadReplies", coalesce(totals.threads_started, 0) AS "threadsStarted",
               coalesce(totals.reactions, 0) AS reactions, totals.active_channels AS "activeChannels",
-              (SELECT count(DISTINCT user_id)::int FROM member_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3) AS "activeMembers"
+              (SELECT ${ACTIVE_MEMBERS} FROM team_day_members WHERE team_id = $1 AND day BETWEEN $2 AND $3) AS "activeMembers"
        FROM (
          SELECT ${CHANNEL_TOTALS}, count(DISTINCT channel_id)::int AS active_channels
          FROM channel_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3
@@ -186,8 +189,8 @@ export class MetricsQueries {
          FROM channel_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
        ),
        members AS (
-         SELECT ${PERIOD_OF_DAY} AS date, count(DISTINCT user_id)::int AS active_members
-         FROM member_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+         SELECT ${PERIOD_OF_DAY} AS date, ${ACTIVE_MEMBERS} AS active_members
+         FROM team_day_members WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
        )
        SELECT periods.date::text AS date, coalesce(totals.messages, 0) AS messages, coalesce(totals.human_messages, 0) AS "humanMessages",
               coalesce(totals.thread_replies, 0) AS "threadReplies", coalesce(totals.threads_started, 0) AS "threadsStarted",
