@@ -119,7 +119,7 @@ async function tableSizes(client: Client): Promise<Array<{ table: string; rows: 
   const { rows } = await client.query(`
     SELECT c.relname AS table, c.reltuples::bigint AS rows, pg_total_relation_size(c.oid) / 1048576.0 AS mib
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = 'public' AND c.relkind = 'r' AND (c.relname IN ('messages', 'users', 'channels') OR c.relname LIKE '%rollups' OR c.relname LIKE 'member_%')
+    WHERE n.nspname = 'public' AND c.relkind = 'r' AND (c.relname IN ('messages', 'users', 'channels') OR c.relname LIKE '%rollups' OR c.relname LIKE 'member_%' OR c.relname LIKE '%\\_numbers')
     ORDER BY pg_total_relation_size(c.oid) DESC`);
   return rows.map((row) => ({ table: row.table, rows: Number(row.rows), mib: Number(row.mib) }));
 }

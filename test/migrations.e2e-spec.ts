@@ -235,14 +235,14 @@ describe('schema migrations', () => {
     }
   });
 
-  it('TeamDayMembers numbers the members already rolled up and fills their bitsets, so no run is needed; its revert drops both', async () => {
+  it('TeamDayRollups numbers the members and channels already rolled up and fills the workspace days, so no run is needed; its revert drops them', async () => {
     const dataSource = createDataSource({ endpoint: { url: database.url, ssl: false }, poolMax: 2, applicationName: 'test' });
     await dataSource.initialize();
-    const tables = `SELECT to_regclass('member_numbers')::text AS numbers, to_regclass('team_day_members')::text AS bitsets`;
+    const tables = `SELECT to_regclass('member_numbers')::text AS numbers, to_regclass('team_day_rollups')::text AS days`;
     try {
       await runPendingMigrations(dataSource);
-      await revertThrough(dataSource, 'TeamDayMembers1765430400000');
-      expect(await dataSource.query(tables)).toEqual([{ numbers: null, bitsets: null }]);
+      await revertThrough(dataSource, 'TeamDayRollups1765430400000');
+      expect(await dataSource.query(tables)).toEqual([{ numbers: null, days: null }]);
       // UB first active on the 1st, UA and UC on the 2nd. T2's 301 members (even ones first active on the 1st, so numbered
       // first) need more than one 256-bit block.
       await dataSource.query(`INSERT INTO member_day_rollups (team_id, user_id, day, messages, reactions_added, channels) VALUES
@@ -250,7 +250,11 @@ describe('schema migrations', () => {
         ('T1', 'UC', '2025-01-02', 2, 0, 1)`);
       await dataSource.query(`INSERT INTO member_day_rollups (team_id, user_id, day, messages, reactions_added, channels)
         SELECT 'T2', 'U' || lpad(n::text, 3, '0'), '2025-01-01'::date + n % 2, 1, 0, 1 FROM generate_series(0, 300) n`);
-      expect(await runPendingMigrations(dataSource)).toEqual(['TeamDayMembers1765430400000']);
+      await dataSource.query(`INSERT INTO channel_day_rollups
+          (channel_id, day, team_id, messages, human_messages, thread_replies, threads_started, reactions, last_message_at)
+        VALUES ('C2', '2025-01-01', 'T1', 3, 2, 1, 0, 4, now()), ('C1', '2025-01-01', 'T1', 1, 1, 0, 1, 0, now()),
+               ('C1', '2025-01-02', 'T1', 2, 2, 0, 0, 1, now())`);
+      expect(await runPendingMigrations(dataSource)).toEqual(['TeamDayRollups1765430400000']);
       expect(await dataSource.query(`SELECT user_id, number FROM member_numbers WHERE team_id = 'T1' ORDER BY number`)).toEqual([
         { user_id: 'UB', number: 0 },
         { user_id: 'UA', number: 1 },
@@ -258,18 +262,20 @@ describe('schema migrations', () => {
       ]);
       expect(
         await dataSource.query(
-          `SELECT team_id, day::text, length(members) AS bits, bit_count(members)::int AS members, substring(members::text, 1, 4) AS first
-           FROM team_day_members ORDER BY 1, 2`,
+          `SELECT team_id, day::text, length(members) AS bits, bit_count(members)::int AS members, substring(members::text, 1, 4) AS first,
+                  messages, length(channels) AS channel_bits, bit_count(channels)::int AS channels
+           FROM team_day_rollups ORDER BY 1, 2`,
         ),
       ).toEqual([
-        { team_id: 'T1', day: '2025-01-01', bits: 256, members: 1, first: '1000' },
-        { team_id: 'T1', day: '2025-01-02', bits: 256, members: 3, first: '1110' },
-        { team_id: 'T2', day: '2025-01-01', bits: 512, members: 151, first: '1111' },
-        { team_id: 'T2', day: '2025-01-02', bits: 512, members: 150, first: '0000' },
+        { team_id: 'T1', day: '2025-01-01', bits: 256, members: 1, first: '1000', messages: 4, channel_bits: 256, channels: 2 },
+        { team_id: 'T1', day: '2025-01-02', bits: 256, members: 3, first: '1110', messages: 2, channel_bits: 256, channels: 1 },
+        { team_id: 'T2', day: '2025-01-01', bits: 512, members: 151, first: '1111', messages: 0, channel_bits: 256, channels: 0 },
+        { team_id: 'T2', day: '2025-01-02', bits: 512, members: 150, first: '0000', messages: 0, channel_bits: 256, channels: 0 },
       ]);
-      await revertThrough(dataSource, 'TeamDayMembers1765430400000');
-      expect(await dataSource.query(tables)).toEqual([{ numbers: null, bitsets: null }]);
+      await revertThrough(dataSource, 'TeamDayRollups1765430400000');
+      expect(await dataSource.query(tables)).toEqual([{ numbers: null, days: null }]);
       await dataSource.query(`DELETE FROM member_day_rollups`);
+      await dataSource.query(`DELETE FROM channel_day_rollups`);
       await runPendingMigrations(dataSource);
     } finally {
       await dataSource.destroy();

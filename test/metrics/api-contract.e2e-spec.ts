@@ -402,20 +402,20 @@ describe('REST API v1 contract', () => {
     await waitFor(async () => {
       // The listener connects on first use; until then answers are not cached.
       await api.get(path);
-      await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions + 1000 WHERE channel_id = 'C1' AND day = $1`, [
+      await dataSource.query(`UPDATE team_day_rollups SET reactions = reactions + 1000 WHERE team_id = '${TEAM}' AND day = $1`, [
         QUIET_DAY,
       ]);
       const reactions = (await api.get(path)).json().reactions;
-      await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions - 1000 WHERE channel_id = 'C1' AND day = $1`, [
+      await dataSource.query(`UPDATE team_day_rollups SET reactions = reactions - 1000 WHERE team_id = '${TEAM}' AND day = $1`, [
         QUIET_DAY,
       ]);
       return reactions === 4 ? true : undefined;
     }, 10_000);
-    await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions + 1000 WHERE channel_id = 'C1' AND day = $1`, [QUIET_DAY]);
+    await dataSource.query(`UPDATE team_day_rollups SET reactions = reactions + 1000 WHERE team_id = '${TEAM}' AND day = $1`, [QUIET_DAY]);
     expect((await api.get(path)).json().reactions).toBe(4);
     await dataSource.query(`SELECT pg_notify('${ROLLUPS_CHANGED_CHANNEL}', 'test')`);
     await waitFor(async () => ((await api.get(path)).json().reactions === 1004 ? true : undefined), 5000);
-    await dataSource.query(`UPDATE channel_day_rollups SET reactions = reactions - 1000 WHERE channel_id = 'C1' AND day = $1`, [QUIET_DAY]);
+    await dataSource.query(`UPDATE team_day_rollups SET reactions = reactions - 1000 WHERE team_id = '${TEAM}' AND day = $1`, [QUIET_DAY]);
     await dataSource.query(`SELECT pg_notify('${ROLLUPS_CHANGED_CHANNEL}', 'test')`);
     await waitFor(async () => ((await api.get(path)).json().reactions === 4 ? true : undefined), 5000);
   });

@@ -12,7 +12,7 @@ describe('cache warm-up after an aggregation run', () => {
   const today = dayInZone(new Date(), TIMEZONE);
   // The dashboard's opening range: the last 30 days, asked for without from and to.
   const summaryOf = async (teamId: string) => (await api.get(`/api/v1/metrics/summary?teamId=${teamId}`)).json().messages;
-  const setMessages = (count: number) => dataSource.query(`UPDATE channel_day_rollups SET messages = $1`, [count]);
+  const setMessages = (count: number) => dataSource.query(`UPDATE team_day_rollups SET messages = $1`, [count]);
 
   beforeAll(async () => {
     database = await createTestDatabase('metrics_warm_up');
@@ -21,6 +21,11 @@ describe('cache warm-up after an aggregation run', () => {
     await dataSource.query(
       `INSERT INTO channel_day_rollups (channel_id, day, team_id, messages, human_messages, thread_replies, threads_started, reactions, last_message_at)
        VALUES ('C1', $1, $2, 5, 5, 0, 0, 0, now()), ('C9', $1, $3, 5, 5, 0, 0, 0, now())`,
+      [today, TEAM, OTHER_TEAM],
+    );
+    await dataSource.query(
+      `INSERT INTO team_day_rollups (team_id, day, messages, human_messages, thread_replies, threads_started, reactions, channels, members)
+       VALUES ($2, $1, 5, 5, 0, 0, 0, B'1', B'0'), ($3, $1, 5, 5, 0, 0, 0, B'1', B'0')`,
       [today, TEAM, OTHER_TEAM],
     );
     // Only the first workspace by id is warmed.

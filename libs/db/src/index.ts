@@ -10,3 +10,4 @@ export * from './free-port';
 export * from './migrations';
 export * from './migrator';
 export * from './supported-days';
+export * from './number-sets';

@@ -9,7 +9,7 @@ import { AudienceFacts1765084800000 } from './1765084800000-audience-facts';
 import { MemberFirstDays1765171200000 } from './1765171200000-member-first-days';
 import { AudienceRollups1765257600000 } from './1765257600000-audience-rollups';
 import { TeamKeyedRollups1765344000000 } from './1765344000000-team-keyed-rollups';
-import { TeamDayMembers1765430400000 } from './1765430400000-team-day-members';
+import { TeamDayRollups1765430400000 } from './1765430400000-team-day-rollups';
 
 /** Every migration, oldest first. Listed explicitly so bundling keeps them. */
 export const MIGRATIONS = [
@@ -24,5 +24,5 @@ export const MIGRATIONS = [
   MemberFirstDays1765171200000,
   AudienceRollups1765257600000,
   TeamKeyedRollups1765344000000,
-  TeamDayMembers1765430400000,
+  TeamDayRollups1765430400000,
 ];

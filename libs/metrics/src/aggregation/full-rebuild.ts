@@ -5,12 +5,13 @@ import {
   activityStatement,
   firstDaysStatement,
   FULL_RUN,
-  newMemberNumbersStatement,
+  newNumbersStatement,
+  NUMBERED,
   ROLLUP_TABLES,
   runMessagesStatement,
   statement,
   Statement,
-  teamDayMembersStatement,
+  teamDaysStatement,
   TRUNCATE_ROLLUPS,
 } from './rollup-statements';
 
@@ -33,8 +34,8 @@ export class FullRebuild implements RebuildStrategy {
     let rows = 0;
     for (const { build } of ROLLUP_STATEMENTS) rows += (await run(build(FULL_RUN))).rowCount ?? 0;
     rows += (await run(firstDaysStatement(FULL_RUN))).rowCount ?? 0;
-    rows += (await run(newMemberNumbersStatement(FULL_RUN))).rowCount ?? 0;
-    rows += (await run(teamDayMembersStatement(FULL_RUN))).rowCount ?? 0;
+    for (const numbered of Object.values(NUMBERED)) await run(newNumbersStatement(FULL_RUN, numbered));
+    rows += (await run(teamDaysStatement(FULL_RUN))).rowCount ?? 0;
     await run(statement(`SET LOCAL enable_sort = on`));
 
     const {

@@ -8,7 +8,8 @@ import {
   KEPT_ROWS_OF_SCOPE_DAYS,
   KEPT_ROWS_OF_SCOPE_MEMBERS,
   keptRowsBetween,
-  newMemberNumbersStatement,
+  newNumbersStatement,
+  NUMBERED,
   PARTIAL_RUN,
   RollupTable,
   runMessagesStatement,
@@ -17,8 +18,8 @@ import {
   scopeRangesStatement,
   statement,
   Statement,
-  teamDayMembersStatement,
-  WIDEN_MEMBER_BITSETS_STATEMENT,
+  teamDaysStatement,
+  WIDEN_SETS_STATEMENT,
 } from './rollup-statements';
 
 /**
@@ -43,10 +44,10 @@ export class PartialRebuild implements RebuildStrategy {
     for (const { table } of ROLLUP_STATEMENTS) rows += await applyChanges(run, table, KEPT_ROWS_OF_SCOPE_DAYS);
     await run(firstDaysStatement(PARTIAL_RUN, 'scope_members'));
     rows += await applyChanges(run, 'member_first_days', KEPT_ROWS_OF_SCOPE_MEMBERS);
-    rows += (await run(newMemberNumbersStatement(PARTIAL_RUN))).rowCount ?? 0;
-    await run(WIDEN_MEMBER_BITSETS_STATEMENT);
-    await run(teamDayMembersStatement(PARTIAL_RUN));
-    rows += await applyChanges(run, 'team_day_members', KEPT_ROWS_OF_SCOPE_DAYS);
+    for (const numbered of Object.values(NUMBERED)) await run(newNumbersStatement(PARTIAL_RUN, numbered));
+    await run(WIDEN_SETS_STATEMENT);
+    await run(teamDaysStatement(PARTIAL_RUN));
+    rows += await applyChanges(run, 'team_day_rollups', KEPT_ROWS_OF_SCOPE_DAYS);
 
     const fromDay = this.days[0];
     const toDay = this.days[this.days.length - 1];

@@ -1,4 +1,4 @@
-import { ACTIVITY_WINDOW_DAYS } from '@app/db';
+import { ACTIVITY_WINDOW_DAYS, NUMBER_SET_BLOCK_BITS, numberSet, numberSetWidths } from '@app/db';
 import { isBotMessage, isHumanUserId, isMessage, isThreadReply, localDay, localHour } from '../definitions';
 
 /**
@@ -30,7 +30,7 @@ export const ROLLUP_TABLES = [
   'team_activity_rollups',
   'team_hour_rollups',
   'member_first_days',
-  'team_day_members',
+  'team_day_rollups',
 ] as const;
 
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
@@ -58,7 +58,10 @@ export const ROLLUP_COLUMNS: Record<RollupTable, RollupColumns> = {
   team_activity_rollups: { keys: ['team_id', 'day'], values: ['dau', 'wau', 'mau'] },
   team_hour_rollups: { keys: ['team_id', 'day', 'hour'], values: ['messages'] },
   member_first_days: { keys: ['team_id', 'user_id'], values: ['first_day'] },
-  team_day_members: { keys: ['team_id', 'day'], values: ['members'] },
+  team_day_rollups: {
+    keys: ['team_id', 'day'],
+    values: ['messages', 'human_messages', 'thread_replies', 'threads_started', 'reactions', 'channels', 'members'],
+  },
 };
 
 function columnList(table: RollupTable): string {
@@ -389,69 +392,84 @@ export function firstDaysStatement(shape: RunShape, members?: string): Statement
   return shape.write('member_first_days', select);
 }
 
+/** The registries of dense numbers per workspace, by what they number: bit n of a workspace day's sets. */
+export const NUMBERED = {
+  member: { registry: 'member_numbers', id: 'user_id', from: 'member_day_rollups' },
+  channel: { registry: 'channel_numbers', id: 'channel_id', from: 'channel_day_rollups' },
+} as const;
+type Numbered = (typeof NUMBERED)[keyof typeof NUMBERED];
+
 /**
- * Numbers the members a run sees for the first time in a workspace after its
- * last, in the order of their first day in the run: bit n of the workspace's
- * bitsets is member number n. No run renumbers or removes anyone (the stored
- * bitsets hold their numbers), so member_numbers is not a rollup: a full run
- * keeps it, and full and partial runs write the same bitsets.
+ * Numbers the members (or channels) a run sees for the first time in a
+ * workspace after its last, in the order of their first day in the run. No
+ * run renumbers or removes one (the stored sets hold their numbers), so the
+ * registries are not rollups: a full run keeps them, and full and partial
+ * runs write the same sets.
  */
-export function newMemberNumbersStatement(shape: RunShape): Statement {
+export function newNumbersStatement(shape: RunShape, { registry, id, from }: Numbered): Statement {
   return statement(
-    `INSERT INTO member_numbers (team_id, user_id, number)
-     SELECT new.team_id, new.user_id,
-            (coalesce(last.number, -1) + row_number() OVER (PARTITION BY new.team_id ORDER BY new.first_day, new.user_id))::int
+    `INSERT INTO ${registry} (team_id, ${id}, number)
+     SELECT new.team_id, new.${id},
+            (coalesce(last.number, -1) + row_number() OVER (PARTITION BY new.team_id ORDER BY new.first_day, new.${id}))::int
      FROM (
-       SELECT team_id, user_id, min(day) AS first_day FROM ${shape.rows('member_day_rollups')} active
-       WHERE NOT EXISTS (SELECT 1 FROM member_numbers known WHERE known.team_id = active.team_id AND known.user_id = active.user_id)
-       GROUP BY team_id, user_id
+       SELECT team_id, ${id}, min(day) AS first_day FROM ${shape.rows(from)} active
+       WHERE NOT EXISTS (SELECT 1 FROM ${registry} known WHERE known.team_id = active.team_id AND known.${id} = active.${id})
+       GROUP BY team_id, ${id}
      ) new
-     LEFT JOIN LATERAL (SELECT max(number) AS number FROM member_numbers WHERE team_id = new.team_id) last ON true`,
+     LEFT JOIN LATERAL (SELECT max(number) AS number FROM ${registry} WHERE team_id = new.team_id) last ON true`,
   );
 }
 
-/** Bits per member bitset of a workspace: its numbers rounded up to a whole block, so it grows seldom. */
-const MEMBER_BITS_BLOCK = 256;
-const WORKSPACE_WIDTHS = `
-  SELECT team_id, ((max(number) / ${MEMBER_BITS_BLOCK} + 1) * ${MEMBER_BITS_BLOCK})::int AS bits FROM member_numbers GROUP BY team_id`;
-
 /**
- * Every bitset of a workspace has the same width, so that the API can OR any
- * days together; when new members outgrow it, the stored ones are widened
- * with zeros before the run writes its own.
+ * Every set of a workspace has one width, so that the API can OR any days
+ * together: when a run numbers past it, the stored sets are widened with
+ * zeros before the run writes its own.
  */
-export const WIDEN_MEMBER_BITSETS_STATEMENT = statement(
-  `UPDATE team_day_members stored SET members = stored.members || repeat('0', width.bits - length(stored.members))::bit varying
-   FROM (${WORKSPACE_WIDTHS}) width
-   WHERE stored.team_id = width.team_id AND length(stored.members) < width.bits`,
+export const WIDEN_SETS_STATEMENT = statement(
+  `UPDATE team_day_rollups stored
+   SET channels = stored.channels || repeat('0', greatest(width.channel_bits - length(stored.channels), 0))::bit varying,
+       members = stored.members || repeat('0', greatest(width.member_bits - length(stored.members), 0))::bit varying
+   FROM (
+     SELECT team_id, channel_width.bits AS channel_bits, member_width.bits AS member_bits
+     FROM (${numberSetWidths(NUMBERED.channel.registry)}) channel_width FULL JOIN (${numberSetWidths(NUMBERED.member.registry)}) member_width USING (team_id)
+   ) width
+   WHERE stored.team_id = width.team_id
+     AND (length(stored.channels) < width.channel_bits OR length(stored.members) < width.member_bits)`,
 );
 
 /**
- * The members active on each workspace day as a bitset (bit n = member
- * number n), from the run's member days: the distinct members of any range
- * are the OR of its days, exact and a few kilobytes a day. Built a byte at a
- * time as hex: each non-empty byte after the zero bytes since the last.
+ * A workspace's day whole: the sums of its channel days, and its active
+ * channels and members as sets of their numbers. Over any range the sums add
+ * up and the distinct counts are the bits of the OR of its days: one row per
+ * day for the summary, exact, instead of a row per member or channel and day.
  */
-export function teamDayMembersStatement(shape: RunShape): Statement {
+export function teamDaysStatement(shape: RunShape): Statement {
   return shape.write(
-    'team_day_members',
+    'team_day_rollups',
     `
-    SELECT active.team_id, active.day, (
-      SELECT ('x' || string_agg(repeat('00', byte.gap) || lpad(to_hex(byte.bits), 2, '0'), '' ORDER BY byte.offset_in_set)
-                  || repeat('00', width.bits / 8 - max(byte.offset_in_set) - 1))::bit varying
-      FROM (
-        SELECT offset_in_set, bits, offset_in_set - coalesce(lag(offset_in_set) OVER (ORDER BY offset_in_set), -1) - 1 AS gap
-        FROM (
-          SELECT number / 8 AS offset_in_set, bit_or(128 >> (number % 8)) AS bits FROM unnest(active.numbers) number GROUP BY 1
-        ) bytes
-      ) byte
-    ) AS members
-    FROM (
+    WITH channel_days AS (
+      SELECT channel_day.team_id, channel_day.day, sum(channel_day.messages)::int AS messages,
+             sum(channel_day.human_messages)::int AS human_messages, sum(channel_day.thread_replies)::int AS thread_replies,
+             sum(channel_day.threads_started)::int AS threads_started, sum(channel_day.reactions)::bigint AS reactions,
+             array_agg(channel.number) AS numbers
+      FROM ${shape.rows('channel_day_rollups')} channel_day
+      JOIN channel_numbers channel ON channel.team_id = channel_day.team_id AND channel.channel_id = channel_day.channel_id
+      GROUP BY channel_day.team_id, channel_day.day
+    ),
+    member_days AS (
       SELECT member_day.team_id, member_day.day, array_agg(member.number) AS numbers
       FROM ${shape.rows('member_day_rollups')} member_day
       JOIN member_numbers member ON member.team_id = member_day.team_id AND member.user_id = member_day.user_id
       GROUP BY member_day.team_id, member_day.day
-    ) active
-    JOIN (${WORKSPACE_WIDTHS}) width ON width.team_id = active.team_id`,
+    )
+    SELECT team_id, day, coalesce(channel_days.messages, 0) AS messages, coalesce(channel_days.human_messages, 0) AS human_messages,
+           coalesce(channel_days.thread_replies, 0) AS thread_replies, coalesce(channel_days.threads_started, 0) AS threads_started,
+           coalesce(channel_days.reactions, 0) AS reactions,
+           ${numberSet('channel_days.numbers', `coalesce(channel_width.bits, ${NUMBER_SET_BLOCK_BITS})`)} AS channels,
+           ${numberSet('member_days.numbers', `coalesce(member_width.bits, ${NUMBER_SET_BLOCK_BITS})`)} AS members
+    FROM channel_days
+    FULL JOIN member_days USING (team_id, day)
+    LEFT JOIN (${numberSetWidths(NUMBERED.channel.registry)}) channel_width USING (team_id)
+    LEFT JOIN (${numberSetWidths(NUMBERED.member.registry)}) member_width USING (team_id)`,
   );
 }

@@ -133,8 +133,15 @@ const CHANNEL_TOTALS = `
   sum(messages)::int AS messages, sum(human_messages)::int AS human_messages, sum(thread_replies)::int AS thread_replies,
   sum(threads_started)::int AS threads_started, sum(reactions)::float8 AS reactions`;
 
-/** Distinct members active over the days read: the union of their bitsets. */
-const ACTIVE_MEMBERS = `coalesce(bit_count(bit_or(members)), 0)::int`;
+/**
+ * A workspace's totals over the days read, named as the API names them: sums of the days, and the
+ * distinct members and channels as the bits of the union of the days' sets.
+ */
+const WORKSPACE_DAY_TOTALS = `
+  coalesce(sum(messages), 0)::int AS messages, coalesce(sum(human_messages), 0)::int AS "humanMessages",
+  coalesce(sum(thread_replies), 0)::int AS "threadReplies", coalesce(sum(threads_started), 0)::int AS "threadsStarted",
+  coalesce(sum(reactions), 0)::float8 AS reactions, coalesce(bit_count(bit_or(members)), 0)::int AS "activeMembers",
+  coalesce(bit_count(bit_or(channels)), 0)::int AS "activeChannels"`;
 
 const ACTIVE_POSTERS = `count(DISTINCT user_id) FILTER (WHERE messages > 0)::int AS active_posters`;
 
@@ -167,14 +174,7 @@ export class MetricsQueries {
 
   async summary(teamId: string, { from, to }: DayRange): Promise<Summary> {
     const [row] = await this.dataSource.query(
-      `SELECT coalesce(totals.messages, 0) AS messages, coalesce(totals.human_messages, 0) AS "humanMessages",
-              coalesce(totals.thread_replies, 0) AS "threadReplies", coalesce(totals.threads_started, 0) AS "threadsStarted",
-              coalesce(totals.reactions, 0) AS reactions, totals.active_channels AS "activeChannels",
-              (SELECT ${ACTIVE_MEMBERS} FROM team_day_members WHERE team_id = $1 AND day BETWEEN $2 AND $3) AS "activeMembers"
-       FROM (
-         SELECT ${CHANNEL_TOTALS}, count(DISTINCT channel_id)::int AS active_channels
-         FROM channel_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3
-       ) totals`,
+      `SELECT ${WORKSPACE_DAY_TOTALS} FROM team_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3`,
       [teamId, from, to],
     );
     return row;
@@ -185,20 +185,15 @@ export class MetricsQueries {
     return this.dataSource.query(
       `WITH periods AS (${PERIODS}),
        totals AS (
-         SELECT ${PERIOD_OF_DAY} AS date, ${CHANNEL_TOTALS}, count(DISTINCT channel_id)::int AS active_channels
-         FROM channel_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
-       ),
-       members AS (
-         SELECT ${PERIOD_OF_DAY} AS date, ${ACTIVE_MEMBERS} AS active_members
-         FROM team_day_members WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
+         SELECT ${PERIOD_OF_DAY} AS date, ${WORKSPACE_DAY_TOTALS}
+         FROM team_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1
        )
-       SELECT periods.date::text AS date, coalesce(totals.messages, 0) AS messages, coalesce(totals.human_messages, 0) AS "humanMessages",
-              coalesce(totals.thread_replies, 0) AS "threadReplies", coalesce(totals.threads_started, 0) AS "threadsStarted",
-              coalesce(totals.reactions, 0) AS reactions, coalesce(members.active_members, 0) AS "activeMembers",
-              coalesce(totals.active_channels, 0) AS "activeChannels"
+       SELECT periods.date::text AS date, coalesce(totals.messages, 0) AS messages, coalesce(totals."humanMessages", 0) AS "humanMessages",
+              coalesce(totals."threadReplies", 0) AS "threadReplies", coalesce(totals."threadsStarted", 0) AS "threadsStarted",
+              coalesce(totals.reactions, 0) AS reactions, coalesce(totals."activeMembers", 0) AS "activeMembers",
+              coalesce(totals."activeChannels", 0) AS "activeChannels"
        FROM periods
        LEFT JOIN totals USING (date)
-       LEFT JOIN members USING (date)
        ORDER BY periods.date`,
       [teamId, from, to, granularity],
     );

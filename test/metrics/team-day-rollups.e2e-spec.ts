@@ -15,14 +15,14 @@ async function newMembersPost(dataSource: DataSource, day: string, count: number
   );
 }
 
-describe('distinct active members from per-day bitsets', () => {
+describe('distinct active members and channels from per-day sets', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
   let api: ApiHarness;
   const nextDay = '2025-03-10';
   const bitsets = () =>
-    dataSource.query(`SELECT team_id, day::text, members::text FROM team_day_members ORDER BY team_id, day`) as Promise<
-      Array<{ team_id: string; day: string; members: string }>
+    dataSource.query(`SELECT team_id, day::text, members::text, channels::text FROM team_day_rollups ORDER BY team_id, day`) as Promise<
+      Array<{ team_id: string; day: string; members: string; channels: string }>
     >;
   const distinctFromMemberDays = async (from: string, to: string) =>
     (
@@ -32,8 +32,16 @@ describe('distinct active members from per-day bitsets', () => {
       )
     )[0].n;
 
+  const distinctFromChannelDays = async (from: string, to: string) =>
+    (
+      await dataSource.query(
+        `SELECT count(DISTINCT channel_id)::int AS n FROM channel_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3`,
+        [TEAM, from, to],
+      )
+    )[0].n;
+
   beforeAll(async () => {
-    database = await createTestDatabase('member_bitsets');
+    database = await createTestDatabase('team_day_rollups');
     dataSource = await migratedDataSource(database);
     await insertWorkspace(dataSource);
     await insertMessages(dataSource, quietDay().messages);
@@ -62,6 +70,9 @@ describe('distinct active members from per-day bitsets', () => {
       );
     }
 
+    // The channel sets did not need to grow: the new members posted in a channel already numbered.
+    expect(new Set(after.filter((row) => row.team_id === TEAM).map((row) => row.channels.length))).toEqual(new Set([256]));
+
     const from = addDays(QUIET_DAY, -30);
     for (const [first, last] of [
       [from, nextDay],
@@ -69,10 +80,11 @@ describe('distinct active members from per-day bitsets', () => {
       [from, QUIET_DAY],
     ]) {
       const summary = (await api.get(`/api/v1/metrics/summary?teamId=${TEAM}&from=${first}&to=${last}`)).json();
-      expect({ first, last, activeMembers: summary.activeMembers }).toEqual({
+      expect({ first, last, activeMembers: summary.activeMembers, activeChannels: summary.activeChannels }).toEqual({
         first,
         last,
         activeMembers: await distinctFromMemberDays(first, last),
+        activeChannels: await distinctFromChannelDays(first, last),
       });
     }
     expect((await api.get(`/api/v1/metrics/summary?teamId=${TEAM}&from=${nextDay}&to=${nextDay}`)).json().activeMembers).toBe(300);
