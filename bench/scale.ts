@@ -163,6 +163,7 @@ function endpoints(busiestChannel: string, busiestMember: string): Endpoint[] {
   const range = (from: string, to: string) => `teamId=${TEAM}&from=${from}&to=${to}`;
   return [
     { name: 'summary', variants: 1, path: (from, to) => `/api/v1/metrics/summary?${range(from, to)}` },
+    { name: 'series (month)', variants: 1, path: (from, to) => `/api/v1/metrics/series?${range(from, to)}&granularity=month` },
     { name: 'active-members', variants: 1, path: (from, to) => `/api/v1/metrics/active-members?${range(from, to)}` },
     {
       name: 'channels',
@@ -172,7 +173,7 @@ function endpoints(busiestChannel: string, busiestMember: string): Endpoint[] {
     {
       name: 'channel series (week)',
       variants: 1,
-      path: (from, to) => `/api/v1/metrics/channels/${busiestChannel}?from=${from}&to=${to}&granularity=week`,
+      path: (from, to) => `/api/v1/metrics/channels/${busiestChannel}?${range(from, to)}&granularity=week`,
     },
     {
       name: 'users',
@@ -182,7 +183,7 @@ function endpoints(busiestChannel: string, busiestMember: string): Endpoint[] {
     {
       name: 'user series (week)',
       variants: 1,
-      path: (from, to) => `/api/v1/metrics/users/${busiestMember}?from=${from}&to=${to}&granularity=week`,
+      path: (from, to) => `/api/v1/metrics/users/${busiestMember}?${range(from, to)}&granularity=week`,
     },
     { name: 'heatmap', variants: 1, path: (from, to) => `/api/v1/metrics/heatmap?${range(from, to)}` },
     {
@@ -191,6 +192,13 @@ function endpoints(busiestChannel: string, busiestMember: string): Endpoint[] {
       path: (from, to, variant) => `/api/v1/metrics/retention?${range(from, to)}&granularity=${COHORT_GRANULARITIES[variant]}`,
     },
     { name: 'members-flow (week)', variants: 1, path: (from, to) => `/api/v1/metrics/members-flow?${range(from, to)}&granularity=week` },
+    { name: 'time-zones', variants: 1, path: (from, to) => `/api/v1/metrics/time-zones?${range(from, to)}` },
+    { name: 'audience', variants: 1, path: (from, to) => `/api/v1/metrics/audience?${range(from, to)}` },
+    {
+      name: 'member × channel',
+      variants: 1,
+      path: (from, to) => `/api/v1/metrics/users/channels?${range(from, to)}&limit=100`,
+    },
   ];
 }
 
