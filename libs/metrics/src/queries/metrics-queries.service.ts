@@ -397,12 +397,20 @@ export class MetricsQueries {
   /**
    * Distinct members active over the whole range per profile time zone, as the
    * users table holds it now (a member who moved counts in their current zone);
-   * members missing from users or without a valid zone under null.
+   * members missing from users or without a valid zone under null. The active
+   * members are the set bits of the range's workspace days.
    */
   timeZones(teamId: string, { from, to }: DayRange): Promise<TimeZoneMembers[]> {
     return this.dataSource.query(
-      `WITH active AS (
-         SELECT DISTINCT user_id FROM member_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3
+      `WITH span AS (
+         SELECT bit_or(members) AS members FROM team_day_rollups WHERE team_id = $1 AND day BETWEEN $2 AND $3
+       ),
+       active AS (
+         SELECT member.user_id
+         FROM span
+         CROSS JOIN generate_series(0, length(span.members) - 1) AS bit
+         JOIN member_numbers member ON member.team_id = $1 AND member.number = bit
+         WHERE get_bit(span.members, bit) = 1
        ),
        zones AS (
          SELECT u.tz AS timezone, count(*)::int AS members FROM active LEFT JOIN users u ON u.id = active.user_id GROUP BY u.tz
